@@ -1,0 +1,67 @@
+"""Builds the LLM deployment from :class:`LLMSettings` (Ray Serve LLM builder style)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from serve.config.schema import LLMSettings
+
+LLM_DEPLOYMENT_NAME = "llm"
+
+
+def placement_bundles(settings: LLMSettings) -> list[dict[str, float]]:
+    """The engine's bundle: CPUs locally, a (fractional) GPU share on CUDA.
+
+    Ray Serve LLM merges the replica actor's own resources (``num_cpus``) into this bundle.
+    """
+    if settings.device == "cpu":
+        return [{"CPU": 1.0}]
+    return [{"GPU": settings.num_gpus}]
+
+
+def engine_kwargs(settings: LLMSettings) -> dict[str, Any]:
+    """vLLM engine arguments; a GPU fraction caps vLLM's share of GPU memory to match."""
+    kwargs = dict(settings.engine_kwargs)
+    if settings.device == "cuda" and settings.num_gpus < 1:
+        kwargs.setdefault("gpu_memory_utilization", round(settings.num_gpus * 0.9, 3))
+    return kwargs
+
+
+def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
+    """The ``ray.serve.llm.LLMConfig`` for ``settings``; ``model_path`` is already resolved."""
+    from ray.serve.llm import LLMConfig
+
+    config: dict[str, Any] = {
+        "model_loading_config": {"model_id": settings.model_id, "model_source": model_path},
+        "engine_kwargs": engine_kwargs(settings),
+        "placement_group_config": {"bundles": placement_bundles(settings)},
+        "runtime_env": {"env_vars": dict(settings.env_vars)} if settings.env_vars else None,
+        "deployment_config": {
+            "ray_actor_options": {"num_cpus": settings.num_cpus},
+            "autoscaling_config": settings.autoscaling_config.to_serve(),
+            "max_ongoing_requests": settings.max_ongoing_requests,
+            "max_queued_requests": settings.max_queued_requests,
+            "health_check_period_s": settings.health_check_period_s,
+            "graceful_shutdown_timeout_s": settings.graceful_shutdown_timeout_s,
+        },
+    }
+    if settings.accelerator_type:
+        config["accelerator_type"] = settings.accelerator_type
+    return LLMConfig(**{k: v for k, v in config.items() if v is not None})
+
+
+def build_llm_deployment(settings: LLMSettings, data_dir: Path) -> Any:
+    """The bound LLM deployment (an Application node the router receives as a handle)."""
+    from ray.serve.llm import build_llm_deployment as ray_build_llm_deployment
+
+    from deployments.llm.local_model import resolve_model_source
+    from deployments.llm.server import InterfazeLLMServer
+
+    llm_config = build_llm_config(settings, resolve_model_source(settings.model_source, data_dir))
+    return ray_build_llm_deployment(
+        llm_config,
+        name_prefix="",
+        override_serve_options={"name": LLM_DEPLOYMENT_NAME},
+        deployment_cls=InterfazeLLMServer,
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API: protocol models, errors, middleware and one router per endpoint."""

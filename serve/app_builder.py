@@ -1,0 +1,36 @@
+"""``build_app(args)``: the config becomes a graph of Ray Serve deployments.
+
+Usable as the ``import_path`` of a Serve config (``serve.app_builder:build_app``), so ``serve
+build``, ``serve run`` and KubeRay's ``serveConfigV2`` all start the same application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray import serve
+
+from serve.config.loader import config_from_args
+from serve.config.schema import AppConfig
+from serve.router.ingress import RouterIngress
+
+ROUTER_DEPLOYMENT_NAME = "router"
+
+
+def build_deployments(config: AppConfig) -> Any:
+    """Bind every enabled deployment; the router receives the others as handles."""
+    llm_app = None
+    if config.llm.enabled:
+        from deployments.llm.builder import build_llm_deployment
+
+        llm_app = build_llm_deployment(config.llm, config.data_path())
+    router_cls = serve.ingress()(RouterIngress)
+    router = serve.deployment(router_cls, name=ROUTER_DEPLOYMENT_NAME)
+    return router.options(**config.router.serve_options()).bind(
+        config.model_dump(mode="json"), llm_app
+    )
+
+
+def build_app(args: dict[str, Any] | None = None) -> Any:
+    """Application builder for Serve configs: ``args`` is a full config or a profile."""
+    return build_deployments(config_from_args(args))

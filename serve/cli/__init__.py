@@ -1,0 +1,1 @@
+"""The `ifz` command line."""

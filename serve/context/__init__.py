@@ -1,0 +1,1 @@
+"""Context construction: what the final LLM sees, fitted to its budget."""

@@ -1,0 +1,1 @@
+"""The router's side of the final LLM: request protocol and the handle client."""

@@ -1,0 +1,69 @@
+"""The router's client of the LLM deployment, over a DeploymentHandle."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from serve.api.errors import APIError, BadRequest, Overloaded, StageTimeout, UpstreamError
+from serve.llm.protocol import GenerationChunk, GenerationRequest
+
+
+def _error_from_chunk(error: dict[str, Any]) -> APIError:
+    message = str(error.get("message") or "the LLM returned an error")
+    code = error.get("code")
+    status = code if isinstance(code, int) else 0
+    if status == 400 or error.get("type") in ("BadRequestError", "invalid_request_error"):
+        return BadRequest(f"LLM rejected the request: {message}", code="llm_bad_request")
+    if status == 503:
+        return Overloaded(f"LLM unavailable: {message}", retry_after=5)
+    return UpstreamError(f"LLM error: {message}")
+
+
+class LLMClient:
+    """Streams a generation from the LLM deployment; closing the stream cancels it there."""
+
+    def __init__(self, handle: Any, model_id: str) -> None:
+        self.handle = handle
+        self.model_id = model_id
+
+    async def stream(
+        self, request: GenerationRequest, *, timeout_s: float
+    ) -> AsyncIterator[GenerationChunk]:
+        """Yield chunks; raises an :class:`APIError` on engine errors, overload or timeout."""
+        from ray.serve.exceptions import BackPressureError
+
+        response = self.handle.options(stream=True).generate.remote(request.model_dump())
+        finished = False
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        iterator = response.__aiter__()
+        try:
+            while True:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise StageTimeout(f"LLM stage exceeded its {timeout_s:.0f} s deadline")
+                try:
+                    raw = await asyncio.wait_for(iterator.__anext__(), timeout=remaining)
+                except StopAsyncIteration:
+                    finished = True
+                    return
+                except TimeoutError:
+                    raise StageTimeout(
+                        f"LLM stage exceeded its {timeout_s:.0f} s deadline"
+                    ) from None
+                except BackPressureError as exc:
+                    raise Overloaded(
+                        "the LLM deployment's queue is full; retry shortly", retry_after=2
+                    ) from exc
+                chunk = GenerationChunk.model_validate(raw)
+                if chunk.kind == "error":
+                    raise _error_from_chunk(chunk.error or {})
+                yield chunk
+        finally:
+            if not finished:
+                response.cancel()
+
+    async def stats(self, timeout_s: float = 5.0) -> dict[str, Any]:
+        """The LLM replica's live counters (used by health checks and tests)."""
+        return await asyncio.wait_for(self.handle.stats.remote(), timeout=timeout_s)

@@ -1,0 +1,1 @@
+"""Planning: what a request contains, and which pipeline of stages serves it."""

@@ -1,0 +1,1 @@
+"""The router/ingress deployment and the services it hosts."""

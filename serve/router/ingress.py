@@ -1,0 +1,36 @@
+"""The router/ingress deployment class (made a deployment by the app builder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from serve.api.app import create_app
+from serve.config.schema import AppConfig
+from serve.llm.client import LLMClient
+from serve.router.health import HealthReporter, MetricsRelay
+from serve.router.service import ChatService
+
+
+class RouterIngress:
+    """Hosts the HTTP API; composes downstream deployments only through handles."""
+
+    def __init__(self, config: dict[str, Any], llm_handle: Any | None = None) -> None:
+        self.config = AppConfig.model_validate(config)
+        self.llm = LLMClient(llm_handle, self.config.llm.model_id) if llm_handle else None
+        self.chat_service = ChatService(self.config, self.llm)
+        self.health = HealthReporter(self.llm, self.config.profile)
+        self.metrics_relay = MetricsRelay()
+
+    async def __serve_build_asgi_app__(self):
+        """Ray Serve calls this once per replica to get the ASGI app."""
+        return create_app(
+            chat_service=self.chat_service,
+            health=self.health,
+            metrics_relay=self.metrics_relay,
+            max_request_bytes=self.config.router.max_request_bytes,
+            echo_request_id=False,  # the Serve proxy echoes x-request-id itself
+        )
+
+    async def check_health(self) -> None:
+        """Ray Serve's replica health check: the router itself has no external state."""
+        return None

@@ -1,0 +1,318 @@
+"""The chat completion service: plan → stages → answer or escalate → respond.
+
+A plain class (no Ray, no HTTP) so it can be unit-tested with fake stage clients; the ingress
+deployment wires it to DeploymentHandles and FastAPI.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from serve.api.errors import APIError, BadRequest, NotFound, Overloaded, PayloadTooLarge
+from serve.api.protocol import (
+    AssistantMessage,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    Choice,
+    Delta,
+    InterfazeMeta,
+    InterfazeUsage,
+    ModelCard,
+    ModelList,
+    StreamChoice,
+    Usage,
+)
+from serve.config.schema import AppConfig, PromptFormat
+from serve.context.prompt import build_prompt
+from serve.llm.client import LLMClient
+from serve.llm.protocol import GenerationChunk, GenerationRequest
+from serve.observability.metrics import RouterMetrics
+from serve.observability.trace import Trace, TraceStore
+from serve.planner.planner import Plan, Planner
+
+
+@dataclass
+class Outcome:
+    """What the answer stage produced, filled in while chunks stream."""
+
+    text: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ChatService:
+    """Serves ``/v1/chat/completions`` for the whole small-models-first pipeline."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        llm: LLMClient | None,
+        *,
+        metrics: RouterMetrics | None = None,
+        traces: TraceStore | None = None,
+    ) -> None:
+        self.config = config
+        self.llm = llm
+        self.metrics = metrics or RouterMetrics()
+        self.traces = traces or TraceStore(config.router.trace_retention)
+        available = {"llm"} if llm is not None else set()
+        self.planner = Planner(config.routing, available)
+
+    # ----------------------------------------------------------------- models
+    def list_models(self) -> ModelList:
+        cards = [
+            ModelCard(
+                id=self.config.model_name,
+                description="Small models first: perception + tools, the LLM only when needed.",
+            )
+        ]
+        if self.llm is not None:
+            cards.append(
+                ModelCard(
+                    id=self.config.llm.model_id,
+                    description="The final LLM alone (no small-model stack): a baseline.",
+                )
+            )
+        return ModelList(data=cards)
+
+    def _resolve_model(self, model: str) -> bool:
+        """True when ``model`` asks for the bare LLM; raises 404 for unknown names."""
+        if model == self.config.model_name:
+            return False
+        if self.llm is not None and model == self.config.llm.model_id:
+            return True
+        known = [card.id for card in self.list_models().data]
+        raise NotFound(
+            f"model {model!r} does not exist; available: {known}", code="model_not_found",
+            param="model",
+        )
+
+    def _check_limits(self, body: ChatCompletionRequest) -> None:
+        limits = self.config.router
+        if len(body.messages) > limits.max_messages:
+            raise PayloadTooLarge(
+                f"{len(body.messages)} messages exceed the limit of {limits.max_messages}",
+                code="too_many_messages",
+                param="messages",
+            )
+        parts = sum(len(m.content) for m in body.messages if isinstance(m.content, list))
+        if parts > limits.max_content_parts:
+            raise PayloadTooLarge(
+                f"{parts} content parts exceed the limit of {limits.max_content_parts}",
+                code="too_many_content_parts",
+                param="messages",
+            )
+        if not any(m.role == "user" and m.content for m in body.messages):
+            raise BadRequest(
+                "messages must include a user message with content", param="messages"
+            )
+
+    # --------------------------------------------------------------- pipeline
+    def _start(self, body: ChatCompletionRequest, request_id: str) -> tuple[Trace, Plan]:
+        trace = Trace(trace_id=request_id, model=body.model)
+        llm_only = self._resolve_model(body.model)
+        self._check_limits(body)
+        with trace.stage("plan") as record:
+            plan = self.planner.plan(body.messages, llm_only=llm_only)
+            record.summary.update(route=plan.route, stages=plan.stages, skipped=plan.skipped)
+        trace.route, trace.plan, trace.skipped = plan.route, plan.stages, plan.skipped
+        trace.inputs = plan.inventory.part_counts
+        return trace, plan
+
+    async def _answer(
+        self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
+    ) -> AsyncIterator[str]:
+        """Yield answer text; escalates to the LLM when the small stack is not confident."""
+        # The small-stack answerers (field/table/chart lookup, exact computation, extractive QA)
+        # plug in here; with none confident, the request escalates.
+        trace.confidence = 0.0
+        if not plan.uses_llm:
+            raise Overloaded("no answer stage is available for this request", retry_after=30)
+        if self.llm is None:
+            raise Overloaded(
+                "the LLM deployment is disabled and the small stack had no confident answer",
+                code="llm_unavailable",
+                retry_after=30,
+            )
+        trace.escalated = True
+        trace.escalation_reason = (
+            "llm_only model requested" if plan.route == "llm_only" else "no confident small-stack answer"
+        )
+        llm_settings = self.config.llm
+        with trace.stage("context") as record:
+            parts = build_prompt(
+                body.messages,
+                template=llm_settings.prompt_format is PromptFormat.TEMPLATE,
+                budget_tokens=llm_settings.context_tokens,
+            )
+            record.summary.update(dropped_messages=parts.dropped_messages)
+        request = GenerationRequest(
+            request_id=trace.trace_id,
+            prompt=parts.prompt,
+            messages=parts.messages,
+            max_tokens=body.token_limit() or llm_settings.default_max_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            top_k=body.top_k,
+            stop=body.stop_list() + ([] if body.response_format else parts.stops),
+            seed=body.seed,
+            response_format=(
+                body.response_format.model_dump(exclude_none=True)
+                if body.response_format and body.response_format.type != "text"
+                else None
+            ),
+        )
+        timeout_s = self.config.routing.timeouts.for_stage("llm")
+        with trace.stage("llm", model=llm_settings.model_id) as record:
+            first = True
+            async for chunk in self.llm.stream(request, timeout_s=timeout_s):
+                if first and chunk.text:
+                    record.summary["first_token_ms"] = round(
+                        trace.elapsed_ms() - record.started_ms, 3
+                    )
+                    first = False
+                self._absorb(chunk, outcome)
+                if chunk.text:
+                    yield chunk.text
+            record.summary.update(
+                prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens
+            )
+
+    @staticmethod
+    def _absorb(chunk: GenerationChunk, outcome: Outcome) -> None:
+        if chunk.text:
+            outcome.text.append(chunk.text)
+        if chunk.finish_reason:
+            outcome.finish_reason = chunk.finish_reason
+        if chunk.usage:
+            outcome.prompt_tokens = chunk.usage.get("prompt_tokens", 0)
+            outcome.completion_tokens = chunk.usage.get("completion_tokens", 0)
+
+    def _meta(self, trace: Trace, outcome: Outcome) -> InterfazeMeta:
+        return InterfazeMeta(
+            escalated=trace.escalated,
+            route=[s.name for s in trace.stages],
+            confidence=trace.confidence,
+            trace_id=trace.trace_id,
+            usage=InterfazeUsage(
+                llm_prompt_tokens=outcome.prompt_tokens,
+                llm_completion_tokens=outcome.completion_tokens,
+            ),
+            timings_ms=trace.timings_ms(),
+        )
+
+    def _finish(self, trace: Trace, outcome: Outcome, status: int, error: str | None) -> None:
+        trace.status, trace.error = status, error
+        self.traces.put(trace)
+        self.metrics.record_request(
+            route=trace.route or "unplanned",
+            model=trace.model,
+            status=status,
+            latency_ms=trace.elapsed_ms(),
+            escalated=trace.escalated,
+            stage_ms={s.name: s.duration_ms for s in trace.stages},
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+        )
+
+    @staticmethod
+    def _usage(outcome: Outcome) -> Usage:
+        return Usage(
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+            total_tokens=outcome.prompt_tokens + outcome.completion_tokens,
+        )
+
+    # ------------------------------------------------------------ entrypoints
+    async def complete(
+        self, body: ChatCompletionRequest, request_id: str
+    ) -> ChatCompletionResponse:
+        """Non-streaming chat completion."""
+        outcome = Outcome()
+        trace: Trace | None = None
+        try:
+            trace, plan = self._start(body, request_id)
+            async for _ in self._answer(body, trace, plan, outcome):
+                pass
+        except APIError as exc:
+            if trace is not None:
+                self._finish(trace, outcome, exc.status, exc.message)
+            raise
+        text = "".join(outcome.text)
+        response = ChatCompletionResponse(
+            id=f"chatcmpl-{request_id}",
+            model=body.model,
+            choices=[
+                Choice(
+                    message=AssistantMessage(content=text),
+                    finish_reason=outcome.finish_reason or "stop",
+                )
+            ],
+            usage=self._usage(outcome),
+            interfaze=self._meta(trace, outcome),
+        )
+        self._finish(trace, outcome, 200, None)
+        return response
+
+    async def stream(self, body: ChatCompletionRequest, request_id: str) -> AsyncIterator[str]:
+        """Streaming chat completion as SSE lines.
+
+        Planning and the first answer chunk happen before this returns, so errors known up
+        front still get their HTTP status; later errors become an SSE error event.
+        """
+        outcome = Outcome()
+        trace, plan = self._start(body, request_id)
+        pieces = self._answer(body, trace, plan, outcome)
+        try:
+            first = await anext(pieces, None)
+        except APIError as exc:
+            self._finish(trace, outcome, exc.status, exc.message)
+            raise
+        return self._sse(body, request_id, trace, outcome, first, pieces)
+
+    async def _sse(
+        self,
+        body: ChatCompletionRequest,
+        request_id: str,
+        trace: Trace,
+        outcome: Outcome,
+        first: str | None,
+        pieces: AsyncIterator[str],
+    ) -> AsyncIterator[str]:
+        chunk_id = f"chatcmpl-{request_id}"
+        created = int(time.time())
+
+        def event(choices: list[StreamChoice], **extra) -> str:
+            chunk = ChatCompletionChunk(
+                id=chunk_id, created=created, model=body.model, choices=choices, **extra
+            )
+            return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
+
+        status, error = 200, None
+        try:
+            yield event([StreamChoice(delta=Delta(role="assistant", content=""))])
+            if first is not None:
+                yield event([StreamChoice(delta=Delta(content=first))])
+            async for text in pieces:
+                yield event([StreamChoice(delta=Delta(content=text))])
+            yield event(
+                [StreamChoice(delta=Delta(), finish_reason=outcome.finish_reason or "stop")],
+                interfaze=self._meta(trace, outcome),
+            )
+            if body.stream_options and body.stream_options.include_usage:
+                yield event([], usage=self._usage(outcome))
+        except APIError as exc:
+            status, error = exc.status, exc.message
+            yield f"data: {json.dumps(exc.body().model_dump())}\n\n"
+        except BaseException as exc:  # client disconnect (cancellation) or a bug
+            status, error = 499, type(exc).__name__
+            raise
+        finally:
+            await pieces.aclose()
+            self._finish(trace, outcome, status, error)
+        yield "data: [DONE]\n\n"

@@ -1,0 +1,254 @@
+"""The HTTP layer and ChatService without Ray: a fake LLM handle stands in for vLLM."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serve.api.app import create_app
+from serve.config.loader import load_config
+from serve.llm.client import LLMClient
+from serve.router.health import HealthReporter
+from serve.router.service import ChatService
+from tests.unit.fakes import FakeLLMHandle
+
+
+class StaticMetrics:
+    async def scrape(self) -> str:
+        return "ray_serve_num_http_requests_total 1\n"
+
+
+def make_client(handle=None, **overrides):
+    config = load_config("local", overrides or None)
+    handle = handle or FakeLLMHandle()
+    llm = LLMClient(handle, config.llm.model_id)
+    app = create_app(
+        chat_service=ChatService(config, llm),
+        health=HealthReporter(llm, config.profile),
+        metrics_relay=StaticMetrics(),
+        max_request_bytes=config.router.max_request_bytes,
+    )
+    return TestClient(app), handle, config
+
+
+@pytest.fixture
+def client():
+    return make_client()
+
+
+def chat(client, **body):
+    body.setdefault("model", "interfaze")
+    body.setdefault("messages", [{"role": "user", "content": "What is the capital of France?"}])
+    return client.post("/v1/chat/completions", json=body)
+
+
+def assert_openai_error(response, status, code=None):
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) >= {"message", "type", "code"}
+    assert error["message"]
+    if code:
+        assert error["code"] == code
+    return error
+
+
+def test_chat_returns_text_usage_and_interfaze_metadata(client):
+    test_client, handle, _ = client
+    response = chat(test_client, max_tokens=20, temperature=0.3, seed=7, stop=["\n\n"])
+    assert response.status_code == 200
+    data = response.json()
+    assert data["object"] == "chat.completion"
+    assert data["choices"][0]["message"]["content"] == "Paris is the capital."
+    assert data["usage"] == {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
+    meta = data["interfaze"]
+    assert meta["escalated"] is True
+    assert meta["route"] == ["plan", "context", "llm"]
+    assert meta["usage"] == {"llm_prompt_tokens": 11, "llm_completion_tokens": 4}
+    assert set(meta["timings_ms"]) == {"plan", "context", "llm", "total"}
+    assert meta["trace_id"] == response.headers["x-request-id"]
+    sent = handle.requests[0]
+    assert sent["max_tokens"] == 20 and sent["temperature"] == 0.3 and sent["seed"] == 7
+    assert "\n\n" in sent["stop"] and "\nUser:" in sent["stop"]
+    assert sent["prompt"].endswith("Assistant:")
+
+
+def test_request_id_is_adopted(client):
+    test_client, _, _ = client
+    response = test_client.post(
+        "/v1/chat/completions",
+        json={"model": "interfaze", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"x-request-id": "abc-123"},
+    )
+    assert response.headers["x-request-id"] == "abc-123"
+    assert response.json()["interfaze"]["trace_id"] == "abc-123"
+
+
+def test_response_format_is_forwarded_without_template_stops(client):
+    test_client, handle, _ = client
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    response = chat(
+        test_client,
+        response_format={"type": "json_schema", "json_schema": {"name": "c", "schema": schema}},
+    )
+    assert response.status_code == 200
+    sent = handle.requests[0]
+    assert sent["response_format"]["json_schema"]["schema"] == schema
+    assert sent["stop"] == []
+
+
+def test_stream_emits_role_deltas_finish_metadata_usage_and_done(client):
+    test_client, _, _ = client
+    with test_client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={
+            "model": "interfaze",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line]
+    assert lines[-1] == "data: [DONE]"
+    events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    assert events[0]["choices"][0]["delta"]["role"] == "assistant"
+    text = "".join(
+        e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"]
+    )
+    assert text == "Paris is the capital."
+    finish = [e for e in events if e["choices"] and e["choices"][0].get("finish_reason")]
+    assert finish[0]["interfaze"]["escalated"] is True
+    assert events[-1]["usage"]["total_tokens"] == 15
+
+
+def test_llm_only_model_is_listed_and_served(client):
+    test_client, _, config = client
+    models = test_client.get("/v1/models").json()
+    assert [m["id"] for m in models["data"]] == ["interfaze", config.llm.model_id]
+    assert test_client.get(f"/v1/models/{config.llm.model_id}").status_code == 200
+    response = chat(test_client, model=config.llm.model_id)
+    assert response.status_code == 200
+    assert response.json()["interfaze"]["route"] == ["plan", "context", "llm"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"model": "gpt-17"}, 404, "model_not_found"),
+        ({"messages": []}, 400, "invalid_value"),
+        ({"temperature": "hot"}, 400, "invalid_value"),
+        ({"temperature": 3.5}, 400, "invalid_value"),
+        ({"max_tokens": 0}, 400, "invalid_value"),
+        ({"n": 2}, 400, "invalid_value"),
+        ({"messages": "hello"}, 400, "invalid_value"),
+        ({"messages": [{"role": "wizard", "content": "x"}]}, 400, "invalid_value"),
+        ({"messages": [{"role": "system", "content": "only a system prompt"}]}, 400, None),
+        ({"response_format": {"type": "json_schema"}}, 400, "invalid_value"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "video_url", "url": "x"}]}]},
+            422,
+            "unsupported_content_part",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "image_url", "image_url": {"url": "data:image/png;base64,A"}}
+                        ],
+                    }
+                ]
+            },
+            422,
+            "unsupported_content_part",
+        ),
+    ],
+)
+def test_bad_input_gets_openai_errors(client, body, status, code):
+    test_client, handle, _ = client
+    assert_openai_error(chat(test_client, **body), status, code)
+    assert handle.requests == []  # nothing reached the LLM
+    assert chat(test_client).status_code == 200  # and the app still serves
+
+
+def test_malformed_json_is_400(client):
+    test_client, _, _ = client
+    response = test_client.post(
+        "/v1/chat/completions", content=b'{"model": ', headers={"content-type": "application/json"}
+    )
+    assert_openai_error(response, 400, "invalid_json")
+
+
+def test_body_over_limit_is_413():
+    test_client, _, _ = make_client(router={"max_request_bytes": 2048})
+    big = "x" * 4096
+    response = chat(test_client, messages=[{"role": "user", "content": big}])
+    assert_openai_error(response, 413, "request_too_large")
+
+
+def test_too_many_messages_is_413():
+    test_client, _, _ = make_client(router={"max_messages": 2})
+    messages = [{"role": "user", "content": "a"}] * 3
+    assert_openai_error(chat(test_client, messages=messages), 413, "too_many_messages")
+
+
+def test_llm_error_maps_to_status():
+    handle = FakeLLMHandle()
+    handle.error = {"message": "prompt too long", "type": "BadRequestError", "code": 400}
+    test_client, _, _ = make_client(handle)
+    assert_openai_error(chat(test_client), 400, "llm_bad_request")
+    response = test_client.post(
+        "/v1/chat/completions",
+        json={"model": "interfaze", "messages": [{"role": "user", "content": "x"}], "stream": True},
+    )
+    assert_openai_error(response, 400, "llm_bad_request")  # known before the stream starts
+
+
+def test_llm_timeout_is_504():
+    handle = FakeLLMHandle(delay_s=0.5)
+    config_overrides = {"routing": {"timeouts": {"llm_ms": 100}}}
+    test_client, _, _ = make_client(handle, **config_overrides)
+    assert_openai_error(chat(test_client), 504, "stage_timeout")
+    assert handle.responses[0].cancelled  # the downstream generation was cancelled
+
+
+def test_unknown_path_is_openai_404(client):
+    test_client, _, _ = client
+    assert_openai_error(test_client.get("/v1/nothing"), 404)
+
+
+def test_healthz_and_metrics(client):
+    test_client, _, _ = client
+    health = test_client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["deployments"]["llm"]["status"] == "ok"
+    assert "ray_serve_num_http_requests_total" in test_client.get("/metrics").text
+
+
+def test_healthz_degraded_when_llm_fails():
+    class BrokenHandle(FakeLLMHandle):
+        @property
+        def stats(self):
+            class _M:
+                @staticmethod
+                def remote():
+                    async def boom():
+                        raise RuntimeError("replica died")
+
+                    return boom()
+
+            return _M()
+
+    test_client, _, _ = make_client(BrokenHandle())
+    response = test_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["deployments"]["llm"]["status"] == "error"
+
+
+def test_openapi_document_is_served(client):
+    test_client, _, _ = client
+    paths = test_client.get("/openapi.json").json()["paths"]
+    assert {"/v1/chat/completions", "/v1/models", "/healthz", "/metrics"} <= set(paths)

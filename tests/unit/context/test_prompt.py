@@ -1,0 +1,49 @@
+from serve.api.protocol import ChatMessage
+from serve.context.prompt import DEFAULT_SYSTEM, TEMPLATE_STOPS, build_prompt
+
+
+def msgs(*pairs):
+    return [ChatMessage(role=r, content=c) for r, c in pairs]
+
+
+def test_template_prompt_ends_with_assistant_cue_and_has_stops():
+    parts = build_prompt(msgs(("user", "Capital of France?")), template=True, budget_tokens=500)
+    assert parts.prompt.startswith(DEFAULT_SYSTEM)
+    assert parts.prompt.rstrip().endswith("User: Capital of France?\nAssistant:")
+    assert parts.messages is None and parts.stops == TEMPLATE_STOPS
+
+
+def test_system_message_replaces_default_and_context_is_included():
+    parts = build_prompt(
+        msgs(("system", "Be terse."), ("user", "Total?")),
+        template=True,
+        budget_tokens=500,
+        context_blocks=["[doc1] Total: 42 EUR"],
+    )
+    assert parts.prompt.startswith("Be terse.")
+    assert DEFAULT_SYSTEM not in parts.prompt
+    assert "### Context\n[doc1] Total: 42 EUR" in parts.prompt
+
+
+def test_oldest_history_dropped_first_and_last_turn_kept():
+    history = msgs(
+        ("user", "old " * 200),
+        ("assistant", "older answer " * 50),
+        ("user", "the newest question"),
+    )
+    parts = build_prompt(history, template=True, budget_tokens=120)
+    assert "the newest question" in parts.prompt
+    assert "old old" not in parts.prompt
+    assert parts.dropped_messages >= 1
+
+
+def test_chat_format_returns_messages():
+    parts = build_prompt(
+        msgs(("user", "hi"), ("assistant", "hello"), ("user", "bye")),
+        template=False,
+        budget_tokens=500,
+        context_blocks=["fact"],
+    )
+    assert parts.prompt is None
+    assert [m["role"] for m in parts.messages] == ["system", "system", "user", "assistant", "user"]
+    assert parts.messages[1]["content"] == "Context:\nfact"

@@ -1,0 +1,78 @@
+"""In-process stand-ins for DeploymentHandles (unit tests only; integration uses Ray)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+class FakeStreamResponse:
+    """Mimics ``DeploymentResponseGenerator``: async iteration plus ``cancel()``."""
+
+    def __init__(self, chunks: list[dict[str, Any]], delay_s: float) -> None:
+        self._chunks = list(chunks)
+        self._delay = delay_s
+        self.cancelled = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        if self.cancelled or not self._chunks:
+            raise StopAsyncIteration
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        return self._chunks.pop(0)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Method:
+    def __init__(self, fn) -> None:
+        self._fn = fn
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+
+class FakeLLMHandle:
+    """Replies with the given text split into word chunks, then usage."""
+
+    def __init__(self, text: str = "Paris is the capital.", delay_s: float = 0.0) -> None:
+        self.text = text
+        self.delay_s = delay_s
+        self.requests: list[dict[str, Any]] = []
+        self.responses: list[FakeStreamResponse] = []
+        self.error: dict[str, Any] | None = None
+
+    def options(self, **_: Any) -> FakeLLMHandle:
+        return self
+
+    def _generate(self, request: dict[str, Any]) -> FakeStreamResponse:
+        self.requests.append(request)
+        if self.error:
+            chunks = [{"kind": "error", "error": self.error}]
+        else:
+            words = self.text.split(" ")
+            chunks = [
+                {"kind": "delta", "text": (w if i == 0 else " " + w)} for i, w in enumerate(words)
+            ]
+            chunks.append({"kind": "delta", "text": "", "finish_reason": "stop"})
+            chunks.append(
+                {"kind": "usage", "usage": {"prompt_tokens": 11, "completion_tokens": len(words)}}
+            )
+        response = FakeStreamResponse(chunks, self.delay_s)
+        self.responses.append(response)
+        return response
+
+    @property
+    def generate(self) -> _Method:
+        return _Method(self._generate)
+
+    @property
+    def stats(self) -> _Method:
+        async def _stats() -> dict[str, Any]:
+            return {"model_id": "fake", "active": 0, "finished": 0, "cancelled": 0}
+
+        return _Method(_stats)
