@@ -60,9 +60,7 @@ def local_model_dir(source: str, data_dir: Path) -> Path:
     """Folder of the converted packaged model named by ``source``."""
     name = source.removeprefix(LOCAL_PREFIX)
     if name not in PACKAGED_MODELS:
-        raise ValueError(
-            f"unknown packaged model {name!r}; known: {sorted(PACKAGED_MODELS)}"
-        )
+        raise ValueError(f"unknown packaged model {name!r}; known: {sorted(PACKAGED_MODELS)}")
     return data_dir / "models" / name
 
 

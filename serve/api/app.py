@@ -14,7 +14,10 @@ from serve.api.models.router import router as models_router
 
 
 def create_app(
-    *, chat_service: Any, health: Any, metrics_relay: Any,
+    *,
+    chat_service: Any,
+    health: Any,
+    metrics_relay: Any,
     max_request_bytes: int,
     echo_request_id: bool = True,
 ) -> FastAPI:

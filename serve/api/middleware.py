@@ -31,8 +31,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode(
-            "latin-1"
+        incoming = (
+            dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         )
         request_id = incoming if _VALID_ID.match(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
@@ -99,5 +99,5 @@ class BodyLimitMiddleware:
             await self._reject(send, request_id)
 
 
-class _BodyTooLarge(BaseException):  # noqa: N818
+class _BodyTooLarge(BaseException):
     """Escapes the app's ``Exception`` handlers so the middleware can answer 413."""

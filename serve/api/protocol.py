@@ -50,9 +50,7 @@ class FilePart(_Lenient):
     file: FileData
 
 
-ContentPart = Annotated[
-    TextPart | ImagePart | AudioPart | FilePart, Field(discriminator="type")
-]
+ContentPart = Annotated[TextPart | ImagePart | AudioPart | FilePart, Field(discriminator="type")]
 CONTENT_PART_TYPES = ("text", "image_url", "input_audio", "file")
 
 
@@ -76,9 +74,9 @@ class ResponseFormat(_Lenient):
 
     @model_validator(mode="after")
     def _schema_needed(self) -> ResponseFormat:
-        if self.type == "json_schema":
-            if not self.json_schema or not isinstance(self.json_schema.get("schema"), dict):
-                raise ValueError("response_format json_schema needs json_schema.schema (object)")
+        schema = (self.json_schema or {}).get("schema")
+        if self.type == "json_schema" and not isinstance(schema, dict):
+            raise ValueError("response_format json_schema needs json_schema.schema (object)")
         return self
 
 

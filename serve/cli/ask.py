@@ -18,7 +18,10 @@ def content_part(path: Path) -> dict[str, Any]:
     encoded = base64.b64encode(data).decode()
     suffix = path.suffix.lower()
     if suffix in AUDIO_FORMATS:
-        return {"type": "input_audio", "input_audio": {"data": encoded, "format": AUDIO_FORMATS[suffix]}}
+        return {
+            "type": "input_audio",
+            "input_audio": {"data": encoded, "format": AUDIO_FORMATS[suffix]},
+        }
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if mime.startswith("image/"):
         return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{encoded}"}}

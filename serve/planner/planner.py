@@ -75,7 +75,11 @@ class Planner:
         if "llm" in stages:  # the final answer stage always runs last
             stages = [s for s in stages if s != "llm"] + ["llm"]
         threshold = min(
-            (self.routing.routes[k].escalation_threshold for k in kinds if k in self.routing.routes),
+            (
+                self.routing.routes[k].escalation_threshold
+                for k in kinds
+                if k in self.routing.routes
+            ),
             default=self.routing.routes[InputKind.TEXT].escalation_threshold,
         )
         return Plan(kinds[0].value, stages, threshold, inventory, skipped)
@@ -88,7 +92,9 @@ class Planner:
                 continue
             route = self.routing.routes.get(kind)
             perception = [
-                s for s in (route.pipeline if route else []) if STAGE_KINDS[s] is StageKind.PERCEPTION
+                s
+                for s in (route.pipeline if route else [])
+                if STAGE_KINDS[s] is StageKind.PERCEPTION
             ]
             if not any(s in stages for s in perception):
                 missing.append(kind.value)

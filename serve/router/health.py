@@ -26,7 +26,7 @@ class HealthReporter:
             try:
                 stats = await self.llm.stats(timeout_s=5.0)
                 deployments["llm"] = {"status": "ok", **stats}
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 deployments["llm"] = {"status": "timeout"}
                 status = "degraded"
             except Exception as exc:

@@ -88,7 +88,8 @@ class ChatService:
             return True
         known = [card.id for card in self.list_models().data]
         raise NotFound(
-            f"model {model!r} does not exist; available: {known}", code="model_not_found",
+            f"model {model!r} does not exist; available: {known}",
+            code="model_not_found",
             param="model",
         )
 
@@ -108,9 +109,7 @@ class ChatService:
                 param="messages",
             )
         if not any(m.role == "user" and m.content for m in body.messages):
-            raise BadRequest(
-                "messages must include a user message with content", param="messages"
-            )
+            raise BadRequest("messages must include a user message with content", param="messages")
 
     # --------------------------------------------------------------- pipeline
     def _start(self, body: ChatCompletionRequest, request_id: str) -> tuple[Trace, Plan]:
@@ -141,7 +140,9 @@ class ChatService:
             )
         trace.escalated = True
         trace.escalation_reason = (
-            "llm_only model requested" if plan.route == "llm_only" else "no confident small-stack answer"
+            "llm_only model requested"
+            if plan.route == "llm_only"
+            else "no confident small-stack answer"
         )
         llm_settings = self.config.llm
         with trace.stage("context") as record:

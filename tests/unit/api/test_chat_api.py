@@ -114,9 +114,7 @@ def test_stream_emits_role_deltas_finish_metadata_usage_and_done(client):
     assert lines[-1] == "data: [DONE]"
     events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
     assert events[0]["choices"][0]["delta"]["role"] == "assistant"
-    text = "".join(
-        e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"]
-    )
+    text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"])
     assert text == "Paris is the capital."
     finish = [e for e in events if e["choices"] and e["choices"][0].get("finish_reason")]
     assert finish[0]["interfaze"]["escalated"] is True

@@ -17,7 +17,7 @@ def test_parse_overrides_nests_and_parses_yaml_values():
 
 
 def test_parse_overrides_rejects_bare_key():
-    with pytest.raises(ConfigError, match="dotted.key=value"):
+    with pytest.raises(ConfigError, match=r"dotted\.key=value"):
         parse_overrides(["llm.num_cpus"])
 
 

@@ -38,7 +38,7 @@ def test_gpus_on_cpu_device_rejected():
 
 
 def test_negative_gpu_fraction_rejected():
-    with pytest.raises(ConfigError, match="router.num_gpus"):
+    with pytest.raises(ConfigError, match=r"router\.num_gpus"):
         load_config("local", {"router": {"num_gpus": -0.5}})
 
 
