@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
+from serve.cli.serve_cmd import free_port
 from serve.config.loader import load_config
 from serve.config.schema import AppConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
