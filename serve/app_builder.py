@@ -34,3 +34,14 @@ def build_deployments(config: AppConfig) -> Any:
 def build_app(args: dict[str, Any] | None = None) -> Any:
     """Application builder for Serve configs: ``args`` is a full config or a profile."""
     return build_deployments(config_from_args(args))
+
+
+def __getattr__(name: str) -> Any:
+    """``serve.app_builder:app`` — the Application for ``$IFZ_PROFILE`` (default local).
+
+    ``serve build`` wants an Application object rather than a builder, so this attribute is
+    built lazily on first access.
+    """
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)

@@ -1,0 +1,1 @@
+"""Pieces every deployment shares: media decoding and sniffing, input errors, builders."""
