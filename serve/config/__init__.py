@@ -1,6 +1,6 @@
-"""Configuration: the pydantic schema, the shipped profiles and their loader."""
+"""Configuration: the pydantic schema, the shipped profiles and their loader.
 
-from serve.config.loader import ConfigError, config_from_args, load_config
-from serve.config.schema import AppConfig
-
-__all__ = ["AppConfig", "ConfigError", "config_from_args", "load_config"]
+Import from the submodules (``serve.config.schema``, ``serve.config.loader``): this package
+imports nothing eagerly, so deployment packages can import ``serve.config.base`` while
+``serve.config.schema`` imports their settings.
+"""
