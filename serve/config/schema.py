@@ -26,6 +26,9 @@ class RouterSettings(DeploymentSettings):
     )
     max_messages: int = Field(256, ge=1, description="Most messages in one chat request.")
     max_content_parts: int = Field(64, ge=1, description="Most content parts in one request.")
+    max_media_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Largest decoded media part (PDF, image, audio)."
+    )
     trace_retention: int = Field(
         10_000, ge=0, description="Decision traces kept in memory per router replica (LRU)."
     )

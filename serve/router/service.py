@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from deployments.common.errors import InputRejected
 from serve.api.errors import APIError, BadRequest, NotFound, Overloaded, PayloadTooLarge
 from serve.api.protocol import (
     AssistantMessage,
@@ -26,13 +27,17 @@ from serve.api.protocol import (
     StreamChoice,
     Usage,
 )
-from serve.config.schema import AppConfig, PromptFormat
+from serve.config.schema import STAGE_KINDS, AppConfig, PromptFormat, StageKind
+from serve.context.observations import Observation
 from serve.context.prompt import build_prompt
 from serve.llm.client import LLMClient
 from serve.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
 from serve.observability.trace import Trace, TraceStore
+from serve.perception.media import collect_media
+from serve.perception.runner import PerceptionRunner
 from serve.planner.planner import Plan, Planner
+from serve.stages.client import StageClient, rejection_to_api_error
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Outcome:
     """What the answer stage produced, filled in while chunks stream."""
 
     text: list[str] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
     finish_reason: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -53,14 +59,20 @@ class ChatService:
         config: AppConfig,
         llm: LLMClient | None,
         *,
+        stages: dict[str, StageClient] | None = None,
         metrics: RouterMetrics | None = None,
         traces: TraceStore | None = None,
     ) -> None:
         self.config = config
         self.llm = llm
+        self.stages = dict(stages or {})
         self.metrics = metrics or RouterMetrics()
         self.traces = traces or TraceStore(config.router.trace_retention)
-        available = {"llm"} if llm is not None else set()
+        perception = {
+            n: c for n, c in self.stages.items() if STAGE_KINDS.get(n) is StageKind.PERCEPTION
+        }
+        self.perception = PerceptionRunner(perception)
+        available = set(self.stages) | ({"llm"} if llm is not None else set())
         self.planner = Planner(config.routing, available)
 
     # ----------------------------------------------------------------- models
@@ -123,10 +135,25 @@ class ChatService:
         trace.inputs = plan.inventory.part_counts
         return trace, plan
 
+    async def _perceive(self, body: ChatCompletionRequest, trace: Trace, plan: Plan) -> list:
+        """Decode the media parts and run the perception stages the plan names."""
+        if not any(STAGE_KINDS[s] is StageKind.PERCEPTION for s in plan.stages):
+            return []
+        try:
+            items = collect_media(body.messages, max_bytes=self.config.router.max_media_bytes)
+        except InputRejected as exc:
+            raise rejection_to_api_error(exc) from None
+        if not items:
+            return []
+        result = await self.perception.run(items, trace)
+        trace.skipped.update(result.degraded)
+        return result.observations
+
     async def _answer(
         self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
     ) -> AsyncIterator[str]:
         """Yield answer text; escalates to the LLM when the small stack is not confident."""
+        outcome.observations = await self._perceive(body, trace, plan)
         # The small-stack answerers (field/table/chart lookup, exact computation, extractive QA)
         # plug in here; with none confident, the request escalates.
         trace.confidence = 0.0
@@ -150,8 +177,11 @@ class ChatService:
                 body.messages,
                 template=llm_settings.prompt_format is PromptFormat.TEMPLATE,
                 budget_tokens=llm_settings.context_tokens,
+                context_blocks=[o.render() for o in outcome.observations],
             )
-            record.summary.update(dropped_messages=parts.dropped_messages)
+            record.summary.update(
+                dropped_messages=parts.dropped_messages, observations=len(outcome.observations)
+            )
         request = GenerationRequest(
             request_id=trace.trace_id,
             prompt=parts.prompt,

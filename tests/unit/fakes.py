@@ -76,3 +76,28 @@ class FakeLLMHandle:
             return {"model_id": "fake", "active": 0, "finished": 0, "cancelled": 0}
 
         return _Method(_stats)
+
+
+class FakeStageHandle:
+    """A perception/action handle: ``methods`` maps a method name to ``fn(payload) -> result``.
+
+    ``fn`` may raise (as a replica would); ``calls`` records (method, payload) pairs.
+    """
+
+    def __init__(self, **methods) -> None:
+        self.methods = methods
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> _Method:
+        if name not in self.methods:
+            raise AttributeError(name)
+
+        def call(payload: dict[str, Any]):
+            self.calls.append((name, payload))
+
+            async def run():
+                return self.methods[name](payload)
+
+            return run()
+
+        return _Method(call)

@@ -28,10 +28,10 @@ def test_inventory_counts_kinds_and_urls():
     assert inventory.urls == ["https://example.com/a", "http://x.org/b?q=1"]
 
 
-def test_non_pdf_file_is_unreadable():
+def test_file_parts_are_planned_as_pdf():
     message = user([{"type": "file", "file": {"file_data": "data:application/zip;base64,AA"}}])
-    _, unreadable = inspect_messages([message])
-    assert unreadable and "not a PDF" in unreadable[0]
+    inventory, unreadable = inspect_messages([message])
+    assert not unreadable and inventory.part_counts == {"pdf": 1}  # bytes checked later
 
 
 def test_text_routes_to_llm_when_only_llm_is_deployed():

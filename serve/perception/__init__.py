@@ -1,0 +1,1 @@
+"""The router's side of perception: media extraction, stage calls, observations."""

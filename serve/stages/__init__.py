@@ -1,0 +1,1 @@
+"""Calling downstream deployments (perception, actions) from the router."""

@@ -1,0 +1,93 @@
+"""One downstream deployment method behind a deadline, one retry, and error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from deployments.common.errors import InputRejected
+from serve.api.errors import APIError, Overloaded, StageTimeout, UpstreamError
+
+logger = logging.getLogger(__name__)
+
+
+class StageUnavailable(Exception):
+    """The stage failed or timed out after its retry; the planner may degrade around it."""
+
+    def __init__(self, stage: str, reason: str, error: APIError) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason
+        self.error = error
+
+
+def rejection_to_api_error(exc: InputRejected) -> APIError:
+    """A deployment's input rejection, as the HTTP error the client gets."""
+    error = APIError(exc.message, code=exc.code)
+    error.status = exc.status
+    error.type = "invalid_request_error"
+    return error
+
+
+def unwrap_remote_error(exc: BaseException) -> BaseException:
+    """Ray wraps a replica's exception; its ``cause`` is the original one."""
+    return getattr(exc, "cause", None) or exc
+
+
+class StageClient:
+    """Calls ``handle.<method>.remote(payload)`` with a deadline and one retry.
+
+    Input rejections (bad media) are not retried and surface as the client's 4xx; failures and
+    timeouts raise :class:`StageUnavailable` so the caller can skip the stage and lower its
+    confidence instead of failing the whole request.
+    """
+
+    def __init__(
+        self, name: str, handle: Any, method: str, *, timeout_s: float, retries: int = 1
+    ) -> None:
+        self.name = name
+        self.handle = handle
+        self.method = method
+        self.timeout_s = timeout_s
+        self.retries = retries
+
+    async def call(self, payload: dict[str, Any], *, method: str | None = None) -> Any:
+        from ray.serve.exceptions import BackPressureError
+
+        method = method or self.method
+        last: APIError = UpstreamError(f"stage {self.name} failed")
+        reason = "failed"
+        for attempt in range(self.retries + 1):
+            response = getattr(self.handle, method).remote(payload)
+            try:
+                return await asyncio.wait_for(_await(response), timeout=self.timeout_s)
+            except TimeoutError:
+                _cancel(response)
+                reason = f"timed out after {self.timeout_s:g} s"
+                last = StageTimeout(f"stage {self.name} {reason}")
+                break  # a retry would exceed the stage budget
+            except asyncio.CancelledError:
+                _cancel(response)
+                raise
+            except BackPressureError:
+                reason = "overloaded"
+                last = Overloaded(f"stage {self.name} is overloaded; retry shortly", retry_after=2)
+            except Exception as exc:
+                cause = unwrap_remote_error(exc)
+                if isinstance(cause, InputRejected):
+                    raise rejection_to_api_error(cause) from None
+                reason = f"error: {type(cause).__name__}: {cause}"[:300]
+                last = UpstreamError(f"stage {self.name} failed: {type(cause).__name__}")
+                logger.warning("stage %s attempt %d failed: %s", self.name, attempt + 1, reason)
+        raise StageUnavailable(self.name, reason, last)
+
+
+async def _await(response: Any) -> Any:
+    return await response
+
+
+def _cancel(response: Any) -> None:
+    cancel = getattr(response, "cancel", None)
+    if cancel is not None:
+        cancel()
