@@ -11,6 +11,7 @@ from serve.api.errors import install_error_handlers
 from serve.api.health.router import router as health_router
 from serve.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from serve.api.models.router import router as models_router
+from serve.api.traces.router import router as traces_router
 
 
 def create_app(
@@ -31,7 +32,7 @@ def create_app(
     app.state.health = health
     app.state.metrics_relay = metrics_relay
     install_error_handlers(app)
-    for router in (chat_router, models_router, health_router):
+    for router in (chat_router, models_router, traces_router, health_router):
         app.include_router(router)
     # Outermost first: the request id exists before the body limit can reject.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_bytes)

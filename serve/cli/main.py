@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from serve.cli import trace_cmd
 from serve.config.loader import ConfigError, load_config, parse_overrides
 
 
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate_p = config_sub.add_parser("validate", help="validate a profile and overrides")
     _add_config_args(validate_p)
     validate_p.set_defaults(func=cmd_config_validate)
+
+    trace_cmd.register(sub)
 
     models_p = sub.add_parser("models", help="prepare packaged models")
     models_sub = models_p.add_subparsers(dest="models_command", required=True)

@@ -30,7 +30,17 @@ class RouterSettings(DeploymentSettings):
         20 * 1024 * 1024, ge=1, description="Largest decoded media part (PDF, image, audio)."
     )
     trace_retention: int = Field(
-        10_000, ge=0, description="Decision traces kept in memory per router replica (LRU)."
+        10_000, ge=0, description="Decision traces kept (LRU); 0 keeps none."
+    )
+    trace_ttl_s: float | None = Field(
+        86_400.0, gt=0, description="Seconds a trace stays retrievable (None: until evicted)."
+    )
+    shared_traces: bool = Field(
+        True,
+        description=(
+            "Keep traces in one named Ray actor shared by all router replicas (False: each "
+            "replica keeps its own, so GET /v1/traces/{id} may miss on another replica)."
+        ),
     )
     request_timeout_s: float = Field(
         300.0, gt=0, description="Whole-request deadline before a 504 is returned."

@@ -68,22 +68,61 @@ class Trace:
 
 
 class TraceStore:
-    """A bounded in-memory store (LRU) of finished traces."""
+    """A bounded in-memory store (LRU) of finished traces, with a time-to-live."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, ttl_s: float | None = None) -> None:
         self.capacity = capacity
-        self._traces: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.ttl_s = ttl_s
+        self._traces: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
-    def put(self, trace: Trace) -> None:
+    def put(self, trace: Trace | dict[str, Any]) -> None:
         if self.capacity <= 0:
             return
-        self._traces[trace.trace_id] = trace.to_dict()
-        self._traces.move_to_end(trace.trace_id)
+        data = trace.to_dict() if isinstance(trace, Trace) else trace
+        self._traces[data["trace_id"]] = (time.monotonic(), data)
+        self._traces.move_to_end(data["trace_id"])
         while len(self._traces) > self.capacity:
             self._traces.popitem(last=False)
 
     def get(self, trace_id: str) -> dict[str, Any] | None:
-        return self._traces.get(trace_id)
+        entry = self._traces.get(trace_id)
+        if entry is None:
+            return None
+        stored_at, data = entry
+        if self.ttl_s is not None and time.monotonic() - stored_at > self.ttl_s:
+            del self._traces[trace_id]
+            return None
+        return data
+
+    async def aget(self, trace_id: str) -> dict[str, Any] | None:
+        return self.get(trace_id)
 
     def __len__(self) -> int:
         return len(self._traces)
+
+
+class SharedTraceStore:
+    """Traces shared by every router replica through one named Ray actor.
+
+    ``put`` is fire-and-forget (no latency on the request path); ``get`` asks the actor.
+    The actor is created on first use (``get_if_exists``), detached from any one replica.
+    """
+
+    ACTOR_NAME = "interfaze-trace-store"
+
+    def __init__(self, capacity: int, ttl_s: float | None, namespace: str) -> None:
+        import ray
+
+        actor_cls = ray.remote(num_cpus=0)(TraceStore)
+        self._actor = actor_cls.options(
+            name=self.ACTOR_NAME,
+            namespace=namespace,
+            lifetime="detached",
+            get_if_exists=True,
+        ).remote(capacity, ttl_s)
+
+    def put(self, trace: Trace) -> None:
+        self._actor.put.remote(trace.to_dict())
+
+    async def aget(self, trace_id: str) -> dict[str, Any] | None:
+        return await self._actor.get.remote(trace_id)

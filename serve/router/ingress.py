@@ -7,6 +7,7 @@ from typing import Any
 from serve.api.app import create_app
 from serve.config.schema import AppConfig
 from serve.llm.client import LLMClient
+from serve.observability.trace import SharedTraceStore, TraceStore
 from serve.router.health import HealthReporter, MetricsRelay
 from serve.router.service import ChatService
 
@@ -17,9 +18,20 @@ class RouterIngress:
     def __init__(self, config: dict[str, Any], llm_handle: Any | None = None) -> None:
         self.config = AppConfig.model_validate(config)
         self.llm = LLMClient(llm_handle, self.config.llm.model_id) if llm_handle else None
-        self.chat_service = ChatService(self.config, self.llm)
+        self.chat_service = ChatService(self.config, self.llm, traces=self._trace_store())
         self.health = HealthReporter(self.llm, self.config.profile)
         self.metrics_relay = MetricsRelay()
+
+    def _trace_store(self) -> TraceStore | SharedTraceStore:
+        router = self.config.router
+        if router.shared_traces and router.trace_retention > 0:
+            try:
+                return SharedTraceStore(
+                    router.trace_retention, router.trace_ttl_s, namespace=self.config.app_name
+                )
+            except Exception:  # no Ray worker (e.g. local testing mode): keep them in-process
+                pass
+        return TraceStore(router.trace_retention, router.trace_ttl_s)
 
     async def __serve_build_asgi_app__(self):
         """Ray Serve calls this once per replica to get the ASGI app."""

@@ -33,7 +33,7 @@ from serve.context.prompt import build_prompt
 from serve.llm.client import LLMClient
 from serve.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
-from serve.observability.trace import Trace, TraceStore
+from serve.observability.trace import SharedTraceStore, Trace, TraceStore
 from serve.perception.media import collect_media
 from serve.perception.runner import PerceptionRunner
 from serve.planner.planner import Plan, Planner
@@ -61,13 +61,13 @@ class ChatService:
         *,
         stages: dict[str, StageClient] | None = None,
         metrics: RouterMetrics | None = None,
-        traces: TraceStore | None = None,
+        traces: TraceStore | SharedTraceStore | None = None,
     ) -> None:
         self.config = config
         self.llm = llm
         self.stages = dict(stages or {})
         self.metrics = metrics or RouterMetrics()
-        self.traces = traces or TraceStore(config.router.trace_retention)
+        self.traces = traces or TraceStore(config.router.trace_retention, config.router.trace_ttl_s)
         perception = {
             n: c for n, c in self.stages.items() if STAGE_KINDS.get(n) is StageKind.PERCEPTION
         }
@@ -258,6 +258,15 @@ class ChatService:
             completion_tokens=outcome.completion_tokens,
             total_tokens=outcome.prompt_tokens + outcome.completion_tokens,
         )
+
+    async def get_trace(self, trace_id: str) -> dict:
+        trace = await self.traces.aget(trace_id)
+        if trace is None:
+            raise NotFound(
+                f"trace {trace_id!r} not found (expired, evicted, or never recorded)",
+                code="trace_not_found",
+            )
+        return trace
 
     # ------------------------------------------------------------ entrypoints
     async def complete(

@@ -250,3 +250,25 @@ def test_openapi_document_is_served(client):
     test_client, _, _ = client
     paths = test_client.get("/openapi.json").json()["paths"]
     assert {"/v1/chat/completions", "/v1/models", "/healthz", "/metrics"} <= set(paths)
+
+
+def test_trace_is_stored_and_served(client):
+    test_client, _, _ = client
+    response = chat(test_client)
+    trace_id = response.json()["interfaze"]["trace_id"]
+    trace = test_client.get(f"/v1/traces/{trace_id}").json()
+    assert trace["trace_id"] == trace_id and trace["escalated"] is True
+    assert [s["name"] for s in trace["stages"]] == ["plan", "context", "llm"]
+    assert trace["stages"][2]["summary"]["completion_tokens"] == 4
+    assert_openai_error(test_client.get("/v1/traces/nope"), 404, "trace_not_found")
+
+
+def test_trace_store_expires_entries():
+    import time
+
+    from serve.observability.trace import Trace, TraceStore
+
+    store = TraceStore(capacity=10, ttl_s=0.01)
+    store.put(Trace(trace_id="t", model="m"))
+    time.sleep(0.02)
+    assert store.get("t") is None

@@ -50,3 +50,28 @@ def test_ask_reports_missing_file(tmp_path, capsys):
 def test_unknown_command_exits():
     with pytest.raises(SystemExit):
         main(["fly"])
+
+
+def test_format_trace_lists_stages():
+    from serve.cli.trace_cmd import format_trace
+
+    text = format_trace(
+        {
+            "trace_id": "t1",
+            "model": "interfaze",
+            "status": 200,
+            "route": "pdf",
+            "plan": ["ocr", "llm"],
+            "inputs": {"pdf": 1},
+            "stages": [
+                {"name": "ocr", "started_ms": 0.2, "duration_ms": 812.5, "summary": {"pages": 2}},
+                {"name": "llm", "started_ms": 813.0, "duration_ms": 950.0, "summary": {}},
+            ],
+            "skipped": {"retrieve": "not deployed"},
+            "confidence": 0.4,
+            "escalated": True,
+            "escalation_reason": "no confident small-stack answer",
+        }
+    )
+    assert "ocr" in text and "812.5 ms" in text and "escalated True" in text
+    assert "retrieve" in text
