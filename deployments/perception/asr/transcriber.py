@@ -1,0 +1,124 @@
+"""Request checks, audio intake and the backend call, as one synchronous plain class."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from deployments.common.errors import MalformedInput
+from deployments.perception.asr.audio import (
+    AudioLimits,
+    AudioProbe,
+    decode_audio,
+    probe_audio,
+)
+from deployments.perception.asr.backends import AsrBackend, DecodeOptions, load_backend
+from deployments.perception.asr.config import AsrSettings
+from deployments.perception.asr.languages import language_code
+from deployments.perception.asr.protocol import Segment, Transcription, TranscriptionRequest
+
+
+def _ms(start: float) -> float:
+    return round((perf_counter() - start) * 1000, 1)
+
+
+class Transcriber:
+    """Validates a request, probes and decodes its audio, and runs the backend."""
+
+    def __init__(self, settings: AsrSettings, backend: AsrBackend | None = None) -> None:
+        self.settings = settings
+        self.limits = AudioLimits.from_settings(settings)
+        self.backend = backend or load_backend(settings)
+
+    def parse_request(self, request: dict[str, Any]) -> TranscriptionRequest:
+        """The request dict as a model; wrong fields become a 400 naming the field."""
+        if not isinstance(request, dict):
+            raise MalformedInput("transcription request must be a dict", code="invalid_request")
+        data = request.get("data")
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise MalformedInput(
+                "`file` is missing or not binary audio data", code="invalid_parameter"
+            )
+        try:
+            return TranscriptionRequest.model_validate({**request, "data": bytes(data)})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"]) or "request"
+            raise MalformedInput(f"`{field}`: {error['msg']}", code="invalid_parameter") from None
+
+    def decode_options(self, request: TranscriptionRequest) -> DecodeOptions:
+        """Per-request options, checked against the loaded model."""
+        language = None
+        if request.language and request.language.strip():
+            language = language_code(request.language)
+            if language is None:
+                raise MalformedInput(
+                    f"`language`: unknown language {request.language!r} (use ISO 639-1, e.g. 'en')",
+                    code="unsupported_language",
+                )
+            if language != "en" and not self.backend.multilingual:
+                raise MalformedInput(
+                    f"`language`: model {self.backend.model_name} transcribes English only",
+                    code="unsupported_language",
+                )
+        prompt = request.prompt or None
+        if prompt and len(prompt) > self.settings.max_prompt_chars:
+            raise MalformedInput(
+                f"`prompt` has {len(prompt)} characters, over the limit of "
+                f"{self.settings.max_prompt_chars} (max_prompt_chars)",
+                code="prompt_too_long",
+            )
+        return DecodeOptions(
+            language=language,
+            prompt=prompt,
+            temperature=request.temperature,
+            word_timestamps="word" in (request.timestamp_granularities or []),
+        )
+
+    def probe(self, request: TranscriptionRequest) -> AudioProbe:
+        """Size, type and declared-duration checks (milliseconds, no decoding)."""
+        return probe_audio(request.data, self.limits, mime=request.mime, filename=request.filename)
+
+    def run(
+        self, request: TranscriptionRequest, probe: AudioProbe, options: DecodeOptions
+    ) -> Transcription:
+        """Decode and transcribe (seconds of CPU: call it from a worker thread)."""
+        started = perf_counter()
+        audio = decode_audio(request.data, probe, self.limits)
+        decode_ms = _ms(started)
+        started_model = perf_counter()
+        result = self.backend.transcribe(audio.samples, options)
+        return Transcription(
+            text=" ".join(s.text for s in result.segments if s.text).strip(),
+            language=result.language,
+            language_probability=round(min(1.0, max(0.0, result.language_probability)), 4),
+            duration_s=round(audio.duration_s, 3),
+            segments=result.segments,
+            confidence=overall_confidence(result.segments),
+            backend=self.backend.name,
+            model=self.backend.model_name,
+            timings_ms={"decode": decode_ms, "transcribe": _ms(started_model)},
+        )
+
+    def transcribe(self, request: dict[str, Any]) -> Transcription:
+        """The whole path in one call (bench, tests): parse, check, probe, decode, transcribe."""
+        started = perf_counter()
+        parsed = self.parse_request(request)
+        options = self.decode_options(parsed)
+        probe_started = perf_counter()
+        probe = self.probe(parsed)
+        probe_ms = _ms(probe_started)
+        transcription = self.run(parsed, probe, options)
+        transcription.timings_ms.update(probe=probe_ms, total=_ms(started))
+        return transcription
+
+
+def overall_confidence(segments: list[Segment]) -> float:
+    """Duration-weighted mean of segment confidences; 0 when nothing was heard."""
+    weighted = [(max(s.end - s.start, 0.01), s.confidence) for s in segments if s.text]
+    total = sum(w for w, _ in weighted)
+    if not total:
+        return 0.0
+    return round(sum(w * c for w, c in weighted) / total, 4)
