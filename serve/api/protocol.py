@@ -138,6 +138,8 @@ class InterfazeMeta(BaseModel):
     trace_id: str
     usage: InterfazeUsage = Field(default_factory=InterfazeUsage)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    answerer: str | None = Field(None, description="The small-stack answerer that answered.")
+    sources: list[str] = Field(default_factory=list, description="Citations of the evidence.")
 
 
 class AssistantMessage(BaseModel):

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from deployments.common.errors import InputRejected
+from serve.answer.controller import SmallStack
 from serve.api.errors import APIError, BadRequest, NotFound, Overloaded, PayloadTooLarge
 from serve.api.protocol import (
     AssistantMessage,
@@ -46,9 +47,19 @@ class Outcome:
 
     text: list[str] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+    answerer: str | None = None
+    sources: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+def last_user_text(messages: list) -> str:
+    """The text of the last user message: the question the small stack answers."""
+    for message in reversed(messages):
+        if message.role == "user" and message.text().strip():
+            return message.text()
+    return ""
 
 
 class ChatService:
@@ -74,6 +85,7 @@ class ChatService:
         self.perception = PerceptionRunner(perception)
         available = set(self.stages) | ({"llm"} if llm is not None else set())
         self.planner = Planner(config.routing, available)
+        self.small_stack = SmallStack()
 
     # ----------------------------------------------------------------- models
     def list_models(self) -> ModelList:
@@ -154,23 +166,23 @@ class ChatService:
     ) -> AsyncIterator[str]:
         """Yield answer text; escalates to the LLM when the small stack is not confident."""
         outcome.observations = await self._perceive(body, trace, plan)
-        # The small-stack answerers (field/table/chart lookup, exact computation, extractive QA)
-        # plug in here; with none confident, the request escalates.
-        trace.confidence = 0.0
-        if not plan.uses_llm:
-            raise Overloaded("no answer stage is available for this request", retry_after=30)
-        if self.llm is None:
+        if plan.route != "llm_only":
+            answer = self._small_stack(body, trace, plan, outcome)
+            if answer is not None:
+                outcome.text.append(answer)
+                outcome.finish_reason = "stop"
+                yield answer
+                return
+        else:
+            trace.escalation_reason = "llm_only model requested"
+        if not plan.uses_llm or self.llm is None:
             raise Overloaded(
-                "the LLM deployment is disabled and the small stack had no confident answer",
+                "the LLM deployment is not available and the small stack had no confident "
+                f"answer ({trace.escalation_reason})",
                 code="llm_unavailable",
                 retry_after=30,
             )
         trace.escalated = True
-        trace.escalation_reason = (
-            "llm_only model requested"
-            if plan.route == "llm_only"
-            else "no confident small-stack answer"
-        )
         llm_settings = self.config.llm
         with trace.stage("context") as record:
             parts = build_prompt(
@@ -214,6 +226,40 @@ class ChatService:
                 prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens
             )
 
+    def _small_stack(
+        self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
+    ) -> str | None:
+        """The small stack's answer text when it is confident enough, else None."""
+        question = last_user_text(body.messages)
+        with trace.stage("answer") as record:
+            decision = self.small_stack.decide(question, outcome.observations)
+            trace.confidence = round(decision.confidence, 4)
+            record.summary.update(
+                intent=decision.intent.value,
+                reason=decision.reason,
+                candidates=[
+                    {"answerer": a.answerer, "confidence": a.confidence, "text": a.text[:80]}
+                    for a in decision.candidates
+                ],
+            )
+        answer = decision.answer
+        if answer is None:
+            trace.escalation_reason = decision.reason
+            return None
+        if answer.confidence < plan.escalation_threshold:
+            trace.escalation_reason = (
+                f"{answer.answerer} confidence {answer.confidence:.2f} is below the "
+                f"{plan.route} threshold {plan.escalation_threshold:.2f}"
+            )
+            return None
+        if body.response_format and body.response_format.type == "json_schema":
+            trace.escalation_reason = "json_schema output needs the LLM's structured decoding"
+            return None
+        outcome.answerer, outcome.sources = answer.answerer, answer.sources
+        if body.response_format and body.response_format.type == "json_object":
+            return json.dumps({"answer": answer.text, "sources": answer.sources})
+        return answer.text
+
     @staticmethod
     def _absorb(chunk: GenerationChunk, outcome: Outcome) -> None:
         if chunk.text:
@@ -235,6 +281,8 @@ class ChatService:
                 llm_completion_tokens=outcome.completion_tokens,
             ),
             timings_ms=trace.timings_ms(),
+            answerer=outcome.answerer,
+            sources=outcome.sources or sorted({o.citation for o in outcome.observations}),
         )
 
     def _finish(self, trace: Trace, outcome: Outcome, status: int, error: str | None) -> None:

@@ -62,9 +62,9 @@ def test_chat_returns_text_usage_and_interfaze_metadata(client):
     assert data["usage"] == {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
     meta = data["interfaze"]
     assert meta["escalated"] is True
-    assert meta["route"] == ["plan", "context", "llm"]
+    assert meta["route"] == ["plan", "answer", "context", "llm"]
     assert meta["usage"] == {"llm_prompt_tokens": 11, "llm_completion_tokens": 4}
-    assert set(meta["timings_ms"]) == {"plan", "context", "llm", "total"}
+    assert set(meta["timings_ms"]) == {"plan", "answer", "context", "llm", "total"}
     assert meta["trace_id"] == response.headers["x-request-id"]
     sent = handle.requests[0]
     assert sent["max_tokens"] == 20 and sent["temperature"] == 0.3 and sent["seed"] == 7
@@ -258,8 +258,9 @@ def test_trace_is_stored_and_served(client):
     trace_id = response.json()["interfaze"]["trace_id"]
     trace = test_client.get(f"/v1/traces/{trace_id}").json()
     assert trace["trace_id"] == trace_id and trace["escalated"] is True
-    assert [s["name"] for s in trace["stages"]] == ["plan", "context", "llm"]
-    assert trace["stages"][2]["summary"]["completion_tokens"] == 4
+    assert [s["name"] for s in trace["stages"]] == ["plan", "answer", "context", "llm"]
+    assert trace["stages"][3]["summary"]["completion_tokens"] == 4
+    assert trace["escalation_reason"] == "no evidence and no computation"
     assert_openai_error(test_client.get("/v1/traces/nope"), 404, "trace_not_found")
 
 
@@ -272,3 +273,45 @@ def test_trace_store_expires_entries():
     store.put(Trace(trace_id="t", model="m"))
     time.sleep(0.02)
     assert store.get("t") is None
+
+
+def test_arithmetic_is_answered_exactly_without_the_llm(client):
+    test_client, handle, _ = client
+    response = chat(test_client, messages=[{"role": "user", "content": "What is 1234 * 5678?"}])
+    data = response.json()
+    assert data["choices"][0]["message"]["content"] == "7006652"
+    assert data["interfaze"]["escalated"] is False
+    assert data["interfaze"]["answerer"] == "compute"
+    assert data["usage"]["total_tokens"] == 0 and handle.requests == []
+
+
+def test_small_answer_streams_and_honours_json_object(client):
+    test_client, handle, _ = client
+    body = {
+        "model": "interfaze",
+        "messages": [{"role": "user", "content": "What is 2 + 2?"}],
+        "response_format": {"type": "json_object"},
+    }
+    data = test_client.post("/v1/chat/completions", json=body).json()
+    assert json.loads(data["choices"][0]["message"]["content"]) == {
+        "answer": "4",
+        "sources": ["computed"],
+    }
+    body["stream"] = True
+    with test_client.stream("POST", "/v1/chat/completions", json=body) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    text = "".join(
+        json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+        for line in lines
+        if json.loads(line[6:])["choices"]
+    )
+    assert json.loads(text)["answer"] == "4"
+    assert handle.requests == []
+
+
+def test_llm_only_model_skips_the_small_stack(client):
+    test_client, handle, config = client
+    response = chat(
+        test_client, model=config.llm.model_id, messages=[{"role": "user", "content": "2 + 2?"}]
+    )
+    assert response.json()["interfaze"]["escalated"] is True and len(handle.requests) == 1

@@ -105,13 +105,24 @@ def test_pdf_goes_through_ocr_and_reaches_the_prompt_with_citations():
     assert response.status_code == 200, response.text
     method, payload = ocr.calls[0]
     assert method == "process" and payload["data"] == PDF and payload["filename"] == "inv.pdf"
+    data = response.json()
+    assert data["choices"][0]["message"]["content"] == "1,234.50 EUR"
+    meta = data["interfaze"]
+    assert meta["escalated"] is False and meta["sources"] == ["doc1 p.1"]
+    assert meta["route"] == ["plan", "ocr", "answer"] and llm.requests == []
+    trace = service.traces.get(meta["trace_id"])
+    assert trace["stages"][1]["summary"]["confidence"] == 0.97
+
+
+def test_generation_question_escalates_with_cited_context():
+    ocr = FakeStageHandle(process=lambda payload: OCR_RESULT)
+    client, llm, _ = build({"ocr": ocr})
+    response = ask(client, [pdf_part(), text_part("Summarize this invoice.")])
+    assert response.status_code == 200
+    assert response.json()["interfaze"]["escalated"] is True
     prompt = llm.requests[0]["prompt"]
     assert "[doc1 p.1 | page via ocr" in prompt and "Total due: 1,234.50 EUR" in prompt
     assert "[doc1 table 1 p.1 | table" in prompt and "Widget | 1,234.50" in prompt
-    meta = response.json()["interfaze"]
-    assert meta["route"][:2] == ["plan", "ocr"]
-    trace = service.traces.get(meta["trace_id"])
-    assert trace["stages"][1]["summary"]["confidence"] == 0.97
 
 
 def test_chart_image_goes_to_chart_parser_and_scan_to_ocr():
@@ -123,7 +134,7 @@ def test_chart_image_goes_to_chart_parser_and_scan_to_ocr():
     client, llm, _ = build({"chart": chart, "ocr": ocr})
     response = ask(
         client,
-        [image_part(), text_part("Q2?")],
+        [image_part(), text_part("Explain this chart.")],
     )
     assert response.status_code == 200
     assert [m for m, _ in chart.calls] == ["classify", "process"] and ocr.calls == []

@@ -1,0 +1,1 @@
+"""Small-stack answerers: answers with confidence and cited sources, no LLM involved."""

@@ -1,0 +1,105 @@
+"""Extractive answers: the passage sentence that best matches the question (lexical BM25)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from serve.answer.base import Answer
+from serve.answer.text import content_tokens, normalize
+from serve.context.observations import Observation
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+_TRANSCRIBE = re.compile(
+    r"\b(transcri\w*|what (?:does|did|is|was) (?:the |this )?(?:audio|recording|speaker|clip|voice"
+    r"|file|message) (?:say|said)|what (?:is|was) said|word for word|verbatim)\b"
+)
+TEXT_KINDS = ("page", "text", "passage", "transcript")
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
+    return [re.sub(r"^\[\d\d:\d\d\.\d-\d\d:\d\d\.\d\]\s*", "", p) for p in parts]
+
+
+def _stem(token: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+            return token[: -len(suffix)]
+    return token
+
+
+def rank_sentences(
+    question: str, observations: list[Observation]
+) -> list[tuple[float, str, Observation]]:
+    """BM25 scores of every sentence of the text observations for the question."""
+    query = [_stem(t) for t in content_tokens(question)]
+    if not query:
+        return []
+    sentences = [
+        (sentence, obs)
+        for obs in observations
+        if obs.kind in TEXT_KINDS
+        for sentence in split_sentences(obs.text)
+        if len(sentence) > 2
+    ]
+    if not sentences:
+        return []
+    docs = [[_stem(t) for t in content_tokens(s)] for s, _ in sentences]
+    avg_len = sum(len(d) for d in docs) / len(docs) or 1.0
+    df = Counter(t for d in docs for t in set(d))
+    n = len(docs)
+    scored = []
+    for (sentence, obs), doc in zip(sentences, docs, strict=True):
+        counts = Counter(doc)
+        score = 0.0
+        for term in set(query):
+            if term not in counts:
+                continue
+            idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+            tf = counts[term]
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(doc) / avg_len))
+        if score > 0:
+            scored.append((score, sentence, obs))
+    scored.sort(key=lambda item: -item[0])
+    return scored
+
+
+class TranscriptAnswerer:
+    """ "Transcribe this" → the transcript itself, with the ASR confidence."""
+
+    name = "transcript"
+
+    def answer(self, question: str, observations: list[Observation]) -> Answer | None:
+        transcripts = [o for o in observations if o.kind == "transcript"]
+        if not transcripts or not _TRANSCRIBE.search(normalize(question)):
+            return None
+        text = "\n".join(str(o.data.get("text") or o.text).strip() for o in transcripts)
+        confidence = min(o.confidence for o in transcripts)
+        return Answer(text, round(confidence, 3), self.name, [o.citation for o in transcripts], {})
+
+
+class PassageAnswerer:
+    """Answers with the best-matching sentence; confidence from coverage and margin."""
+
+    name = "extractive"
+
+    def answer(self, question: str, observations: list[Observation]) -> Answer | None:
+        ranked = rank_sentences(question, observations)
+        if not ranked:
+            return None
+        score, sentence, obs = ranked[0]
+        query = {_stem(t) for t in content_tokens(question)}
+        covered = query & {_stem(t) for t in content_tokens(sentence)}
+        coverage = len(covered) / max(len(query), 1)
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        margin = (score - runner_up) / score if score else 0.0
+        confidence = obs.confidence * (0.35 + 0.35 * coverage + 0.15 * margin)
+        return Answer(
+            sentence,
+            round(min(confidence, 0.85), 3),
+            self.name,
+            [obs.citation],
+            {"coverage": round(coverage, 3), "score": round(score, 3)},
+        )

@@ -1,0 +1,103 @@
+"""Gateway errors that serve.api.errors lacks (403, 415, policy refusals, format failures)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from serve.api.errors import APIError, BadRequest
+
+
+class Forbidden(APIError):
+    """The key is valid but may not use this model or tool."""
+
+    status, type, code = 403, "permission_error", "permission_denied"
+
+
+class UnsupportedMediaType(APIError):
+    """The bytes are not what the request declares (MIME sniffing)."""
+
+    status, type, code = 415, "invalid_request_error", "unsupported_media_type"
+
+
+class ResponseFormatViolation(APIError):
+    """The answer still broke ``response_format`` after the allowed retries."""
+
+    status, type, code = 502, "upstream_error", "response_format_violation"
+
+
+class PolicyRefusal(BadRequest):
+    """The input guard refused the request.
+
+    Raised as an ``APIError`` it renders as HTTP 400 ``content_policy_violation``. When
+    ``as_message`` is true (``input_guard.refuse_with: message``), the router should catch it
+    and return :meth:`completion` (or :meth:`sse_events` when streaming) with HTTP 200.
+    """
+
+    code = "content_policy_violation"
+
+    def __init__(
+        self, message: str, *, refusal: str, categories: list[str], as_message: bool
+    ) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.categories = categories
+        self.as_message = as_message
+
+    def completion(self, model: str, request_id: str | None = None) -> dict[str, Any]:
+        """A ``chat.completion`` whose assistant message is a refusal (OpenAI shape)."""
+        return refusal_completion(self.refusal, model, request_id)
+
+    def sse_events(self, model: str, request_id: str | None = None) -> list[str]:
+        """The same refusal as SSE ``data:`` lines, ``[DONE]`` included."""
+        return refusal_sse_events(self.refusal, model, request_id)
+
+
+def _completion_id(request_id: str | None) -> str:
+    return f"chatcmpl-{request_id or uuid.uuid4().hex}"
+
+
+def refusal_completion(refusal: str, model: str, request_id: str | None = None) -> dict[str, Any]:
+    """OpenAI's refusal shape: ``content`` null, ``refusal`` text, ``finish_reason`` content_filter."""
+    return {
+        "id": _completion_id(request_id),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "refusal": refusal},
+                "finish_reason": "content_filter",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+def refusal_sse_events(refusal: str, model: str, request_id: str | None = None) -> list[str]:
+    import json
+
+    base = {
+        "id": _completion_id(request_id),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+    deltas = [
+        ({"role": "assistant", "content": None, "refusal": ""}, None),
+        ({"refusal": refusal}, None),
+        ({}, "content_filter"),
+    ]
+    events = [
+        "data: "
+        + json.dumps(
+            {**base, "choices": [{"index": 0, "delta": d, "finish_reason": f, "logprobs": None}]}
+        )
+        + "\n\n"
+        for d, f in deltas
+    ]
+    events.append("data: [DONE]\n\n")
+    return events

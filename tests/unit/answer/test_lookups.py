@@ -1,0 +1,106 @@
+import pytest
+
+from serve.answer.controller import SmallStack
+from serve.answer.intent import Intent, classify
+from serve.context.observations import Observation
+
+PAGE = Observation(
+    "doc1",
+    "p.1",
+    "page",
+    "ACME Corp\nInvoice Number: INV-2024-0042\nInvoice Date: 2024-03-05\nDue Date: 2024-04-04\n"
+    "Bill To:\nGlobex Ltd\n12 Main St\nSubtotal: 1,000.00 EUR\nVAT (20%): 200.00 EUR\n"
+    "Total Due: 1,200.00 EUR",
+    0.96,
+    "ocr",
+)
+TABLE = Observation(
+    "doc1",
+    "table 1 p.1",
+    "table",
+    "",
+    0.96,
+    "ocr",
+    {"rows": [["Item", "Qty", "Amount"], ["Widget", "2", "400.00"], ["Gadget", "3", "600.00"]]},
+)
+CHART = Observation(
+    "img1",
+    "",
+    "chart",
+    "",
+    0.9,
+    "chart",
+    {
+        "x_labels": ["Q1", "Q2", "Q3", "Q4"],
+        "series": [{"name": "Revenue", "values": [40, 55, 30, 70]}],
+        "y_axis": {"unit": "%"},
+        "confidence": 0.9,
+    },
+)
+TRANSCRIPT = Observation(
+    "audio1",
+    "",
+    "transcript",
+    "[00:00.0-00:02.1] The meeting is on Friday at 3 pm.\n[00:02.1-00:04.0] Bring the report.",
+    0.9,
+    "asr",
+    {"text": "The meeting is on Friday at 3 pm. Bring the report."},
+)
+STACK = SmallStack()
+
+
+@pytest.mark.parametrize(
+    ("question", "observations", "expected", "answerer"),
+    [
+        ("What is the invoice number?", [PAGE, TABLE], "INV-2024-0042", "document_field"),
+        ("What is the total due?", [PAGE, TABLE], "1,200.00 EUR", "document_field"),
+        ("What is the due date?", [PAGE], "2024-04-04", "document_field"),
+        ("When was the invoice issued?", [PAGE], "2024-03-05", "document_field"),
+        ("Who is the invoice billed to?", [PAGE], "Globex Ltd, 12 Main St", "document_field"),
+        ("How much VAT was charged?", [PAGE], "200.00 EUR", "document_field"),
+        ("What is the subtotal?", [PAGE], "1,000.00 EUR", "document_field"),
+        ("What is the amount for Gadget?", [PAGE, TABLE], "600.00", "table"),
+        ("Which item has the highest amount?", [TABLE], "Gadget", "table"),
+        ("How many Widget units?", [TABLE], "2", "table"),
+        ("What was the value in Q2?", [CHART], "55%", "chart"),
+        ("Which quarter had the highest revenue?", [CHART], "Q4", "chart"),
+        ("What is the difference between Q4 and Q1?", [CHART], "30%", "chart"),
+        ("Transcribe the audio.", [TRANSCRIPT], TRANSCRIPT.data["text"], "transcript"),
+        ("When is the meeting?", [TRANSCRIPT], "The meeting is on Friday at 3 pm.", "extractive"),
+    ],
+)  # fmt: skip
+def test_small_stack_answers(question, observations, expected, answerer):
+    decision = STACK.decide(question, observations)
+    assert decision.answer is not None, decision.reason
+    assert decision.answer.text == expected
+    assert decision.answer.answerer == answerer
+    assert decision.answer.sources
+
+
+def test_chart_trend():
+    answer = STACK.decide("What is the trend?", [CHART]).answer
+    assert answer.text.startswith("increasing")
+
+
+def test_generation_and_open_questions_escalate():
+    assert STACK.decide("Explain this invoice", [PAGE]).answer is None
+    assert STACK.decide("What is the capital of France?", []).answer is None
+
+
+def test_identifiers_are_not_arithmetic():
+    decision = STACK.decide("What is the total of invoice 2024-001?", [PAGE])
+    assert decision.answer.answerer == "document_field"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Summarize the document", Intent.GENERATE),
+        ("Write a haiku about invoices", Intent.GENERATE),
+        ("Why is the sky blue?", Intent.GENERATE),
+        ("Please transcribe this recording", Intent.TRANSCRIBE),
+        ("What is the total?", Intent.LOOKUP),
+    ],
+)
+def test_intent(question, intent):
+    assert classify(question) is intent
