@@ -17,6 +17,17 @@ from serve.router.ingress import RouterIngress
 ROUTER_DEPLOYMENT_NAME = "router"
 
 
+def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
+    """Bound perception/action deployments by stage name (only the enabled ones)."""
+    stages: dict[str, Any] = {}
+    perception = config.perception
+    if perception.asr.enabled:
+        from deployments.perception.asr.builder import build_asr_deployment
+
+        stages["asr"] = build_asr_deployment(perception.asr)
+    return stages
+
+
 def build_deployments(config: AppConfig) -> Any:
     """Bind every enabled deployment; the router receives the others as handles."""
     llm_app = None
@@ -27,7 +38,7 @@ def build_deployments(config: AppConfig) -> Any:
     router_cls = serve.ingress()(RouterIngress)
     router = serve.deployment(router_cls, name=ROUTER_DEPLOYMENT_NAME)
     return router.options(**config.router.serve_options()).bind(
-        config.model_dump(mode="json"), llm_app
+        config.model_dump(mode="json"), llm_app, **build_stage_deployments(config)
     )
 
 

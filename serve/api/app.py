@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from serve.api.audio.router import router as audio_router
 from serve.api.chat_completions.router import router as chat_router
 from serve.api.errors import install_error_handlers
 from serve.api.health.router import router as health_router
@@ -17,6 +18,7 @@ from serve.api.traces.router import router as traces_router
 def create_app(
     *,
     chat_service: Any,
+    audio_service: Any = None,
     health: Any,
     metrics_relay: Any,
     max_request_bytes: int,
@@ -29,10 +31,11 @@ def create_app(
         description="OpenAI-compatible, small-models-first multimodal serving.",
     )
     app.state.chat_service = chat_service
+    app.state.audio_service = audio_service
     app.state.health = health
     app.state.metrics_relay = metrics_relay
     install_error_handlers(app)
-    for router in (chat_router, models_router, traces_router, health_router):
+    for router in (chat_router, audio_router, models_router, traces_router, health_router):
         app.include_router(router)
     # Outermost first: the request id exists before the body limit can reject.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_bytes)

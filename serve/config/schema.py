@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from deployments.perception.asr.config import AsrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
 
 __all__ = ["AppConfig", "AutoscalingSettings", "DeploymentSettings", "StrictModel"]
@@ -204,6 +205,12 @@ class LocalClusterSettings(StrictModel):
     include_dashboard: bool = Field(False, description="Start the Ray dashboard.")
 
 
+class PerceptionConfig(StrictModel):
+    """The perception deployments (each its own Ray Serve deployment)."""
+
+    asr: AsrSettings = Field(default_factory=AsrSettings, description="Speech recognition.")
+
+
 class AppConfig(StrictModel):
     """The whole application: one instance per profile."""
 
@@ -222,6 +229,9 @@ class AppConfig(StrictModel):
     )
     router: RouterSettings = Field(default_factory=RouterSettings, description="Ingress/router.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The final LLM.")
+    perception: PerceptionConfig = Field(
+        default_factory=PerceptionConfig, description="OCR, chart parsing, speech recognition."
+    )
     routing: RoutingTable = Field(..., description="The decision table.")
     local_cluster: LocalClusterSettings = Field(
         default_factory=LocalClusterSettings,

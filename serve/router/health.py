@@ -14,14 +14,40 @@ from serve.llm.client import LLMClient
 class HealthReporter:
     """``/healthz``: the router is up; ``degraded`` when a downstream deployment fails."""
 
-    def __init__(self, llm: LLMClient | None, profile: str) -> None:
+    # Stages whose ``describe()`` belongs in the health report (e.g. the sandbox layering).
+    DESCRIBED_STAGES = ("execute", "asr")
+
+    def __init__(
+        self, llm: LLMClient | None, profile: str, stage_handles: dict[str, Any] | None = None
+    ) -> None:
         self.llm = llm
         self.profile = profile
+        self.stage_handles = {k: v for k, v in (stage_handles or {}).items() if v is not None}
         self.started = time.time()
+
+    async def _stage_report(self, name: str, handle: Any) -> dict[str, Any]:
+        try:
+            await asyncio.wait_for(handle.check_health.remote(), timeout=5.0)
+            report: dict[str, Any] = {"status": "ok"}
+            if name in self.DESCRIBED_STAGES:
+                report.update(await asyncio.wait_for(handle.describe.remote(), timeout=5.0))
+            return report
+        except TimeoutError:
+            return {"status": "timeout"}
+        except Exception as exc:
+            return {"status": "error", "error": type(exc).__name__}
 
     async def report(self) -> dict[str, Any]:
         deployments: dict[str, Any] = {"router": {"status": "ok"}}
         status = "ok"
+        names = list(self.stage_handles)
+        reports = await asyncio.gather(
+            *(self._stage_report(n, self.stage_handles[n]) for n in names)
+        )
+        for name, stage_report in zip(names, reports, strict=True):
+            deployments[name] = stage_report
+            if stage_report["status"] != "ok":
+                status = "degraded"
         if self.llm is not None:
             try:
                 stats = await self.llm.stats(timeout_s=5.0)

@@ -8,18 +8,50 @@ from serve.api.app import create_app
 from serve.config.schema import AppConfig
 from serve.llm.client import LLMClient
 from serve.observability.trace import SharedTraceStore, TraceStore
+from serve.router.audio import AudioService
 from serve.router.health import HealthReporter, MetricsRelay
 from serve.router.service import ChatService
+from serve.stages.client import StageClient
+
+# The method each stage's deployment serves the router with.
+STAGE_METHODS = {
+    "ocr": "process",
+    "chart": "process",
+    "asr": "transcribe",
+    "browse": "browse",
+    "execute": "run",
+    "retrieve": "search",
+}
+
+
+def stage_clients(config: AppConfig, handles: dict[str, Any]) -> dict[str, StageClient]:
+    """A deadline-bound client per stage handle the router was given."""
+    timeouts = config.routing.timeouts
+    return {
+        name: StageClient(name, handle, STAGE_METHODS[name], timeout_s=timeouts.for_stage(name))
+        for name, handle in handles.items()
+        if handle is not None and name in STAGE_METHODS
+    }
 
 
 class RouterIngress:
     """Hosts the HTTP API; composes downstream deployments only through handles."""
 
-    def __init__(self, config: dict[str, Any], llm_handle: Any | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], llm_handle: Any | None = None, **stage_handles: Any
+    ) -> None:
         self.config = AppConfig.model_validate(config)
         self.llm = LLMClient(llm_handle, self.config.llm.model_id) if llm_handle else None
-        self.chat_service = ChatService(self.config, self.llm, traces=self._trace_store())
-        self.health = HealthReporter(self.llm, self.config.profile)
+        self.stages = stage_clients(self.config, stage_handles)
+        traces = self._trace_store()
+        self.chat_service = ChatService(self.config, self.llm, stages=self.stages, traces=traces)
+        self.audio_service = AudioService(
+            self.stages.get("asr"),
+            model_names=[self.config.model_name, self.config.perception.asr.model],
+            max_bytes=self.config.router.max_media_bytes,
+            traces=traces,
+        )
+        self.health = HealthReporter(self.llm, self.config.profile, stage_handles)
         self.metrics_relay = MetricsRelay()
 
     def _trace_store(self) -> TraceStore | SharedTraceStore:
@@ -37,6 +69,7 @@ class RouterIngress:
         """Ray Serve calls this once per replica to get the ASGI app."""
         return create_app(
             chat_service=self.chat_service,
+            audio_service=self.audio_service,
             health=self.health,
             metrics_relay=self.metrics_relay,
             max_request_bytes=self.config.router.max_request_bytes,

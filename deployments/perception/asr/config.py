@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from serve.config.schema import DeploymentSettings
+from serve.config.base import DeploymentSettings
 
 DEFAULT_FORMATS = ["wav", "mp3", "flac", "ogg", "webm", "mp4"]
 
