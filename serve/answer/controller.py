@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from serve.answer.base import Answer, Answerer
 from serve.answer.charts import ChartAnswerer
 from serve.answer.compute import ComputeAnswerer
+from serve.answer.execution import ExecutionAnswerer
 from serve.answer.fields import FieldAnswerer
 from serve.answer.intent import Intent, classify
 from serve.answer.passages import PassageAnswerer, TranscriptAnswerer
@@ -34,6 +35,7 @@ class Decision:
 
 def default_answerers() -> list[Answerer]:
     return [
+        ExecutionAnswerer(),
         ComputeAnswerer(),
         TranscriptAnswerer(),
         ChartAnswerer(),

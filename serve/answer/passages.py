@@ -80,6 +80,14 @@ class TranscriptAnswerer:
         return Answer(text, round(confidence, 3), self.name, [o.citation for o in transcripts], {})
 
 
+def question_terms(question: str) -> set[str]:
+    """Content terms of the question, without the word a "how ..." phrase asks about."""
+    text = re.sub(
+        r"\bhow (long|much|many|old|far|often|big|large|tall)\b", "how", normalize(question)
+    )
+    return {_stem(t) for t in content_tokens(text)}
+
+
 class PassageAnswerer:
     """Answers with the best-matching sentence; confidence from coverage and margin."""
 
@@ -90,15 +98,15 @@ class PassageAnswerer:
         if not ranked:
             return None
         score, sentence, obs = ranked[0]
-        query = {_stem(t) for t in content_tokens(question)}
+        query = question_terms(question)
         covered = query & {_stem(t) for t in content_tokens(sentence)}
         coverage = len(covered) / max(len(query), 1)
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         margin = (score - runner_up) / score if score else 0.0
-        confidence = obs.confidence * (0.35 + 0.35 * coverage + 0.15 * margin)
+        confidence = obs.confidence * (0.45 + 0.4 * coverage + 0.15 * margin)
         return Answer(
             sentence,
-            round(min(confidence, 0.85), 3),
+            round(min(confidence, 0.9), 3),
             self.name,
             [obs.citation],
             {"coverage": round(coverage, 3), "score": round(score, 3)},

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from deployments.common.errors import InputRejected
+from serve.actions.requests import find_targets
+from serve.actions.runner import ActionRunner
 from serve.answer.controller import SmallStack
 from serve.api.errors import APIError, BadRequest, NotFound, Overloaded, PayloadTooLarge
 from serve.api.protocol import (
@@ -83,6 +85,8 @@ class ChatService:
             n: c for n, c in self.stages.items() if STAGE_KINDS.get(n) is StageKind.PERCEPTION
         }
         self.perception = PerceptionRunner(perception)
+        actions = {n: c for n, c in self.stages.items() if STAGE_KINDS.get(n) is StageKind.ACTION}
+        self.actions = ActionRunner(actions)
         available = set(self.stages) | ({"llm"} if llm is not None else set())
         self.planner = Planner(config.routing, available)
         self.small_stack = SmallStack()
@@ -161,11 +165,21 @@ class ChatService:
         trace.skipped.update(result.degraded)
         return result.observations
 
+    async def _act(self, body: ChatCompletionRequest, trace: Trace, plan: Plan) -> list:
+        """Browse the URLs, run the code and retrieve passages the plan calls for."""
+        if not any(STAGE_KINDS[s] is StageKind.ACTION for s in plan.stages):
+            return []
+        targets = find_targets(body.messages)
+        result = await self.actions.run(plan.stages, targets, last_user_text(body.messages), trace)
+        trace.skipped.update(result.degraded)
+        return result.observations
+
     async def _answer(
         self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
     ) -> AsyncIterator[str]:
         """Yield answer text; escalates to the LLM when the small stack is not confident."""
         outcome.observations = await self._perceive(body, trace, plan)
+        outcome.observations += await self._act(body, trace, plan)
         if plan.route != "llm_only":
             answer = self._small_stack(body, trace, plan, outcome)
             if answer is not None:

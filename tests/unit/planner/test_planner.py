@@ -38,7 +38,7 @@ def test_text_routes_to_llm_when_only_llm_is_deployed():
     plan = Planner(ROUTING, {"llm"}).plan([user("What is 2+2?")])
     assert plan.route == "text"
     assert plan.stages == ["llm"]
-    assert plan.skipped == {"execute": "not deployed"}
+    assert plan.skipped == {"execute": "not deployed", "retrieve": "not deployed"}
     assert plan.escalation_threshold == ROUTING.routes["text"].escalation_threshold
 
 
