@@ -25,6 +25,11 @@ def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
         from deployments.perception.asr.builder import build_asr_deployment
 
         stages["asr"] = build_asr_deployment(perception.asr)
+    actions = config.actions
+    if actions.execute.enabled:
+        from deployments.actions.execute.builder import build_execute_deployment
+
+        stages["execute"] = build_execute_deployment(actions.execute)
     return stages
 
 

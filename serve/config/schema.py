@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from deployments.actions.execute.config import ExecuteSettings
 from deployments.perception.asr.config import AsrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
 
@@ -211,6 +212,14 @@ class PerceptionConfig(StrictModel):
     asr: AsrSettings = Field(default_factory=AsrSettings, description="Speech recognition.")
 
 
+class ActionsConfig(StrictModel):
+    """The action deployments (each its own Ray Serve deployment)."""
+
+    execute: ExecuteSettings = Field(
+        default_factory=ExecuteSettings, description="Sandboxed Python execution."
+    )
+
+
 class AppConfig(StrictModel):
     """The whole application: one instance per profile."""
 
@@ -231,6 +240,9 @@ class AppConfig(StrictModel):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The final LLM.")
     perception: PerceptionConfig = Field(
         default_factory=PerceptionConfig, description="OCR, chart parsing, speech recognition."
+    )
+    actions: ActionsConfig = Field(
+        default_factory=ActionsConfig, description="Browsing, retrieval, sandboxed execution."
     )
     routing: RoutingTable = Field(..., description="The decision table.")
     local_cluster: LocalClusterSettings = Field(
