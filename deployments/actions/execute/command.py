@@ -14,7 +14,7 @@ from deployments.actions.execute.plan import SandboxPlan
 MIB = 1024 * 1024
 SNIPPET_PATH = "/opt/ifz/snippet.py"  # inside the bubblewrap sandbox
 PID_OVERHEAD = 2  # bubblewrap's monitor and its pid-1 reaper share the run's pids cgroup
-ADDRESS_SPACE_SLACK = 128 * MIB  # virtual memory beyond RSS (libraries, arenas), under a cgroup
+ADDRESS_SPACE_SLACK = 128 * MIB  # virtual memory beyond RSS: libraries, arenas, thread stacks
 JOIN_FAILED = 125
 JOIN_TAG = "ifz-sandbox: cannot join cgroup"
 # Joins the cgroups named first ("0" moves the shell itself), then becomes the real command.
@@ -42,9 +42,8 @@ def sandbox_env(home: str) -> dict[str, str]:
 
 def rlimits(settings: ExecuteSettings, plan: SandboxPlan, timeout_s: float) -> dict[str, list]:
     """Per-process limits the bootstrap sets before the snippet runs (soft, hard)."""
-    memory = settings.memory_mb * MIB
-    if "memory" in plan.cgroup_controllers:  # the cgroup caps RSS; this only stops runaways
-        memory += ADDRESS_SPACE_SLACK
+    # Address space, not RSS: numpy alone maps ~100 MiB; the cgroup (when present) is exact.
+    memory = settings.memory_mb * MIB + ADDRESS_SPACE_SLACK
     cpu = math.ceil(timeout_s) + 1
     limits: dict[str, list] = {
         "RLIMIT_AS": [memory, memory],

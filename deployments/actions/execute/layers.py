@@ -208,7 +208,7 @@ def _candidates(
     # Last resorts: the same plans without seccomp, then without cgroups.
     relaxed = [p.with_changes(seccomp=False, deny_exec=False) for p in plans if p.seccomp]
     relaxed += [p.with_changes(cgroup_controllers=()) for p in plans if p.cgroup_controllers]
-    return plans + relaxed
+    return [p.with_changes() for p in plans + relaxed]  # settles deny_fork
 
 
 def _choose(

@@ -15,6 +15,8 @@ CGROUP_PIDS = "cgroup_pids"
 CGROUP_MEMORY = "cgroup_memory"
 SECCOMP = "seccomp"
 NO_EXEC = "no_exec"
+NO_FORK = "no_fork"
+FORK_LIMIT = "fork_limit"
 ALWAYS_ON = ("rlimits", "wall_timeout", "output_cap")
 # Layers whose absence turns a bubblewrap sandbox from "strong" into "reduced".
 REQUIRED_FOR_STRONG = (UNPRIVILEGED_UID, CGROUP_PIDS, CGROUP_MEMORY, SECCOMP)
@@ -34,10 +36,19 @@ class SandboxPlan:
     cgroup_controllers: tuple[str, ...] = ()
     seccomp: bool = False
     deny_exec: bool = False
+    deny_fork: bool = False  # seccomp refuses new processes (threads still work)
     missing: dict[str, str] = field(default_factory=dict)
 
     def with_changes(self, **changes) -> SandboxPlan:
-        return replace(self, **changes)
+        """A copy with ``changes``; ``deny_fork`` follows: on exactly when nothing else stops a
+        fork bomb (root ignores RLIMIT_NPROC, so that needs a pids cgroup or a non-root uid)."""
+        plan = replace(self, **changes)
+        return replace(plan, deny_fork=plan.seccomp and not plan.fork_limited)
+
+    @property
+    def fork_limited(self) -> bool:
+        """Process count bounded without seccomp: a pids cgroup, or RLIMIT_NPROC (non-root)."""
+        return "pids" in self.cgroup_controllers or self.host_uid_nonroot
 
     def layers(self) -> list[str]:
         """The active layers, strongest first."""
@@ -49,6 +60,8 @@ class SandboxPlan:
             names.append(SECCOMP)
         if self.deny_exec:
             names.append(NO_EXEC)
+        if self.deny_fork:
+            names.append(NO_FORK)
         return names + list(ALWAYS_ON)
 
     @property
@@ -64,10 +77,13 @@ class SandboxPlan:
         return "strong" if all(layer in active for layer in REQUIRED_FOR_STRONG) else "reduced"
 
     def report(self) -> SandboxReport:
+        missing = dict(self.missing)
+        if not (self.fork_limited or self.deny_fork):
+            missing[FORK_LIMIT] = "no pids cgroup, root uid, no seccomp: only the timeout stops"
         return SandboxReport(
             backend=self.backend,
             layers=self.layers(),
-            missing=dict(self.missing),
+            missing=missing,
             strength=self.strength,
             python=self.interpreter.describe(),
             packages=sorted({p.name for p in self.packages if not p.name.endswith(".libs")}),

@@ -107,7 +107,7 @@ class SandboxRunner:
         self.settings = settings
         self.cgroups = cgroups if plan.cgroup_controllers else None
         self._bwrap_filter = (
-            seccomp_filter.build_filter(base=True)
+            seccomp_filter.build_filter(base=True, deny_fork=plan.deny_fork)
             if plan.seccomp and plan.backend == "bubblewrap"
             else None
         )
@@ -120,7 +120,9 @@ class SandboxRunner:
         base = plan.seccomp and plan.backend != "bubblewrap"
         if not (base or plan.deny_exec):
             return None
-        return seccomp_filter.build_filter(base=base, deny_exec=plan.deny_exec)
+        return seccomp_filter.build_filter(
+            base=base, deny_exec=plan.deny_exec, deny_fork=base and plan.deny_fork
+        )
 
     @staticmethod
     def _make_host_site_dir(plan: SandboxPlan) -> str | None:

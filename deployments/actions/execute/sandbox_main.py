@@ -74,10 +74,15 @@ def _main():
     except SystemExit:
         raise
     except BaseException as exc:
-        import traceback
+        if isinstance(exc, MemoryError):
+            namespace.clear()  # free the snippet's data so the report itself can allocate
+        try:
+            import traceback
 
-        # Drop this bootstrap's own frame: the traceback starts in the snippet.
-        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+            # Drop this bootstrap's own frame: the traceback starts in the snippet.
+            traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+        except BaseException:
+            sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
         sys.stderr.flush()
         sys.exit(1)
 

@@ -68,7 +68,8 @@ SYSCALL_NUMBERS: dict[str, dict[str, int]] = {
         "io_uring_register": 427, "personality": 135, "vhangup": 153, "nfsservctl": 180,
         "uselib": 134, "ustat": 136, "sysfs": 139, "_sysctl": 156, "mbind": 237,
         "set_mempolicy": 238, "migrate_pages": 256, "move_pages": 279, "clone3": 435,
-        "clone": 56, "socket": 41, "socketpair": 53, "ioctl": 16, "execve": 59, "execveat": 322,
+        "clone": 56, "fork": 57, "vfork": 58, "socket": 41, "socketpair": 53, "ioctl": 16,
+        "execve": 59, "execveat": 322,
     },
     "aarch64": {
         "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
@@ -100,6 +101,8 @@ CLONE_NAMESPACE_FLAGS = (
     | 0x20000000  # CLONE_NEWPID
     | 0x40000000  # CLONE_NEWNET
 )
+CLONE_THREAD = 0x00010000
+FORK_SYSCALLS: tuple[str, ...] = ("fork", "vfork")  # x86_64 only; aarch64 has just clone
 AF_UNIX = 1
 TIOCSTI = 0x5412
 
@@ -150,9 +153,16 @@ def _assemble(program: list[_Insn | str]) -> bytes:
     )
 
 
-def build_filter(*, arch: str | None = None, base: bool = True, deny_exec: bool = False) -> bytes:
+def build_filter(
+    *,
+    arch: str | None = None,
+    base: bool = True,
+    deny_exec: bool = False,
+    deny_fork: bool = False,
+) -> bytes:
     """A BPF program: ``base`` denies ``DENIED_SYSCALLS`` and namespace/raw-socket tricks,
-    ``deny_exec`` denies starting programs. Other architectures' calls kill the process."""
+    ``deny_exec`` denies starting programs, ``deny_fork`` (with ``base``) new processes but not
+    threads. Calls of other architectures kill the process."""
     arch = arch or host_arch()
     if arch not in SYSCALL_NUMBERS:
         raise UnsupportedArchitecture(f"no seccomp syscall table for {arch!r}")
@@ -160,6 +170,8 @@ def build_filter(*, arch: str | None = None, base: bool = True, deny_exec: bool 
     denied = [n for n in DENIED_SYSCALLS if n in numbers] if base else []
     if deny_exec:
         denied += EXEC_SYSCALLS
+    if base and deny_fork:
+        denied += [n for n in FORK_SYSCALLS if n in numbers]
     p: list[_Insn | str] = [
         _Insn(_LD_W_ABS, _OFF_ARCH),
         _Insn(_JEQ_K, AUDIT_ARCH[arch], 1, 0),
@@ -183,6 +195,7 @@ def build_filter(*, arch: str | None = None, base: bool = True, deny_exec: bool 
             "clone",
             _Insn(_LD_W_ABS, _arg_low(0)),
             _Insn(_JSET_K, CLONE_NAMESPACE_FLAGS, "deny", 0),
+            *([_Insn(_JSET_K, CLONE_THREAD, 0, "deny")] if deny_fork else []),
             _Insn(_RET_K, RET_ALLOW),
             "socket",
             _Insn(_LD_W_ABS, _arg_low(0)),
