@@ -116,9 +116,10 @@ def values_yaml_text(profile: str = CHART_PROFILE) -> str:
     body = _emit(ChartValues, data, "")
     app = [
         "",
-        "# The application config (serve/config/schema.py AppConfig), passed verbatim as the `args`",
-        "# of serve.app_builder:build_app: per-deployment resources (num_cpus, fractional num_gpus,",
-        "# memory), autoscaling_config, queue limits, models and routing. From the gpu profile.",
+        "# The application config (serve/config/schema.py AppConfig), passed verbatim as the",
+        "# `args` of serve.app_builder:build_app: per-deployment resources (num_cpus, fractional",
+        "# num_gpus, memory), autoscaling_config, queue limits, models and routing. From the gpu",
+        "# profile.",
         _profile_block(profile).rstrip("\n"),
     ]
     return "\n".join(header + body + app) + "\n"

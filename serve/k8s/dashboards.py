@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DATASOURCE_VAR = "datasource"
+DEFAULT_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 _DS = {"type": "prometheus", "uid": f"${{{DATASOURCE_VAR}}}"}
 RATE = "$__rate_interval"
 _METRIC = re.compile(r"\b(ray_[a-zA-Z0-9_]+)")
@@ -175,8 +176,7 @@ def overview() -> Dashboard:
                         "Server errors per minute",
                         [
                             Target(
-                                "sum(rate(ray_ifz_requests_total"
-                                f'{{status=~"5.."}}[{RATE}])) * 60',
+                                f'sum(rate(ray_ifz_requests_total{{status=~"5.."}}[{RATE}])) * 60',
                                 "5xx / min",
                             )
                         ],
