@@ -201,12 +201,27 @@ class InjectionSettings(StrictModel):
     dataset_path: str | None = Field(
         None, description="Labelled examples (JSONL; None: serve/gateway/data/prompt_attacks)."
     )
-    top_k: int = Field(7, ge=1, description="Neighbours voting on a text's label.")
+    neighbours: int = Field(
+        3, ge=1, description="Nearest examples per class averaged (attack vs benign similarity)."
+    )
+    margin_scale: float = Field(
+        0.2,
+        gt=0,
+        description="Similarity margin (attack minus benign) that moves the score from 0.5 to 1.",
+    )
     min_similarity: float = Field(
         0.4,
         ge=0,
         le=1,
-        description="Below this cosine similarity to the nearest attack, the embedding says 0.",
+        description="Below this similarity to the nearest attacks the embedding says 0.",
+    )
+    embedding_weight: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description=(
+            "Most the embedding alone can score (below 1, so a refusal needs a rule as well)."
+        ),
     )
     chunk_words: int = Field(48, ge=8, description="Words per chunk embedded from long texts.")
     max_chunks: int = Field(

@@ -82,7 +82,9 @@ class Completion:
         return cls(
             status=status,
             error=error,
-            prompt_tokens=summary.get("prompt_tokens", 0) if prompt_tokens is None else prompt_tokens,
+            prompt_tokens=summary.get("prompt_tokens", 0)
+            if prompt_tokens is None
+            else prompt_tokens,
             completion_tokens=(
                 summary.get("completion_tokens", 0)
                 if completion_tokens is None
@@ -159,4 +161,6 @@ class RequestContext:
             self.risk = max(self.risk, verdict.score)
 
     def strongest_action(self) -> GuardAction:
-        return max((v.action for v in self.verdicts), key=lambda a: a.rank, default=GuardAction.ALLOW)
+        return max(
+            (v.action for v in self.verdicts), key=lambda a: a.rank, default=GuardAction.ALLOW
+        )

@@ -224,9 +224,7 @@ class KeyStore:
         if parsed:
             row = (
                 self._connect()
-                .execute(
-                    "SELECT salt, digest, revoked_at FROM api_keys WHERE key_id=?", (key_id,)
-                )
+                .execute("SELECT salt, digest, revoked_at FROM api_keys WHERE key_id=?", (key_id,))
                 .fetchone()
             )
         salt, digest = (row[0], row[1]) if row else (_DUMMY_SALT, _DUMMY_DIGEST)

@@ -87,8 +87,10 @@ class LimitLedger:
     def _state(self, key_id: str, limits: KeyLimits, now: float) -> KeyState:
         state = self._keys.setdefault(key_id, KeyState(day=_day(now)))
         state.requests = self._bucket(
-            state.requests, limits.request_burst or limits.requests_per_minute,
-            limits.requests_per_minute, now,
+            state.requests,
+            limits.request_burst or limits.requests_per_minute,
+            limits.requests_per_minute,
+            now,
         )
         state.tokens = self._bucket(
             state.tokens, limits.llm_tokens_per_minute, limits.llm_tokens_per_minute, now

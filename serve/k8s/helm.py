@@ -82,7 +82,8 @@ class Helm:
     def run(self, *args: str) -> str:
         proc = subprocess.run([self.binary, *args], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise HelmError(f"helm {args[0]} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            output = "\n".join(p for p in (proc.stdout.strip(), proc.stderr.strip()) if p)
+            raise HelmError(f"helm {args[0]} failed: {output}")
         return proc.stdout
 
     @staticmethod

@@ -96,7 +96,9 @@ def from_transcription(source_id: str, result: dict[str, Any]) -> list[Observati
         )
     else:
         text = str(result.get("text", ""))
-    confidence = float(result.get("confidence") or 0.0)
+    # Whisper's confidence is a mean token probability (~0.7 on clean speech whose WER is
+    # under 5%), not the chance the transcript is right: map it onto that scale.
+    confidence = 0.5 + 0.5 * float(result.get("confidence") or 0.0)
     data = {
         "text": result.get("text", ""),
         "segments": segments,
