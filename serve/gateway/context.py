@@ -74,7 +74,7 @@ class Completion:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
     ) -> Completion:
-        """Build from a :class:`serve.observability.trace.Trace` (tokens default to its llm stage)."""
+        """Build from a ``Trace`` (tokens default to its llm stage summary)."""
         if trace is None:
             return cls(status, error, prompt_tokens or 0, completion_tokens or 0)
         llm = next((s for s in trace.stages if s.name == "llm"), None)

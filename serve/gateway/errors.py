@@ -59,7 +59,7 @@ def _completion_id(request_id: str | None) -> str:
 
 
 def refusal_completion(refusal: str, model: str, request_id: str | None = None) -> dict[str, Any]:
-    """OpenAI's refusal shape: ``content`` null, ``refusal`` text, ``finish_reason`` content_filter."""
+    """OpenAI's refusal shape: ``content`` null, ``refusal`` set, finish_reason content_filter."""
     return {
         "id": _completion_id(request_id),
         "object": "chat.completion",

@@ -185,7 +185,9 @@ RULES: list[Rule] = [
         0.4,
         r"\b(?:developer|god|unrestricted|debug|maintenance|admin) mode\b",
     ),
-    _rule("dan_persona", JAILBREAK, 0.4, r"\b(?:DAN|STAN|AIM)\b(?! (?:Brown|stands for \w+ area))", 0),
+    _rule(
+        "dan_persona", JAILBREAK, 0.4, r"\b(?:DAN|STAN|AIM)\b(?! (?:Brown|stands for \w+ area))", 0
+    ),
     _rule(
         "no_restrictions",
         JAILBREAK,
@@ -270,9 +272,7 @@ def rule_scores(hits: list[RuleHit]) -> dict[str, float]:
     best: dict[tuple[str, str], float] = {}
     for h in hits:
         best[(h.category, h.rule)] = max(best.get((h.category, h.rule), 0.0), h.weight)
-    return {
-        c: noisy_or([w for (cat, _), w in best.items() if cat == c]) for c in ATTACK_LABELS
-    }
+    return {c: noisy_or([w for (cat, _), w in best.items() if cat == c]) for c in ATTACK_LABELS}
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -366,8 +366,7 @@ def chunk_text(text: str, words_per_chunk: int, max_chunks: int) -> list[str]:
         return [text] if words else []
     step = max(1, words_per_chunk // 2)
     chunks = [
-        " ".join(words[i : i + words_per_chunk])
-        for i in range(0, max(1, len(words) - step), step)
+        " ".join(words[i : i + words_per_chunk]) for i in range(0, max(1, len(words) - step), step)
     ]
     if len(chunks) <= max_chunks:
         return chunks
