@@ -24,6 +24,7 @@ class Plan:
     escalation_threshold: float
     inventory: InputInventory
     skipped: dict[str, str] = field(default_factory=dict)
+    llm_only: bool = False  # the bare-LLM baseline: same extraction, no small-stack answer
 
     @property
     def uses_llm(self) -> bool:
@@ -44,15 +45,6 @@ class Planner:
                 "cannot read content part(s): " + ", ".join(unreadable),
                 code="unsupported_content_part",
             )
-        if llm_only:
-            media = [k.value for k in MEDIA_KINDS if k in inventory.kinds]
-            if media:
-                raise UnsupportedMedia(
-                    f"the bare LLM model cannot read {media} parts; use the interfaze model",
-                    code="unsupported_content_part",
-                )
-            return Plan("llm_only", ["llm"], 1.0, inventory)
-
         kinds = [k for k in KIND_PRIORITY if k in inventory.kinds] or [InputKind.TEXT]
         stages: list[str] = []
         skipped: dict[str, str] = {}
@@ -82,7 +74,9 @@ class Planner:
             ),
             default=self.routing.routes[InputKind.TEXT].escalation_threshold,
         )
-        return Plan(kinds[0].value, stages, threshold, inventory, skipped)
+        if llm_only and "llm" not in stages:
+            raise UnsupportedMedia("the LLM deployment is not available", code="llm_unavailable")
+        return Plan(kinds[0].value, stages, threshold, inventory, skipped, llm_only=llm_only)
 
     def _readable_media(self, kinds: list[InputKind], stages: list[str]) -> list[str]:
         """Media kinds in the request whose route has no perception stage running."""

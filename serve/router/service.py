@@ -180,7 +180,7 @@ class ChatService:
         """Yield answer text; escalates to the LLM when the small stack is not confident."""
         outcome.observations = await self._perceive(body, trace, plan)
         outcome.observations += await self._act(body, trace, plan)
-        if plan.route != "llm_only":
+        if not plan.llm_only:
             answer = self._small_stack(body, trace, plan, outcome)
             if answer is not None:
                 outcome.text.append(answer)

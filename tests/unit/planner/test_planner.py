@@ -76,11 +76,11 @@ def test_media_with_perception_plans_union_with_llm_last():
     )
 
 
-def test_llm_only_model_refuses_media():
+def test_llm_only_model_extracts_the_same_inputs():
     planner = Planner(ROUTING, {"llm", "ocr"})
-    assert planner.plan([user("hi")], llm_only=True).stages == ["llm"]
-    with pytest.raises(UnsupportedMedia, match="bare LLM"):
-        planner.plan(
-            [user([{"type": "file", "file": {"file_data": "data:application/pdf;base64,AA"}}])],
-            llm_only=True,
-        )
+    plan = planner.plan([user("hi")], llm_only=True)
+    assert plan.stages == ["llm"] and plan.llm_only
+    pdf = [{"type": "file", "file": {"file_data": "data:application/pdf;base64,AA"}}]
+    assert planner.plan([user(pdf)], llm_only=True).stages == ["ocr", "llm"]
+    with pytest.raises(UnsupportedMedia, match="not available"):
+        Planner(ROUTING, {"ocr"}).plan([user("hi")], llm_only=True)
