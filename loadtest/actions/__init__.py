@@ -1,0 +1,1 @@
+"""Benchmarks of the action deployments (browse, retrieve, execute)."""
