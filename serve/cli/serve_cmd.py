@@ -48,6 +48,8 @@ def start_local_cluster(
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
         return
     cluster = config.local_cluster
+    if cluster.ingress_proxy == "haproxy":  # read by the Serve controller and proxies
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
     ray.init(
         num_cpus=cluster.num_cpus,
         num_gpus=cluster.num_gpus,
