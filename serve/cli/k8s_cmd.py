@@ -64,10 +64,9 @@ def _add_cluster_args(parser: argparse.ArgumentParser) -> None:
 
 def render_objects(args: argparse.Namespace, namespace: str) -> list[dict[str, Any]]:
     """The objects to apply, from the chart (helm) or the Python renderer."""
-    from serve.config.loader import parse_overrides
     from serve.k8s import manifests
     from serve.k8s.helm import CHART_DIR, Helm
-    from serve.k8s.rayservice import RayServiceRenderer, load_values
+    from serve.k8s.rayservice import RayServiceRenderer, load_values, parse_set_values
 
     if args.chart is not None:
         chart = Path(args.chart) if args.chart else CHART_DIR
@@ -79,7 +78,7 @@ def render_objects(args: argparse.Namespace, namespace: str) -> list[dict[str, A
             set_values=args.set_values,
         )
         return manifests.load_all(text)
-    values = load_values(args.profile, args.values_files, parse_overrides(args.set_values))
+    values = load_values(args.profile, args.values_files, parse_set_values(args.set_values))
     return [RayServiceRenderer(values, release=args.release, namespace=namespace).render()]
 
 

@@ -362,6 +362,14 @@ def expressions(model: dict[str, Any]) -> list[str]:
     return [t["expr"] for p in model.get("panels", []) for t in p.get("targets", [])]
 
 
+def rule_expressions(rules_text: str) -> list[str]:
+    """Every PromQL expression (recording and alerting) of a Prometheus rule file."""
+    import yaml
+
+    groups = yaml.safe_load(rules_text)["groups"]
+    return [rule["expr"] for group in groups for rule in group["rules"]]
+
+
 def metric_names(expression: str) -> set[str]:
     """Names of the exported series (``ray_*``) an expression reads."""
     return set(_METRIC.findall(expression))

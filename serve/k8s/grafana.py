@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grafana_client import GrafanaApi
-from grafana_client.client import GrafanaClientError, GrafanaException
+from grafana_client.client import GrafanaException
 
 from serve.k8s.dashboards import DATASOURCE_VAR, DEFAULT_PROMETHEUS_URL
 
@@ -16,6 +16,10 @@ __all__ = ["DEFAULT_PROMETHEUS_URL", "GrafanaError", "GrafanaPusher", "parse_bas
 
 class GrafanaError(RuntimeError):
     """Grafana refused or could not be reached; the message names the step."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def parse_basic_auth(value: str) -> tuple[str, str]:
@@ -49,13 +53,19 @@ class GrafanaPusher:
         try:
             return call()
         except GrafanaException as exc:
-            raise GrafanaError(f"{what}: {exc}") from None
+            raise GrafanaError(f"{what}: {exc}", getattr(exc, "status_code", None)) from None
         except Exception as exc:  # connection errors come from niquests
             raise GrafanaError(f"{what}: {type(exc).__name__}: {exc}") from None
 
-    @staticmethod
-    def _missing(exc: GrafanaException) -> bool:
-        return isinstance(exc, GrafanaClientError) and exc.status_code == 404
+    def _exists(self, what: str, call: Callable[[], Any]) -> bool:
+        """True if found, False on 404; other failures raise :class:`GrafanaError`."""
+        try:
+            self._step(what, call)
+        except GrafanaError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def ensure_datasource(self, name: str, uid: str, prometheus_url: str) -> str:
         """Create or update the Prometheus datasource; returns its uid."""
@@ -69,11 +79,7 @@ class GrafanaPusher:
             "jsonData": {"httpMethod": "POST", "timeInterval": "15s"},
         }
         ds = self.api.datasource
-        try:
-            ds.get_datasource_by_uid(uid)
-        except GrafanaException as exc:
-            if not self._missing(exc):
-                raise GrafanaError(f"datasource {name}: {exc}") from None
+        if not self._exists(f"datasource {name}", lambda: ds.get_datasource_by_uid(uid)):
             self._step(f"create datasource {name}", lambda: ds.create_datasource(payload))
             self.log(f"datasource {name!r} created ({prometheus_url})")
             return uid
@@ -88,11 +94,7 @@ class GrafanaPusher:
         return found["uid"]
 
     def ensure_folder(self, title: str, uid: str) -> str:
-        try:
-            self.api.folder.get_folder(uid)
-        except GrafanaException as exc:
-            if not self._missing(exc):
-                raise GrafanaError(f"folder {title}: {exc}") from None
+        if not self._exists(f"folder {title}", lambda: self.api.folder.get_folder(uid)):
             self._step(f"create folder {title}", lambda: self.api.folder.create_folder(title, uid))
             self.log(f"folder {title!r} created")
         return uid

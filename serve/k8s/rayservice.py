@@ -67,6 +67,22 @@ def load_values(
     return raw
 
 
+def parse_set_values(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``--set`` pairs as Helm writes them (``a.b=1``, ``\\.`` for a literal dot in a key);
+    values parsed as YAML scalars."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r} must look like dotted.key=value")
+        parts = [p.replace("\x00", ".") for p in key.replace("\\.", "\x00").split(".")]
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw) if raw else ""
+    return result
+
+
 def _trunc(name: str) -> str:
     return name[:40].rstrip("-")
 

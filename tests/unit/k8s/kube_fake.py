@@ -47,8 +47,10 @@ class FakeKube:
         configuration = client.Configuration(host=self.url)
         return client.ApiClient(configuration)
 
-    def requests(self) -> list[Any]:
-        return list(self.emulator.requests) if hasattr(self.emulator, "requests") else []
+    def requests(self, method: str | None = None) -> list[kmock.Request]:
+        """Requests served so far (optionally of one HTTP method)."""
+        found = list(self.emulator)
+        return [r for r in found if method is None or r.method == kmock.method(method)]
 
 
 @contextmanager
