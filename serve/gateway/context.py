@@ -33,7 +33,7 @@ class Verdict:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class KeyIdentity:
     """The caller as auth resolved it (``anonymous`` when auth is off)."""
 
