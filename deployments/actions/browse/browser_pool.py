@@ -128,9 +128,11 @@ class RequestState:
     def on_navigation(self, url: str, redirected: bool) -> None:
         self.navigations.append(url)
         self.redirect_hops = self.redirect_hops + 1 if redirected else 0
-        if self.redirect_hops > self.max_redirects and self.proxy.fatal is None:
-            self.proxy.fatal = TooManyRedirects(
-                f"more than max_redirects={self.max_redirects} redirects (last: {url})"
+        if self.redirect_hops > self.max_redirects:
+            self.proxy.fail(
+                TooManyRedirects(
+                    f"more than max_redirects={self.max_redirects} redirects (last: {url})"
+                )
             )
 
     def blocked_urls(self, limit: int = 100) -> list[str]:

@@ -44,14 +44,23 @@ class ProxySession:
     bytes_in: int = 0
     refusals: list[Refusal] = field(default_factory=list)
     fatal: InputRejected | None = None
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def fail(self, error: InputRejected) -> None:
+        """End the request with ``error``: every later connection is refused."""
+        if self.fatal is None:
+            self.fatal = error
+            self.failed.set()
 
     def count(self, size: int) -> bool:
         """Add downloaded bytes; False (and a fatal error) once over the budget."""
         self.bytes_in += size
-        if self.bytes_in > self.max_bytes and self.fatal is None:
-            self.fatal = PageTooLarge(
-                f"the page downloaded more than the limit of max_page_bytes={self.max_bytes} "
-                "bytes (download aborted)"
+        if self.bytes_in > self.max_bytes:
+            self.fail(
+                PageTooLarge(
+                    f"the page downloaded more than the limit of max_page_bytes={self.max_bytes} "
+                    "bytes (download aborted)"
+                )
             )
         return self.fatal is None
 
@@ -76,7 +85,7 @@ class EgressProxy:
         self.head_timeout_s = head_timeout_s
         self.max_head = max_head
         self.session = ProxySession(max_bytes=0)
-        self.session.fatal = ForbiddenDestination("no browse request is active on this page")
+        self.session.fail(ForbiddenDestination("no browse request is active on this page"))
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -95,7 +104,7 @@ class EgressProxy:
     def end(self) -> None:
         """Refuse everything until the next :meth:`begin` (the page is idle)."""
         self.abort_all()
-        self.session.fatal = self.session.fatal or ForbiddenDestination("request finished")
+        self.session.fail(ForbiddenDestination("request finished"))
 
     def abort_all(self) -> None:
         for writer in list(self._writers):

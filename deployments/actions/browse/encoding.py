@@ -1,4 +1,4 @@
-"""Decode fetched HTML bytes: header charset, then BOM / <meta charset>, then detection."""
+"""Decode fetched HTML bytes: BOM, header charset, <meta charset>, UTF-8, detection, cp1252."""
 
 from __future__ import annotations
 
@@ -50,12 +50,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        from charset_normalizer import from_bytes
+    try:  # chardet ships with readability-lxml
+        import chardet
 
-        best = from_bytes(body[:200_000]).best()
-        if best is not None and best.encoding:
-            return body.decode(best.encoding, errors="replace"), best.encoding
-    except ImportError:  # pragma: no cover - charset_normalizer ships with trafilatura's deps
+        guess = chardet.detect(body[:200_000])
+        codec = _codec(guess.get("encoding")) if (guess.get("confidence") or 0) >= 0.5 else None
+        if codec:
+            return body.decode(codec, errors="replace"), codec
+    except ImportError:  # pragma: no cover
         pass
+    # What browsers assume for undeclared, non-UTF-8 Western pages.
     return body.decode("cp1252", errors="replace"), "cp1252"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from deployments.actions.browse.browser_pool import PagePool, PageSlot, RequestState
@@ -42,6 +44,7 @@ SNAPSHOT_JS = """(maxChars) => {
   };
 }"""
 _UNREACHABLE_HINTS = ("net::ERR_", "NS_ERROR_")
+T = TypeVar("T")
 
 
 @dataclass
@@ -114,8 +117,8 @@ class ChromiumRenderer:
         page = slot.page
         t0 = time.perf_counter()
         try:
-            response = await page.goto(
-                url, wait_until=self.limits.wait_until, timeout=remaining_ms()
+            response = await _unless_failed(
+                state, page.goto(url, wait_until=self.limits.wait_until, timeout=remaining_ms())
             )
         except PlaywrightTimeout:
             raise state.fatal or BrowseTimeout(
@@ -180,24 +183,30 @@ class ChromiumRenderer:
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         try:
-            await page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
+            await _unless_failed(
+                state, page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
+            )
         except PlaywrightTimeout:
             raise state.fatal or BrowseTimeout(
                 f"selector {selector!r} (wait_for) did not appear within {timeout_s:g} s"
             ) from None
         except PlaywrightError as exc:
-            if "selector" in str(exc).lower() and "parse" in str(exc).lower():
-                raise MalformedInput(
-                    f"wait_for {selector!r} is not a valid selector", code="invalid_selector"
-                ) from None
-            raise self._page_gone(exc) from None
+            message = str(exc).lower()
+            if "crash" in message or "closed" in message:
+                raise self._page_gone(exc) from None
+            raise MalformedInput(
+                f"wait_for {selector!r} is not a valid selector: {_first_line(exc)}",
+                code="invalid_selector",
+            ) from None
 
     async def _snapshot(self, page: Any, state: RequestState) -> dict[str, Any]:
         from playwright.async_api import Error as PlaywrightError
 
         for attempt in range(2):
             try:
-                return await page.evaluate(SNAPSHOT_JS, self.limits.max_html_chars)
+                return await _unless_failed(
+                    state, page.evaluate(SNAPSHOT_JS, self.limits.max_html_chars)
+                )
             except PlaywrightError as exc:
                 # A script navigated away while we read: let the new document load once.
                 if attempt == 0 and "context was destroyed" in str(exc):
@@ -234,6 +243,24 @@ class ChromiumRenderer:
             return DestinationUnreachable(f"cannot load {failed}: {message}")
         slot.broken = True
         return RenderFailed(f"cannot load {url}: {message}")
+
+
+async def _unless_failed(state: RequestState, awaitable: Awaitable[T]) -> T:
+    """Await a page operation, but give up as soon as the request failed (e.g. the proxy cut
+    a download at the byte limit: Chromium may otherwise wait for a body that never comes)."""
+    task = asyncio.ensure_future(awaitable)
+    failed = asyncio.ensure_future(state.proxy.failed.wait())
+    try:
+        await asyncio.wait({task, failed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        failed.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+    if state.fatal is not None:
+        raise state.fatal
+    return task.result()
 
 
 def _first_line(exc: Exception) -> str:

@@ -182,10 +182,12 @@ class _Handler(BaseHTTPRequestHandler):
                     200,
                     _page(
                         "Rebind",
-                        "<p id='out'>rebind</p><script>setTimeout(() => fetch('/secret')"
-                        ".then(r => r.text()).then(t => document.getElementById('out')"
-                        ".textContent = 'got ' + t, () => document.getElementById('out')"
-                        ".textContent = 'secret blocked'), 50)</script>",
+                        "<p id='out'>rebind</p><script>"
+                        "const done = (t) => { const e = document.createElement('p');"
+                        " e.id = 'done'; e.textContent = t; document.body.appendChild(e); };"
+                        "setTimeout(() => fetch('/secret').then(r => r.text())"
+                        ".then(t => done('got ' + t), () => done('secret blocked')), 50)"
+                        "</script>",
                     ),
                 )
                 site.rebound.set()

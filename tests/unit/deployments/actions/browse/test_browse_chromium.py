@@ -1,0 +1,211 @@
+"""The Chromium path against a real local site: rendering, the SSRF guard on every request
+(redirect hops, subresources, XHR/fetch, WebSockets, DNS rebinding), limits, and recovery.
+One browser for the whole module; the replica must survive every case."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+
+from deployments.actions.browse.config import BrowseSettings
+from deployments.actions.browse.errors import (
+    BrowseTimeout,
+    DestinationUnreachable,
+    ForbiddenDestination,
+    PageTooLarge,
+    RenderFailed,
+    TooManyRedirects,
+    UnsupportedContent,
+)
+from deployments.actions.browse.service import BrowseService
+from deployments.common.errors import MalformedInput
+from deployments.common.netguard import NetGuard
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(60)]
+
+SETTINGS = BrowseSettings(
+    allow_cidrs=["127.0.0.1/32"],
+    page_pool_size=2,
+    max_page_bytes=1024 * 1024,
+    max_redirects=5,
+    navigation_timeout_s=8,
+)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def service(site):
+    svc = BrowseService(SETTINGS, guard=NetGuard(SETTINGS.guard_policy(), resolver=site.resolver))
+    await svc.start()
+    yield svc
+    await svc.close()
+
+
+async def browse(service, url: str, **kw) -> dict:
+    result = await service.browse({"url": url, **kw})
+    return result.model_dump(mode="json")
+
+
+async def assert_still_serves(service, site) -> None:
+    page = await browse(service, site.url("/js"))
+    assert "Quarterly report" in page["text"]
+
+
+async def test_js_rendered_text_title_links_and_tables(service, site):
+    page = await browse(service, site.url("/js"))
+    assert page["renderer"] == "chromium" and page["status"] == 200
+    assert page["title"] == "Rendered by JS"
+    assert "grew by forty percent" in page["text"]
+    assert {"text": "Static page", "href": site.url("/static")} in page["links"]
+    assert {"text": "About", "href": "https://example.org/about"} in page["links"]
+    assert page["tables"] == [{"rows": [["Quarter", "Revenue"], ["Q3", "140"]]}]
+    assert page["content_type"].startswith("text/html")
+    assert {"navigate", "extract", "total"} <= set(page["timings_ms"])
+
+
+async def test_wait_for_selector(service, site):
+    page = await browse(service, site.url("/wait"), wait_for="#ready")
+    assert "ready now" in page["text"]
+    with pytest.raises(BrowseTimeout, match="#never"):
+        await browse(service, site.url("/wait"), wait_for="#never", timeout_s=1)
+    with pytest.raises(MalformedInput, match="selector"):
+        await browse(service, site.url("/wait"), wait_for="!!nope((")
+
+
+async def test_redirect_chain(service, site):
+    page = await browse(service, site.url("/redirect/3"))
+    assert page["final_url"] == site.url("/js")
+    assert page["redirects"] == [site.url(f"/redirect/{n}") for n in (3, 2, 1)]
+
+
+async def test_redirect_limit_and_loop(service, site):
+    with pytest.raises(TooManyRedirects, match="max_redirects=5"):
+        await browse(service, site.url("/redirect/9"))
+    with pytest.raises(TooManyRedirects):
+        await browse(service, site.url("/loop/a"))
+    await assert_still_serves(service, site)
+
+
+@pytest.mark.parametrize(
+    ("target", "match"),
+    [
+        ("http://127.0.0.2:{port}/secret", "loopback"),
+        ("http://2130706434:{port}/secret", "loopback"),
+        ("http://[::ffff:127.0.0.2]:{port}/secret", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "metadata"),
+        ("http://10.0.0.1/", "private"),
+        ("https://127.0.0.2:{port}/secret", "loopback"),
+    ],
+)
+async def test_redirect_to_a_forbidden_address(service, site, target, match):
+    url = site.url("/to?u=" + quote(target.format(port=site.port), safe=""))
+    with pytest.raises(ForbiddenDestination, match=match):
+        await browse(service, url)
+    assert site.internal_hits == []
+
+
+async def test_page_cannot_reach_forbidden_addresses(service, site):
+    """Iframes, scripts, styles, fetch, XHR, WebSocket and beacons to 127.0.0.2 / metadata."""
+    page = await browse(service, site.url("/attack"), wait_for="#out")
+    await asyncio.sleep(0.3)  # let late requests (beacon, websocket) fail
+    assert site.internal_hits == []
+    blocked = page["blocked"]
+    assert f"{site.internal}/fetch" in blocked
+    assert f"{site.internal}/xhr" in blocked
+    assert "http://169.254.169.254/latest/meta-data/" in blocked
+    assert "fetch ok" not in page["text"] and "xhr ok" not in page["text"]
+
+
+async def test_websocket_is_refused_by_the_proxy(service, site):
+    svc_page = await browse(service, site.url("/attack"))
+    assert site.internal_hits == []
+    assert "ws open" not in svc_page["text"]
+
+
+async def test_dns_rebinding_after_the_page_loaded(service, site):
+    """rebind.test resolves to 127.0.0.1 for the page, then to 127.0.0.2 for its fetch()."""
+    site.rebound.clear()
+    page = await browse(service, f"http://rebind.test:{site.port}/rebind", wait_for="#done")
+    assert site.rebound.is_set()
+    assert "internal secret" not in page["text"]  # the proxy answered 403 instead
+    assert site.internal_hits == []
+    assert f"http://rebind.test:{site.port}/secret" in page["blocked"]
+    site.rebound.clear()
+
+
+async def test_huge_page_is_cut_at_the_limit(service, site):
+    started = time.perf_counter()
+    with pytest.raises(PageTooLarge, match="max_page_bytes=1048576"):
+        await browse(service, site.url("/big"))
+    with pytest.raises(PageTooLarge):
+        await browse(service, site.url("/big-chunked"))
+    assert time.perf_counter() - started < 10
+    await assert_still_serves(service, site)
+
+
+async def test_non_utf8_pages(service, site):
+    latin = await browse(service, site.url("/latin1"))
+    assert latin["title"] == "Caf\u00e9" and "caf\u00e9 cr\u00e8me" in latin["text"]
+    cyrillic = await browse(service, site.url("/cp1251"))
+    assert "\u043c\u0438\u0440" in cyrillic["text"]
+
+
+async def test_slow_page_times_out(service, site):
+    started = time.perf_counter()
+    with pytest.raises(BrowseTimeout, match="1 s") as info:
+        await browse(service, site.url("/slow?s=3"), timeout_s=1)
+    assert info.value.status == 504
+    assert time.perf_counter() - started < 3
+    await assert_still_serves(service, site)
+
+
+async def test_unreachable_url(service, site, closed_port):
+    with pytest.raises(DestinationUnreachable, match=str(closed_port)):
+        await browse(service, f"http://127.0.0.1:{closed_port}/")
+    with pytest.raises(DestinationUnreachable, match="does not resolve"):
+        await browse(service, "http://no-such-host.invalid/")
+
+
+async def test_pdf_is_refused(service, site):
+    with pytest.raises(UnsupportedContent, match="application/pdf"):
+        await browse(service, site.url("/pdf"))
+
+
+async def test_more_requests_than_pages_queue_up(service, site):
+    pages = await asyncio.gather(*(browse(service, site.url("/static")) for _ in range(5)))
+    assert all(p["title"] == "Static" for p in pages)
+    assert service.pool.idle <= SETTINGS.page_pool_size
+
+
+async def test_renderer_crash_is_an_error_and_the_page_is_replaced(service, site):
+    async with service.pool.page(wait_s=5) as slot:
+        cdp = await slot.context.new_cdp_session(slot.page)
+        with pytest.raises((asyncio.TimeoutError, Exception)):
+            await asyncio.wait_for(cdp.send("Page.crash"), 0.5)
+        await asyncio.sleep(0.2)
+        assert slot.broken
+        slot.begin(SETTINGS.max_page_bytes, SETTINGS.max_redirects)
+        with pytest.raises(RenderFailed):
+            await service.renderer._load(
+                slot, slot.state, site.url("/js"), asyncio.get_running_loop().time() + 3, 3, None
+            )
+    await assert_still_serves(service, site)
+
+
+async def test_browser_crash_is_relaunched(service, site):
+    browser = await service.browsers.browser()
+    generation = service.browsers.generation
+    cdp = await browser.new_browser_cdp_session()
+    with pytest.raises((asyncio.TimeoutError, Exception)):
+        await asyncio.wait_for(cdp.send("Browser.crash"), 0.5)
+    for _ in range(50):
+        if not browser.is_connected():
+            break
+        await asyncio.sleep(0.05)
+    assert not browser.is_connected()
+    await service.check_health()  # relaunches
+    assert service.browsers.connected and service.browsers.generation == generation + 1
+    await assert_still_serves(service, site)
