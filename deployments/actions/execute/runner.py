@@ -93,6 +93,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _exited(proc: subprocess.Popen) -> bool:
+    """Whether the leader has exited, without reaping it (``proc.poll()`` would reap)."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -121,7 +129,10 @@ class SandboxRunner:
         if not (base or plan.deny_exec):
             return None
         return seccomp_filter.build_filter(
-            base=base, deny_exec=plan.deny_exec, deny_fork=base and plan.deny_fork
+            base=base,
+            deny_exec=plan.deny_exec,
+            deny_fork=base and plan.deny_fork,
+            deny_session=base,  # no pid namespace: the process group is what gets killed
         )
 
     @staticmethod
@@ -177,14 +188,18 @@ class SandboxRunner:
             for fd in fds:  # the child has its copies; ours are no longer needed
                 os.close(fd)
             fds.clear()
-            output, timed_out, cancelled = self._collect(proc, started + timeout, cancel)
-            if timed_out or cancelled or output.overflow:
-                self._kill(proc, cgroup)
-            proc.wait()
+            deadline = started + timeout
+            output, timed_out, cancelled = self._collect(proc, deadline, cancel)
+            if not (timed_out or cancelled or output.overflow):
+                timed_out, cancelled = self._await_exit(proc, deadline, cancel)
             duration_ms = (time.monotonic() - started) * 1000
+            # Always: members may outlive the leader (detached children); the leader is not
+            # reaped yet, so its process group id cannot have been reused.
+            self._kill(proc, cgroup)
+            proc.wait()
             return self._result(proc, output, cgroup, timed_out, duration_ms)
         finally:
-            if proc is not None and proc.poll() is None:
+            if proc is not None and proc.returncode is None:
                 self._kill(proc, cgroup)
                 proc.wait()
             if cgroup is not None:
@@ -265,7 +280,7 @@ class SandboxRunner:
                     return output, False, True
                 if now >= deadline:
                     return output, True, False
-                if exited_at is None and proc.poll() is not None:
+                if exited_at is None and _exited(proc):
                     exited_at = now
                 if exited_at is not None and now - exited_at > _DRAIN_AFTER_EXIT_S:
                     break  # the snippet is gone; a detached child may hold the pipes
@@ -278,6 +293,20 @@ class SandboxRunner:
                 if output.overflow:
                     break
         return output, False, False
+
+    @staticmethod
+    def _await_exit(
+        proc: subprocess.Popen, deadline: float, cancel: threading.Event | None
+    ) -> tuple[bool, bool]:
+        """Wait for the leader after its pipes closed (it may have closed them itself);
+        returns (timed_out, cancelled)."""
+        while not _exited(proc):
+            if cancel is not None and cancel.is_set():
+                return False, True
+            if time.monotonic() >= deadline:
+                return True, False
+            time.sleep(0.01)
+        return False, False
 
     @staticmethod
     def _kill(proc: subprocess.Popen, cgroup: RunCgroup | None) -> None:

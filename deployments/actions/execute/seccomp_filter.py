@@ -69,7 +69,7 @@ SYSCALL_NUMBERS: dict[str, dict[str, int]] = {
         "uselib": 134, "ustat": 136, "sysfs": 139, "_sysctl": 156, "mbind": 237,
         "set_mempolicy": 238, "migrate_pages": 256, "move_pages": 279, "clone3": 435,
         "clone": 56, "fork": 57, "vfork": 58, "socket": 41, "socketpair": 53, "ioctl": 16,
-        "execve": 59, "execveat": 322,
+        "execve": 59, "execveat": 322, "setsid": 112, "setpgid": 109,
     },
     "aarch64": {
         "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
@@ -86,7 +86,7 @@ SYSCALL_NUMBERS: dict[str, dict[str, int]] = {
         "io_uring_enter": 426, "io_uring_register": 427, "personality": 92, "vhangup": 58,
         "nfsservctl": 42, "mbind": 235, "set_mempolicy": 237, "migrate_pages": 238,
         "move_pages": 239, "clone3": 435, "clone": 220, "socket": 198, "socketpair": 199,
-        "ioctl": 29, "execve": 221, "execveat": 281,
+        "ioctl": 29, "execve": 221, "execveat": 281, "setsid": 157, "setpgid": 154,
     },
 }  # fmt: skip
 
@@ -103,6 +103,8 @@ CLONE_NAMESPACE_FLAGS = (
 )
 CLONE_THREAD = 0x00010000
 FORK_SYSCALLS: tuple[str, ...] = ("fork", "vfork")  # x86_64 only; aarch64 has just clone
+# Without a pid namespace, leaving the process group would escape the group kill.
+SESSION_SYSCALLS: tuple[str, ...] = ("setsid", "setpgid")
 AF_UNIX = 1
 TIOCSTI = 0x5412
 
@@ -159,10 +161,12 @@ def build_filter(
     base: bool = True,
     deny_exec: bool = False,
     deny_fork: bool = False,
+    deny_session: bool = False,
 ) -> bytes:
     """A BPF program: ``base`` denies ``DENIED_SYSCALLS`` and namespace/raw-socket tricks,
     ``deny_exec`` denies starting programs, ``deny_fork`` (with ``base``) new processes but not
-    threads. Calls of other architectures kill the process."""
+    threads, ``deny_session`` leaving the process group. Other architectures' calls are killed.
+    """
     arch = arch or host_arch()
     if arch not in SYSCALL_NUMBERS:
         raise UnsupportedArchitecture(f"no seccomp syscall table for {arch!r}")
@@ -172,6 +176,8 @@ def build_filter(
         denied += EXEC_SYSCALLS
     if base and deny_fork:
         denied += [n for n in FORK_SYSCALLS if n in numbers]
+    if deny_session:
+        denied += SESSION_SYSCALLS
     p: list[_Insn | str] = [
         _Insn(_LD_W_ABS, _OFF_ARCH),
         _Insn(_JEQ_K, AUDIT_ARCH[arch], 1, 0),

@@ -93,6 +93,13 @@ def test_snippet_that_never_ends_is_killed_at_the_wall_timeout(runner: SandboxRu
     _assert_healthy(runner)
 
 
+def test_snippet_that_closes_its_pipes_still_times_out(runner: SandboxRunner):
+    started = time.monotonic()
+    result = runner.run("import os\nos.close(1)\nos.close(2)\nwhile True:\n    pass\n", timeout_s=1)
+    assert result.limits_hit == ["timeout"]
+    assert time.monotonic() - started < 3
+
+
 def test_request_timeout_is_capped_by_config(runner: SandboxRunner):
     started = time.monotonic()
     result = runner.run("import time\ntime.sleep(60)", timeout_s=600)
@@ -306,6 +313,7 @@ def test_subprocess_backend_contains_the_basic_attacks():
         bomb = runner.run("import os\nwhile True:\n    os.fork()\n", timeout_s=2)
         assert bomb.exit_code != 0
         assert "PWNED" not in runner.run("import os\nos.system('echo PWNED')").stdout
+        assert "PermissionError" in runner.run("import os\nos.setsid()").stderr
         _assert_healthy(runner)
     finally:
         runner.close()

@@ -95,6 +95,14 @@ def test_exec_and_fork_denial(arch):
         assert evaluate(no_fork, numbers["fork"], audit) == EPERM
 
 
+def test_session_denial(arch):
+    numbers, audit = sf.SYSCALL_NUMBERS[arch], sf.AUDIT_ARCH[arch]
+    program = sf.build_filter(arch=arch, deny_session=True)
+    assert evaluate(program, numbers["setsid"], audit) == EPERM
+    assert evaluate(program, numbers["setpgid"], audit) == EPERM
+    assert evaluate(sf.build_filter(arch=arch), numbers["setsid"], audit) == ALLOW
+
+
 def test_x32_calls_are_refused_on_x86_64():
     program = sf.build_filter(arch="x86_64")
     assert evaluate(program, 0x40000000 | 1, sf.AUDIT_ARCH["x86_64"]) == EPERM
