@@ -43,6 +43,24 @@ class FakeKube:
         self.url = url
         self.loop = loop
 
+    def declare(self, resource: str, kind: str) -> None:
+        """Serve discovery for ``group/version/plural`` (what helm and kubectl look up)."""
+        self.emulator.resources[resource] = kmock.ResourceInfo(
+            kind=kind, namespaced=True, verbs={"get", "list", "watch", "create", "patch"}
+        )
+
+    def kubeconfig(self, path: str, namespace: str = "default") -> str:
+        """Write a kubeconfig for the emulator (no credentials) and return its path."""
+        with open(path, "w") as fh:
+            fh.write(
+                "apiVersion: v1\nkind: Config\n"
+                f'clusters: [{{name: fake, cluster: {{server: "{self.url}"}}}}]\n'
+                "users: [{name: fake, user: {}}]\n"
+                f"contexts: [{{name: fake, context: {{cluster: fake, user: fake, "
+                f"namespace: {namespace}}}}}]\ncurrent-context: fake\n"
+            )
+        return path
+
     def api_client(self) -> client.ApiClient:
         configuration = client.Configuration(host=self.url)
         return client.ApiClient(configuration)

@@ -272,3 +272,28 @@ def test_pod_templates_and_core_objects_pass_kubernetes_validate(helm, variant):
                 _strict_validate(pod)
         elif obj["apiVersion"] in ("v1", "apps/v1"):
             _strict_validate(obj)
+
+
+def test_notes_tell_how_to_reach_the_endpoint(helm, kube, tmp_path):
+    """NOTES.txt through `helm install --dry-run=client` against the kmock API server."""
+    from serve.k8s.helm import renderable_chart
+
+    kube.declare("ray.io/v1/rayservices", "RayService")
+    config = kube.kubeconfig(str(tmp_path / "kubeconfig"), "interfaze")
+    with renderable_chart(CHART_DIR) as chart:
+        out = helm.run(
+            "install",
+            "interfaze-serve",
+            str(chart),
+            "--namespace",
+            "interfaze",
+            "--dry-run=client",
+            "--disable-openapi-validation",
+            "--kubeconfig",
+            config,
+        )
+    notes = out[out.index("NOTES:") :]
+    assert "port-forward svc/interfaze-serve-serve-svc 8000:8000" in notes
+    assert "/v1/chat/completions" in notes
+    assert "ifz k8s status --name interfaze-serve" in notes
+    assert "No API key Secret is configured" in notes

@@ -70,3 +70,23 @@ def test_values_schema_rejects_wrong_types(path, value, message):
     node[path[-1]] = value
     errors = [e.message for e in Draft7Validator(schema).iter_errors(values)]
     assert any(message in e for e in errors), errors
+
+
+@pytest.mark.parametrize("folder", ["base", "monitoring"])
+def test_kustomizations_build(folder):
+    """`kubectl kustomize` (built into kubectl) builds the plain manifests."""
+    import subprocess
+
+    kubectl = find_tool("kubectl")
+    if not kubectl:
+        pytest.skip("kubectl not installed: run scripts/install-tools.sh")
+    proc = subprocess.run(
+        [kubectl, "kustomize", str(REPO_ROOT / "k8s" / folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    kinds = sorted(d["kind"] for d in yaml.safe_load_all(proc.stdout) if d)
+    expected = ["RayService"] if folder == "base" else ["ConfigMap", "PodMonitor", "PrometheusRule"]
+    assert kinds == expected
