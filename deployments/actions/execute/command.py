@@ -60,6 +60,18 @@ def rlimits(settings: ExecuteSettings, plan: SandboxPlan, timeout_s: float) -> d
     return limits
 
 
+_SYSTEM_READ_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
+
+
+def landlock_rules(plan: SandboxPlan, *, workdir: str, site_dir: str) -> dict[str, list[str]]:
+    """Subprocess backend: read the system, the interpreter and the allowed packages; write
+    only the run's own directory (and the harmless devices)."""
+    read = [*_SYSTEM_READ_PATHS, *plan.interpreter.host_paths()]
+    read += [mount.source for mount in plan.packages] + ([site_dir] if site_dir else [])
+    return {"read": read, "write": [workdir, *_DEVICES]}
+
+
 def boot_settings(
     settings: ExecuteSettings,
     plan: SandboxPlan,
@@ -68,11 +80,17 @@ def boot_settings(
     snippet: str,
     site_dir: str,
     in_process_filter: bytes | None,
+    workdir: str | None = None,
 ) -> str:
     """The JSON the bootstrap reads from ``argv[1]``."""
+    landlock = None
+    if plan.landlock and workdir:
+        landlock = landlock_rules(plan, workdir=workdir, site_dir=site_dir)
     return json.dumps(
         {
+            "prefix": plan.interpreter.prefix,  # a binary that cannot see its stdlib falls back
             "rlimits": rlimits(settings, plan, timeout_s),
+            "landlock": landlock,
             "filter": in_process_filter.hex() if in_process_filter else None,
             "paths": [site_dir] if plan.packages else [],
             "snippet": snippet,

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from serve.config.base import DeploymentSettings
 
-OptionalLayer = Literal["unprivileged_uid", "cgroup_pids", "cgroup_memory", "seccomp"]
+OptionalLayer = Literal["unprivileged_uid", "cgroup_pids", "cgroup_memory", "seccomp", "landlock"]
 
 
 class ExecuteSettings(DeploymentSettings):

@@ -28,6 +28,7 @@ from deployments.actions.execute.plan import (
     BUBBLEWRAP,
     CGROUP_MEMORY,
     CGROUP_PIDS,
+    LANDLOCK,
     NO_EXEC,
     SECCOMP,
     UNPRIVILEGED_UID,
@@ -38,11 +39,15 @@ from deployments.actions.execute.runner import SandboxFailure, SandboxRunner
 logger = logging.getLogger(__name__)
 
 PROBE_MARKER = "ifz-probe-ok"
+# The filter refuses AF_INET sockets with EPERM (without it they open, even with no network).
 _SECCOMP_CHECK = (
-    "import sys\n"
-    "status = open('/proc/self/status').read()\n"
-    "mode = [l.split()[1] for l in status.splitlines() if l.startswith('Seccomp:')]\n"
-    "sys.exit(0 if mode == ['2'] else 3)\n"
+    "import socket\n"
+    "try:\n"
+    "    socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()\n"
+    "except PermissionError:\n"
+    "    pass\n"
+    "else:\n"
+    "    raise SystemExit(3)\n"
 )
 
 
@@ -194,6 +199,9 @@ def _candidates(
     else:
         missing[BUBBLEWRAP] = "backend 'subprocess' configured"
     if settings.backend == "subprocess" or settings.allow_fallback:
+        landlock = LANDLOCK not in settings.disable_layers
+        if not landlock:
+            missing[LANDLOCK] = "disabled in config (disable_layers)"
         for drop, nonroot in uid_modes:
             for interpreter in interpreters:
                 plans.append(
@@ -202,11 +210,13 @@ def _candidates(
                         interpreter=interpreter,
                         setpriv=drop,
                         host_uid_nonroot=nonroot,
+                        landlock=landlock,
                         **base,
                     )
                 )
-    # Last resorts: the same plans without seccomp, then without cgroups.
-    relaxed = [p.with_changes(seccomp=False, deny_exec=False) for p in plans if p.seccomp]
+    # Last resorts: the same plans without Landlock, seccomp, then cgroups.
+    relaxed = [p.with_changes(landlock=False) for p in plans if p.landlock]
+    relaxed += [p.with_changes(seccomp=False, deny_exec=False) for p in plans if p.seccomp]
     relaxed += [p.with_changes(cgroup_controllers=()) for p in plans if p.cgroup_controllers]
     return [p.with_changes() for p in plans + relaxed]  # settles deny_fork
 

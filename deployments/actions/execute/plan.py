@@ -16,6 +16,7 @@ CGROUP_MEMORY = "cgroup_memory"
 SECCOMP = "seccomp"
 NO_EXEC = "no_exec"
 NO_FORK = "no_fork"
+LANDLOCK = "landlock"
 FORK_LIMIT = "fork_limit"
 ALWAYS_ON = ("rlimits", "wall_timeout", "output_cap")
 # Layers whose absence turns a bubblewrap sandbox from "strong" into "reduced".
@@ -37,6 +38,7 @@ class SandboxPlan:
     seccomp: bool = False
     deny_exec: bool = False
     deny_fork: bool = False  # seccomp refuses new processes (threads still work)
+    landlock: bool = False  # subprocess backend: file access limited to what the run needs
     missing: dict[str, str] = field(default_factory=dict)
 
     def with_changes(self, **changes) -> SandboxPlan:
@@ -53,6 +55,8 @@ class SandboxPlan:
     def layers(self) -> list[str]:
         """The active layers, strongest first."""
         names = [BUBBLEWRAP] if self.backend == "bubblewrap" else []
+        if self.landlock:
+            names.append(LANDLOCK)
         if self.host_uid_nonroot:
             names.append(UNPRIVILEGED_UID)
         names += [f"cgroup_{c}" for c in ("pids", "memory") if c in self.cgroup_controllers]

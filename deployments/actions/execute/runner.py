@@ -260,6 +260,7 @@ class SandboxRunner:
             snippet=snippet,
             site_dir=self._host_site_dir or "",
             in_process_filter=self._in_process_filter,
+            workdir=workdir,
         )
         return python_argv(self.plan, boot), (), sandbox_env(workdir), workdir
 

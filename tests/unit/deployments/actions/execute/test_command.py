@@ -11,6 +11,7 @@ from deployments.actions.execute.command import (
     BwrapFds,
     boot_settings,
     bwrap_argv,
+    landlock_rules,
     launcher_prefix,
     rlimits,
 )
@@ -90,3 +91,25 @@ def test_boot_settings_carry_filter_paths_and_snippet():
         )
     )
     assert boot["filter"] == "0102" and boot["paths"] == ["/site"] and boot["snippet"] == "/s.py"
+    assert boot["prefix"] == "/usr" and boot["landlock"] is None  # bubblewrap: mounts instead
+
+
+def test_landlock_rules_read_system_and_packages_write_only_the_run_directory():
+    plan = full_plan(backend="subprocess", bwrap=None, landlock=True)
+    rules = landlock_rules(plan, workdir="/tmp/run-1", site_dir="/tmp/site")
+    assert {"/usr", "/x/numpy", "/x/numpy.libs", "/tmp/site"} <= set(rules["read"])
+    assert "/etc" not in rules["read"] and "/proc" not in rules["read"]
+    assert rules["write"][0] == "/tmp/run-1"
+    assert all(p == "/tmp/run-1" or p.startswith("/dev/") for p in rules["write"])
+    boot = json.loads(
+        boot_settings(
+            SETTINGS,
+            plan,
+            timeout_s=1,
+            snippet="/tmp/run-1/s.py",
+            site_dir="/tmp/site",
+            in_process_filter=None,
+            workdir="/tmp/run-1",
+        )
+    )
+    assert boot["landlock"] == rules

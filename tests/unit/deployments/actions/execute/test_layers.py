@@ -52,3 +52,12 @@ def test_disabled_layers_are_reported_missing():
 def test_allow_exec_is_reported():
     found = probe(small_settings(allow_exec=True))
     assert "no_exec" in found.plan.report().missing
+
+
+def test_subprocess_backend_uses_landlock_where_the_kernel_has_it():
+    found = probe(small_settings(backend="subprocess"))
+    layers, missing = found.plan.layers(), found.plan.report().missing
+    assert "landlock" in layers or "landlock" in missing
+    disabled = probe(small_settings(backend="subprocess", disable_layers=["landlock"]))
+    assert "landlock" not in disabled.plan.layers()
+    assert "disabled" in disabled.plan.report().missing["landlock"]

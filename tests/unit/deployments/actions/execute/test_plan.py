@@ -51,3 +51,8 @@ def test_no_fork_only_when_nothing_else_bounds_processes():
     assert rootish.deny_fork and "no_fork" in rootish.layers()
     bare = rootish.with_changes(seccomp=False, deny_exec=False)
     assert not bare.deny_fork and "fork_limit" in bare.report().missing
+
+
+def test_landlock_layer_is_listed_for_the_subprocess_backend():
+    plan = full_plan(backend="subprocess", bwrap=None, landlock=True)
+    assert plan.layers()[0] == "landlock" and plan.strength == "weak"

@@ -314,9 +314,37 @@ def test_subprocess_backend_contains_the_basic_attacks():
         assert bomb.exit_code != 0
         assert "PWNED" not in runner.run("import os\nos.system('echo PWNED')").stdout
         assert "PermissionError" in runner.run("import os\nos.setsid()").stderr
+        if "landlock" in found.plan.layers():  # file access limited to the run's directory
+            passwd = runner.run("print(open('/etc/passwd').read())")
+            assert passwd.exit_code == 1 and "PermissionError" in passwd.stderr
+            escape = runner.run("open('/tmp/ifz-escape', 'w').write('x')")
+            assert "PermissionError" in escape.stderr and not os.path.exists("/tmp/ifz-escape")
+            assert runner.run("open('local.txt', 'w').write('ok')").exit_code == 0
         _assert_healthy(runner)
     finally:
         runner.close()
+
+
+def test_a_broken_sandbox_raises_instead_of_answering(runner: SandboxRunner):
+    """A bootstrap failure (here: an interpreter whose stdlib is elsewhere) is the replica's
+    error, not the snippet's result."""
+    from dataclasses import replace
+
+    from deployments.actions.execute.runner import SandboxFailure
+
+    wrong = runner.plan.interpreter.__class__(
+        executable=runner.plan.interpreter.executable,
+        prefix="/nonexistent/prefix",
+        version=runner.plan.interpreter.version,
+    )
+    broken = SandboxRunner(
+        replace(runner.plan, interpreter=wrong, packages=()), runner.settings, runner.cgroups
+    )
+    try:
+        with pytest.raises(SandboxFailure):
+            broken.run("print(1)")
+    finally:
+        broken.close()
 
 
 def test_cgroup_manager_is_optional():
