@@ -195,6 +195,14 @@ class InjectionSettings(StrictModel):
     embedding: bool = Field(
         True, description="Score texts by similarity to the labelled example set."
     )
+    embedding_mode: Literal["always", "cued"] = Field(
+        "cued",
+        description=(
+            "always: embed every text; cued: embed only chunks that contain a cue word "
+            "(ignore, instructions, assistant, execute, pretend, ...): attacks nearly always "
+            "do, most ordinary questions skip the model."
+        ),
+    )
     model_path: str | None = Field(
         None, description="Sentence-transformers model folder (None: packaged all-MiniLM-L6-v2)."
     )

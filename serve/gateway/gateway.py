@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,12 +82,7 @@ class Gateway:
         needs_store = settings.auth.enabled or settings.limits.enabled
         store = KeyStore(under_data(settings.auth.key_store_path)) if needs_store else None
         if limit_backend is None:
-            if settings.limits.backend == "ray_actor":
-                limit_backend = RayActorLimitBackend(
-                    settings.limits.actor_name, settings.limits.actor_namespace or namespace
-                )
-            else:
-                limit_backend = InProcessLimitBackend()
+            limit_backend = _limit_backend(settings, namespace)
         guard = settings.input_guard
         detector = InjectionDetector(
             guard.injection,
@@ -103,6 +99,25 @@ class Gateway:
             OutputGuardHook(settings.output_guard),
         ]
         return cls(hooks, settings)
+
+    @classmethod
+    def from_app_config(cls, config: Any, *, replica_id: str | None = None, **kwargs) -> Gateway:
+        """From the app's ``AppConfig`` (``gateway``, ``data_dir``, ``profile``, app name)."""
+        settings = getattr(config, "gateway", None) or GatewaySettings()
+        return cls.from_settings(
+            settings,
+            data_dir=config.data_path(),
+            profile=config.profile,
+            namespace=config.app_name,
+            replica_id=replica_id,
+            **kwargs,
+        )
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """Start :meth:`warm_up` in a daemon thread; a request arriving first waits for it."""
+        thread = threading.Thread(target=self.warm_up, name="gateway-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def warm_up(self) -> None:
         """Load the embedding model and example set now (blocking; call at replica start)."""
@@ -229,6 +244,16 @@ class Gateway:
                 await hook.close()
             except Exception:
                 logger.exception("gateway hook %s failed to close", hook.name)
+
+
+def _limit_backend(settings: GatewaySettings, namespace: str) -> LimitBackend:
+    limits = settings.limits
+    if limits.backend == "ray_actor":
+        try:
+            return RayActorLimitBackend(limits.actor_name, limits.actor_namespace or namespace)
+        except Exception as exc:  # no Ray worker here (e.g. local testing mode)
+            logger.warning("limits actor unavailable (%s): limits are per replica", exc)
+    return InProcessLimitBackend()
 
 
 def _ms(start: float) -> float:

@@ -359,6 +359,21 @@ class LabelledSet:
         )
 
 
+CUE_WORDS = re.compile(
+    r"\b(?:ignor\w*|disregard\w*|forget\w*|instruct\w*|prompt\w*|system|assistant|ai|llm|"
+    r"models?|chatbots?|bots?|agents?|gpt|summari[sz]\w*|rules?|guidelines?|polic(?:y|ies)|"
+    r"pretend\w*|act(?:ing)? as|role-?play\w*|character|persona|restrict\w*|filter\w*|"
+    r"censor\w*|safety|ethic\w*|moral\w*|reveal\w*|repeat|print|output|execut\w*|run|"
+    r"command\w*|shell|sudo|tools?|browse\w*|navigate|fetch|download|send|forward|post|upload|"
+    r"exfiltrat\w*|override\w*|bypass\w*|jailbr\w*|mode|dan|unfiltered|uncensored|secret\w*|"
+    r"password\w*|credential\w*|api keys?|tokens?|admin\w*|developer\w*|operator|obey|comply|"
+    r"refus\w*|context|instead|hypothetical\w*|fictional|story|novel|grandm\w*|note to|"
+    r"attention|if you are|every answer|markdown|(?:do not|don't) (?:mention|tell)|ignorez|"
+    r"ignoriere|ignora|anweisungen|instrucciones|istruzioni|consignes)\b",
+    re.I,
+)
+
+
 def chunk_text(text: str, words_per_chunk: int, max_chunks: int) -> list[str]:
     """Overlapping word windows; when there are too many, keep those with the most cue words."""
     words = text.split()
@@ -370,13 +385,37 @@ def chunk_text(text: str, words_per_chunk: int, max_chunks: int) -> list[str]:
     ]
     if len(chunks) <= max_chunks:
         return chunks
-    cues = re.compile(
-        r"\b(?:ignore|instruction|assistant|ai|llm|system|prompt|execute|run|browse|reveal|"
-        r"disregard|must|override|pretend|rules|restrictions)\b",
-        re.I,
-    )
-    ranked = sorted(range(len(chunks)), key=lambda i: -len(cues.findall(chunks[i])))
+    ranked = sorted(range(len(chunks)), key=lambda i: -len(CUE_WORDS.findall(chunks[i])))
     return [chunks[i] for i in sorted(ranked[:max_chunks])]
+
+
+def similarity_scores(
+    sims: np.ndarray, labels: np.ndarray, settings: InjectionSettings
+) -> dict[str, float]:
+    """Embedding score per attack category from chunk × example cosine similarities.
+
+    For each chunk: the mean similarity of the nearest ``neighbours`` attacks of the category
+    minus that of the nearest benign look-alikes (a margin, scaled by ``margin_scale``
+    around 0.5), gated by how close those attacks are at all (0 below ``min_similarity``);
+    the max over chunks, capped by ``embedding_weight``.
+    """
+    best = {c: 0.0 for c in ATTACK_LABELS}
+
+    def top_mean(block: np.ndarray) -> np.ndarray:
+        m = min(settings.neighbours, block.shape[1])
+        return np.sort(block, axis=1)[:, -m:].mean(axis=1)
+
+    benign = sims[:, labels == "benign"]
+    benign_near = top_mean(benign) if benign.shape[1] else np.zeros(len(sims))
+    for category in ATTACK_LABELS:
+        block = sims[:, labels == category]
+        if not block.shape[1]:
+            continue
+        attack_near = top_mean(block)
+        margin = np.clip((attack_near - benign_near) / settings.margin_scale + 0.5, 0, 1)
+        gate = np.clip((attack_near - settings.min_similarity) / 0.2, 0, 1)
+        best[category] = float((margin * gate).max()) * settings.embedding_weight
+    return best
 
 
 @dataclass
@@ -412,6 +451,7 @@ class InjectionDetector:
         self.cache_dir = cache_dir
         self._examples: LabelledSet | None = None
         self._matrix: np.ndarray | None = None
+        self._labels: np.ndarray | None = None
         self._is_attack: np.ndarray | None = None
         self._cache: OrderedDict[str, InjectionScore] = OrderedDict()
         self._load_lock = threading.Lock()
@@ -424,9 +464,9 @@ class InjectionDetector:
             if self._matrix is not None or self.embedder is None:
                 return
             examples = LabelledSet.load(self.settings.dataset_path)
-            cache = (
-                self.cache_dir / f"prompt_attacks-{examples.digest}.npy" if self.cache_dir else None
-            )
+            model = hashlib.sha256(str(self.settings.model_path).encode()).hexdigest()[:8]
+            name = f"prompt_attacks-{examples.digest}-{model}.npy"
+            cache = self.cache_dir / name if self.cache_dir else None
             matrix = None
             if cache is not None and cache.exists():
                 matrix = np.load(cache)
@@ -438,7 +478,8 @@ class InjectionDetector:
                     cache.parent.mkdir(parents=True, exist_ok=True)
                     np.save(cache, matrix)
             self._examples = examples
-            self._is_attack = np.array([lab in ATTACK_LABELS for lab in examples.labels])
+            self._labels = np.array(examples.labels)
+            self._is_attack = np.isin(self._labels, ATTACK_LABELS)
             self._matrix = matrix
 
     def warm_up(self) -> None:
@@ -448,29 +489,9 @@ class InjectionDetector:
             self.embedder.encode(["warm up"])
 
     def _knn(self, vectors: np.ndarray) -> tuple[dict[str, float], str | None]:
-        """Per category, max over chunks of: similarity margin to the attacks of that category
-        over the benign look-alikes (mean of the nearest few of each), gated by how close the
-        attacks are at all, and capped by ``embedding_weight``."""
         assert self._matrix is not None and self._examples is not None
-        s = self.settings
         sims = vectors @ self._matrix.T  # chunks × examples
-        labels = np.array(self._examples.labels)
-        benign = sims[:, labels == "benign"]
-        best = {c: 0.0 for c in ATTACK_LABELS}
-
-        def top_mean(block: np.ndarray) -> np.ndarray:
-            m = min(s.neighbours, block.shape[1])
-            return np.sort(block, axis=1)[:, -m:].mean(axis=1)
-
-        benign_near = top_mean(benign) if benign.shape[1] else np.zeros(len(sims))
-        for category in ATTACK_LABELS:
-            block = sims[:, labels == category]
-            if not block.shape[1]:
-                continue
-            attack_near = top_mean(block)
-            margin = np.clip((attack_near - benign_near) / s.margin_scale + 0.5, 0, 1)
-            gate = np.clip((attack_near - s.min_similarity) / 0.2, 0, 1)
-            best[category] = float((margin * gate).max()) * s.embedding_weight
+        best = similarity_scores(sims, self._labels, self.settings)
         attack_sims = np.where(self._is_attack[None, :], sims, -1.0)
         _, column = np.unravel_index(int(attack_sims.argmax()), attack_sims.shape)
         return best, self._examples.texts[column]
@@ -495,6 +516,8 @@ class InjectionDetector:
                 if self.settings.embedding and self.embedder is not None
                 else []
             )
+            if self.settings.embedding_mode == "cued":
+                chunks = [c for c in chunks if CUE_WORDS.search(c)]
             results.append(None)
             todo.append((i, key, hits, chunks))
         all_chunks = [c for *_, chunks in todo for c in chunks]
@@ -521,10 +544,17 @@ class InjectionDetector:
                         self._cache.popitem(last=False)
         return [r for r in results if r is not None]
 
+    def _needs_model(self, texts: list[str]) -> bool:
+        if not (self.settings.embedding and self.embedder is not None):
+            return False
+        if self.settings.embedding_mode == "cued":
+            return any(CUE_WORDS.search(t) for t in texts)
+        return True
+
     async def ascore_many(self, texts: list[str]) -> list[InjectionScore]:
-        """Async: rules inline when nothing needs embedding, otherwise in a worker thread."""
+        """Async: inline when no text needs the model (rules only), else in a worker thread."""
         if not texts:
             return []
-        if not (self.settings.embedding and self.embedder is not None):
+        if not self._needs_model(texts):
             return self.score_many(texts)
         return await asyncio.to_thread(self.score_many, texts)

@@ -1,0 +1,69 @@
+import json
+import os
+import time
+
+from serve.gateway.audit import AuditHook, RawInputStore, RotatingJsonl
+from serve.gateway.config import AuditSettings, GuardAction
+from serve.gateway.context import Completion, RequestContext, Verdict
+
+from .conftest import chat
+
+
+def test_log_rotates_by_size_and_keeps_n_backups(tmp_path):
+    log = RotatingJsonl(tmp_path / "audit.jsonl", max_bytes=1024, backups=2)
+    for i in range(60):
+        log.write({"i": i, "pad": "x" * 80})
+    files = log.files()
+    assert [f.name for f in files] == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
+    assert all(f.stat().st_size <= 1024 for f in files)
+    assert not (tmp_path / "audit.jsonl.3").exists()
+    last = [json.loads(line)["i"] for line in files[0].read_text().splitlines()]
+    older = [json.loads(line)["i"] for line in files[1].read_text().splitlines()]
+    assert last[-1] == 59 and older[-1] == last[0] - 1  # nothing lost between files
+
+
+def test_raw_inputs_are_deleted_after_retention(tmp_path):
+    store = RawInputStore(tmp_path / "raw", retention_days=7)
+    old = store.put("req-old", "request", '{"messages": []}')
+    new = store.put("req-new", "ocr", b"\x00bytes")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old.parent, (ten_days_ago, ten_days_ago))
+    assert store.purge() == 1
+    assert not old.exists() and new.read_bytes() == b"\x00bytes"
+    assert store.put("../../etc/x", "../y", "z").is_relative_to(tmp_path / "raw")
+
+
+async def test_audit_line_has_the_request_story(tmp_path):
+    hook = AuditHook(AuditSettings(keep_raw_inputs=True), tmp_path, "replica-1")
+    ctx = RequestContext("req-1", body=chat("hello"))
+    await hook.on_request(ctx)
+    hook.keep_raw(ctx, "ocr", "extracted text")
+    ctx.add_verdicts([Verdict("card", 1.0, GuardAction.REDACT, "messages.0", "input", ["visa"])])
+    ctx.timings_ms["gateway.auth"] = 0.1
+    ctx.cost = 0.25
+    completion = Completion(
+        200, prompt_tokens=10, completion_tokens=5, stages=["plan", "llm"],
+        stage_timings_ms={"plan": 1.0, "llm": 20.0, "total": 22.0}, route="text",
+        escalated=True, escalation_reason="no confident small-stack answer",
+    )  # fmt: skip
+    await hook.on_complete(ctx, completion)
+    [line] = (tmp_path / "audit" / "requests-replica-1.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["request_id"] == "req-1" and record["key_id"] == "anonymous"
+    assert record["status"] == 200 and record["escalated"] is True
+    assert record["tokens"] == {"prompt": 10, "completion": 5} and record["cost"] == 0.25
+    assert record["verdicts"][0]["action"] == "redact"
+    assert record["timings_ms"]["gateway.auth"] == 0.1 and record["timings_ms"]["llm"] == 20.0
+    assert record["raw_inputs"] == ["ocr", "request"]
+    [folder] = (tmp_path / "audit" / "raw").glob("*/req-1")
+    assert (folder / "ocr").read_text() == "extracted text"
+    assert json.loads((folder / "request").read_text())["model"] == "interfaze"
+
+
+async def test_raw_inputs_are_not_kept_unless_enabled(tmp_path):
+    hook = AuditHook(AuditSettings(), tmp_path, "r")
+    ctx = RequestContext("req-2", body=chat("hello"))
+    await hook.on_request(ctx)
+    hook.keep_raw(ctx, "ocr", "text")
+    await hook.on_complete(ctx, Completion(200))
+    assert ctx.raw_inputs == {} and not (tmp_path / "audit" / "raw").exists()
