@@ -1,9 +1,10 @@
 """Per-run cgroups for the pids and memory limits (cgroup v1 controllers or cgroup v2).
 
-Each run gets its own cgroup (one directory per v1 controller, or one v2 directory) under a
-parent (``cgroup_root``, by default this process's own cgroup). The sandbox joins it before it
-starts (the launcher writes ``0`` to ``cgroup.procs``), so nothing escapes by forking early.
-:meth:`RunCgroup.close` kills whatever is left and removes the directories, also after errors.
+Each run gets its own cgroup (one directory per v1 controller, or one v2 directory) directly
+under a parent (``cgroup_root``, by default this process's own cgroup), so nothing is left
+behind between runs. The sandbox joins it before it starts (the launcher writes ``0`` to
+``cgroup.procs``), so nothing escapes by forking early. :meth:`RunCgroup.close` kills whatever
+is left and removes the directories, also after errors; runs of a crashed replica are swept.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CONTROLLERS = ("pids", "memory")
-_BASE_NAME = "ifz-execute"
-_RUN_PREFIX = "run-"
+_RUN_PREFIX = "ifz-run-"
 _RUN_NAME = re.compile(rf"^{_RUN_PREFIX}(\d+)-")
 
 
@@ -33,7 +33,7 @@ class ControllerBase:
     """Where per-run cgroups of one controller are created."""
 
     controller: str
-    base: Path  # the ``ifz-execute`` parent directory
+    base: Path  # the parent directory of the run cgroups
     version: int  # 1 or 2
 
 
@@ -102,29 +102,27 @@ def _write(path: Path, value: str) -> None:
         handle.write(value)
 
 
-def _ensure_v2_controllers(parent: Path, base: Path, controller: str) -> None:
-    """Enable ``controller`` for children of ``parent`` and of ``base`` (v2 delegation)."""
-    for directory in (parent, base):
-        enabled = (directory / "cgroup.subtree_control").read_text().split()
-        if controller not in enabled:
-            _write(directory / "cgroup.subtree_control", f"+{controller}")
+def _ensure_v2_controller(parent: Path, controller: str) -> None:
+    """Enable ``controller`` for the children of ``parent`` (v2 delegation; fails with EBUSY
+    when ``parent`` itself holds processes — configure a delegated ``cgroup_root`` then)."""
+    available = (parent / "cgroup.controllers").read_text().split()
+    if controller not in available:
+        raise CgroupUnavailable(f"{controller} is not enabled in {parent}")
+    if controller not in (parent / "cgroup.subtree_control").read_text().split():
+        _write(parent / "cgroup.subtree_control", f"+{controller}")
 
 
 def prepare_bases(root: str | None = None) -> tuple[list[ControllerBase], dict[str, str]]:
-    """Create the ``ifz-execute`` parents; returns the usable ones and reasons for the rest."""
+    """The usable parents per controller, and the reasons for the others."""
     located, missing = locate_bases(root)
     bases: list[ControllerBase] = []
     for controller, (parent, version) in located.items():
-        base = parent / _BASE_NAME
         try:
+            if not parent.is_dir():
+                raise CgroupUnavailable(f"{parent} does not exist")
             if version == 2:
-                available = (parent / "cgroup.controllers").read_text().split()
-                if controller not in available:
-                    raise CgroupUnavailable(f"{controller} is not enabled in {parent}")
-            base.mkdir(exist_ok=True)
-            if version == 2:
-                _ensure_v2_controllers(parent, base, controller)
-            bases.append(ControllerBase(controller, base, version))
+                _ensure_v2_controller(parent, controller)
+            bases.append(ControllerBase(controller, parent, version))
         except (OSError, CgroupUnavailable) as exc:
             missing[controller] = f"cannot use {parent}: {exc}"
     return bases, missing

@@ -102,7 +102,7 @@ def test_close_kills_members_that_are_still_running(manager: cgroups.CgroupManag
 def test_sweep_removes_run_cgroups_of_dead_processes(manager: cgroups.CgroupManager):
     base = manager.bases["pids"].base
     dead_pid = 2**22 + 12345  # above pid_max: never alive
-    stale = base / f"run-{dead_pid}-0-abcdef"
+    stale = base / f"ifz-run-{dead_pid}-0-abcdef"
     stale.mkdir()
     mine = manager.create(["pids"])
     try:
@@ -119,6 +119,6 @@ def test_run_names_carry_the_owner_pid(manager: cgroups.CgroupManager):
     run = manager.create(["pids"])
     try:
         path, _ = run.directories["pids"]
-        assert path.name.startswith(f"run-{os.getpid()}-")
+        assert path.name.startswith(f"ifz-run-{os.getpid()}-")
     finally:
         run.close()

@@ -22,7 +22,7 @@ def _assert_healthy(runner: SandboxRunner) -> None:
     assert result.stdout == "42\n"
     if runner.cgroups is not None:
         for base in runner.cgroups.bases.values():
-            assert not [p for p in base.base.glob(f"run-{os.getpid()}-*")], "run cgroup left"
+            assert not [p for p in base.base.glob(f"ifz-run-{os.getpid()}-*")], "run cgroup left"
 
 
 def test_plain_run_reports_output_exit_code_and_layering(runner: SandboxRunner):
@@ -240,7 +240,7 @@ def test_snippet_runs_as_non_root_on_the_host(runner: SandboxRunner):
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline and not seen:
             base = runner.cgroups.bases["pids"].base
-            for procs in base.glob(f"run-{os.getpid()}-*/cgroup.procs"):
+            for procs in base.glob(f"ifz-run-{os.getpid()}-*/cgroup.procs"):
                 for pid in procs.read_text().split():
                     status = Path(f"/proc/{pid}/status").read_text()
                     seen.append(
