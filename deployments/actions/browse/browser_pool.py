@@ -327,6 +327,11 @@ class PagePool:
         return slot
 
     async def _give_back(self, slot: PageSlot) -> None:
+        if slot.broken:
+            # Its renderer may hang (a JS loop): free the permit now, close in the background.
+            self._free.release()
+            await slot.close()
+            return
         try:
             if await slot.reset():
                 self._idle.append(slot)

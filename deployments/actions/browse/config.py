@@ -22,6 +22,8 @@ CHROMIUM_FLAGS = [
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--dns-prefetch-disable",
     "--disable-dev-shm-usage",
+    # A page that allocates without end crashes its renderer at 512 MB instead of the host.
+    "--js-flags=--max-old-space-size=512",
 ]
 
 RESOURCE_TYPES = {

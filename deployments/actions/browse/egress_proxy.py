@@ -218,7 +218,9 @@ class EgressProxy:
         split = urlsplit(target)
         path = (split.path or "/") + (f"?{split.query}" if split.query else "")
         up_writer.write(f"{method} {path} HTTP/1.1\r\n".encode("latin-1"))
-        up_writer.write(_rewrite_headers(header_block))
+        # Without Accept-Encoding honest servers send identity: the byte budget then counts
+        # what Chromium really gets, not a compressed bomb.
+        up_writer.write(_rewrite_headers(header_block, drop=frozenset({b"accept-encoding"})))
         await up_writer.drain()
         try:
             # No timer here: the request's own deadline ends the session and aborts us.
@@ -283,9 +285,11 @@ class EgressProxy:
             await writer.drain()
 
 
-def _rewrite_headers(block: bytes) -> bytes:
-    """Drop hop-by-hop headers and ask for ``Connection: close``; ends with the blank line."""
+def _rewrite_headers(block: bytes, drop: frozenset[bytes] = frozenset()) -> bytes:
+    """Drop hop-by-hop headers (and ``drop``), ask for ``Connection: close``; ends with the
+    blank line."""
     lines = [line for line in block.split(b"\r\n") if line]
-    kept = [ln for ln in lines if ln.split(b":", 1)[0].strip().lower() not in _HOP_HEADERS]
+    unwanted = _HOP_HEADERS | drop
+    kept = [ln for ln in lines if ln.split(b":", 1)[0].strip().lower() not in unwanted]
     kept.append(b"Connection: close")
     return b"\r\n".join(kept) + b"\r\n\r\n"

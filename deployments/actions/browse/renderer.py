@@ -89,7 +89,16 @@ class ChromiumRenderer:
                 async with self.pool.page(wait_s=timeout_s) as slot:
                     acquired = time.perf_counter()
                     state = slot.begin(self.limits.max_page_bytes, self.limits.max_redirects)
-                    page = await self._load(slot, state, url, deadline, timeout_s, wait_for)
+                    try:
+                        page = await self._load(slot, state, url, deadline, timeout_s, wait_for)
+                    except BaseException as exc:
+                        # A page that timed out may still be busy (a JS loop, a stalled load):
+                        # do not reuse it. Guard refusals and limits leave it clean.
+                        if not isinstance(exc, InputRejected) or isinstance(
+                            exc, BrowseTimeout | RenderFailed
+                        ):
+                            slot.broken = True
+                        raise
                     page.timings_ms["acquire"] = (acquired - started) * 1000
                     return page
         except TimeoutError:
@@ -236,11 +245,11 @@ class ChromiumRenderer:
             return TooManyRedirects(f"{url}: too many redirects (browser limit)")
         if "Download is starting" in message:
             return UnsupportedContent(f"{failed} is a file download, not a web page")
+        if any(hint in message for hint in _UNREACHABLE_HINTS):
+            return DestinationUnreachable(f"cannot load {failed}: {message}")
         if "crash" in message.lower() or "closed" in message.lower():
             slot.broken = True
             return RenderFailed(f"the browser failed while loading {url}: {message}")
-        if any(hint in message for hint in _UNREACHABLE_HINTS):
-            return DestinationUnreachable(f"cannot load {failed}: {message}")
         slot.broken = True
         return RenderFailed(f"cannot load {url}: {message}")
 

@@ -173,6 +173,15 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/slow":
                 time.sleep(float(query.get("s", ["4"])[0]))
                 self._send(200, _page("Slow", "<p>finally</p>"))
+            elif path == "/hang":
+                self._send(200, _page("Hang", "<p>busy</p><script>while (true) {}</script>"))
+            elif path == "/download":
+                self._send(
+                    200,
+                    b"binary",
+                    "application/octet-stream",
+                    Content_Disposition="attachment; filename=x.bin",
+                )
             elif path == "/pdf":
                 self._send(200, b"%PDF-1.4\n%%EOF\n", "application/pdf")
             elif path == "/attack":

@@ -136,6 +136,25 @@ async def test_dns_rebinding_after_the_page_loaded(service, site):
     site.rebound.clear()
 
 
+async def test_https_to_an_allowed_host_is_tunnelled(service):
+    """CONNECT happy path: the TLS ClientHello reaches the allowed server through the proxy
+    (which then hangs up, so the page fails as unreachable)."""
+    first_bytes: list[bytes] = []
+
+    async def tls_sink(reader, writer):
+        first_bytes.append(await reader.read(3))
+        writer.close()
+
+    server = await asyncio.start_server(tls_sink, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(DestinationUnreachable, match="ERR_"):
+            await browse(service, f"https://127.0.0.1:{port}/", timeout_s=5)
+    finally:
+        server.close()
+    assert first_bytes and first_bytes[0][:1] == b"\x16"  # a TLS handshake record
+
+
 async def test_huge_page_is_cut_at_the_limit(service, site):
     started = time.perf_counter()
     with pytest.raises(PageTooLarge, match="max_page_bytes=1048576"):
@@ -162,6 +181,14 @@ async def test_slow_page_times_out(service, site):
     await assert_still_serves(service, site)
 
 
+async def test_endless_script_times_out_and_the_page_is_replaced(service, site):
+    with pytest.raises(BrowseTimeout):
+        await browse(service, site.url("/hang"), timeout_s=1)
+    started = time.perf_counter()
+    await assert_still_serves(service, site)
+    assert time.perf_counter() - started < 5
+
+
 async def test_unreachable_url(service, site, closed_port):
     with pytest.raises(DestinationUnreachable, match=str(closed_port)):
         await browse(service, f"http://127.0.0.1:{closed_port}/")
@@ -169,9 +196,11 @@ async def test_unreachable_url(service, site, closed_port):
         await browse(service, "http://no-such-host.invalid/")
 
 
-async def test_pdf_is_refused(service, site):
+async def test_pdf_and_downloads_are_refused(service, site):
     with pytest.raises(UnsupportedContent, match="application/pdf"):
         await browse(service, site.url("/pdf"))
+    with pytest.raises(UnsupportedContent, match="download"):
+        await browse(service, site.url("/download"))
 
 
 async def test_more_requests_than_pages_queue_up(service, site):
