@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from deployments.actions.browse.errors import PageTooLarge
 from deployments.common.errors import InputRejected
-from deployments.common.netguard import ForbiddenDestination, InvalidURL, NetGuard
+from deployments.common.netguard import DEFAULT_PORTS, ForbiddenDestination, InvalidURL, NetGuard
 
 GUARD_HEADER = "x-ifz-netguard"
 _HOP_HEADERS = {b"connection", b"keep-alive", b"proxy-connection", b"proxy-authorization"}
@@ -75,6 +75,16 @@ def split_authority(authority: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host:
         raise InvalidURL(f"bad CONNECT target {authority!r}")
     return host.strip("[]"), int(port)
+
+
+def url_authority(url: str) -> str:
+    """``host:port`` of a URL as the proxy records it (``[v6]:port``); empty if unparsable."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError:
+        return ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class EgressProxy:
@@ -205,8 +215,8 @@ class EgressProxy:
             if urlsplit(target).scheme.lower() != "http":
                 raise InvalidURL(f"a proxy request must be an absolute http URL, not {target!r}")
         except InputRejected as exc:
-            index = session.refuse(target, target, exc)
-            await self._answer(writer, 403, index, exc.message)
+            index = session.refuse(target, url_authority(target), exc)
+            await self._answer(writer, exc.status, index, exc.message)
             return None
         opened = await self._open(session, target, parsed.host, parsed.port, "http")
         if isinstance(opened, int):

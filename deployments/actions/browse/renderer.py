@@ -8,10 +8,9 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from deployments.actions.browse.browser_pool import PagePool, PageSlot, RequestState
-from deployments.actions.browse.egress_proxy import GUARD_HEADER
+from deployments.actions.browse.egress_proxy import GUARD_HEADER, url_authority
 from deployments.actions.browse.errors import (
     BrowseTimeout,
     DestinationUnreachable,
@@ -20,7 +19,6 @@ from deployments.actions.browse.errors import (
     UnsupportedContent,
 )
 from deployments.common.errors import InputRejected, MalformedInput
-from deployments.common.netguard import DEFAULT_PORTS
 
 PAGE_MEDIA_TYPES = {
     "",
@@ -237,7 +235,7 @@ class ChromiumRenderer:
         failed = state.navigations[-1] if state.navigations else url
         if failed in state.blocked:
             return state.blocked[failed]
-        authority = _authority(failed)
+        authority = url_authority(failed)
         for refusal in reversed(state.proxy.refusals):
             if refusal.target == failed or refusal.authority == authority:
                 return refusal.error
@@ -274,12 +272,3 @@ async def _unless_failed(state: RequestState, awaitable: Awaitable[T]) -> T:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _authority(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
-    except ValueError:
-        return ""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
