@@ -131,6 +131,7 @@ class AuditHook(GatewayHook):
             "time": datetime.fromtimestamp(ctx.started_at, UTC).isoformat(timespec="milliseconds"),
             "request_id": ctx.request_id,
             "key_id": ctx.key_id,
+            "client": ctx.client,
             "route": ctx.route,
             "pipeline": completion.route,
             "model": ctx.model,

@@ -87,6 +87,8 @@ class LimitsHook(GatewayHook):
 
     async def on_complete(self, ctx: RequestContext, completion: Completion) -> None:
         ctx.cost = self.pricing.estimate(completion)
+        if ctx.rejected_by == "auth":
+            return  # no key to charge
         tokens = completion.prompt_tokens + completion.completion_tokens
         rejected = completion.status >= 400
         if self.settings.enabled and ctx.rejected_by != self.name:

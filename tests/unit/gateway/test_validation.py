@@ -98,6 +98,7 @@ async def test_urls_in_text():
     await rejected(chat("meta http://169.254.169.254/latest"), 400, "url_not_allowed")
     await rejected(chat(" ".join(f"https://e{i}.com" for i in range(3))), 413, "too_many_urls",
                    max_urls=2)  # fmt: skip
+    await rejected(chat("see http://[::1/broken"), 400, "invalid_url")
     ctx = await check(chat("read https://example.com/a and file:///etc/passwd"))
     assert ctx.media == []
     assert (
