@@ -55,6 +55,8 @@ class RayActorLimitBackend(LimitBackend):
     def __init__(self, name: str, namespace: str) -> None:
         import ray
 
+        if not ray.is_initialized():  # never start a Ray instance implicitly
+            raise RuntimeError("Ray is not initialized in this process")
         actor_cls = ray.remote(num_cpus=0, max_restarts=-1)(LimitLedger)
         self._actor = actor_cls.options(
             name=name, namespace=namespace, lifetime="detached", get_if_exists=True

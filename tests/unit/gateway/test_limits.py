@@ -129,3 +129,17 @@ async def test_usage_is_charged_and_written_to_the_key_store(tmp_path):
     assert (row.requests, row.prompt_tokens, row.completion_tokens) == (1, 50, 100)
     assert row.cost == pytest.approx(0.1)
     assert (await backend.usage("k1"))["k1"]["llm_tokens"] == 150
+
+
+def test_actor_backend_falls_back_without_ray(tmp_path, monkeypatch):
+    import ray
+
+    from serve.gateway.gateway import Gateway
+    from tests.unit.gateway.conftest import settings
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # even if another test started it
+    config = settings(
+        limits={"backend": "ray_actor"}, input_guard={"injection": {"embedding": False}}
+    )
+    gateway = Gateway.from_settings(config, data_dir=tmp_path)
+    assert isinstance(gateway.hook("limits").backend, InProcessLimitBackend)

@@ -12,6 +12,9 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def ray_session():
+    if ray.is_initialized():  # the session's shared app already runs Ray: use it
+        yield
+        return
     ray.init(
         num_cpus=1,
         include_dashboard=False,
