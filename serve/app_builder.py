@@ -30,6 +30,10 @@ def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
         from deployments.actions.execute.builder import build_execute_deployment
 
         stages["execute"] = build_execute_deployment(actions.execute)
+    if actions.browse.enabled:
+        from deployments.actions.browse.builder import build_browse_deployment
+
+        stages["browse"] = build_browse_deployment(actions.browse)
     return stages
 
 

@@ -33,6 +33,7 @@ def make_test_config(**overrides) -> AppConfig:
         "local_cluster": {"metrics_export_port": free_port()},
         "router": {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1}},
         "llm": {"engine_kwargs": {"max_model_len": 1024}, "context_tokens": 768},
+        "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
     }
     from serve.config.loader import deep_merge
 

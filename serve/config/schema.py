@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from deployments.actions.browse.config import BrowseSettings
 from deployments.actions.execute.config import ExecuteSettings
 from deployments.perception.asr.config import AsrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
@@ -224,6 +225,10 @@ class ActionsConfig(StrictModel):
 
     execute: ExecuteSettings = Field(
         default_factory=ExecuteSettings, description="Sandboxed Python execution."
+    )
+    browse: BrowseSettings = Field(
+        default_factory=BrowseSettings,
+        description="Headless Chromium behind the SSRF guard (URLs in questions).",
     )
 
 

@@ -123,11 +123,8 @@ def test_errors_keep_the_openai_shape_and_the_replica_up(client):
                 {
                     "role": "user",
                     "content": [
-                        {
-                            "type": "input_audio",
-                            "input_audio": {"data": "UklGRg==", "format": "wav"},
-                        },
-                        {"type": "text", "text": "transcribe"},
+                        {"type": "input_video", "input_video": {"data": "AAAA"}},
+                        {"type": "text", "text": "describe"},
                     ],
                 }
             ],
