@@ -1,0 +1,1 @@
+"""The ``index`` deployment: crawl or take a file, parse, chunk by tokens, embed, store."""
