@@ -128,10 +128,11 @@ def test_js_rendered_page_is_browsed_and_answered(client):
 
 
 def test_private_destination_is_refused(client):
-    response = client.chat.completions.create(
-        model="interfaze",
-        messages=[{"role": "user", "content": "Summarize http://169.254.169.254/latest/meta-data"}],
-        max_tokens=8,
-    )
-    # The guard refuses the metadata endpoint: the stage records it and the answer goes on.
-    assert "browse" not in meta(response)["route"] or meta(response)["escalated"]
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        client.chat.completions.create(
+            model="interfaze",
+            messages=[{"role": "user", "content": "Summarize http://169.254.169.254/latest/"}],
+            max_tokens=8,
+        )
+    assert refused.value.status_code == 403
+    assert refused.value.body["code"] == "metadata_endpoint"
