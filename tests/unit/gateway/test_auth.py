@@ -26,7 +26,7 @@ def ctx_with(key: str | None, model: str = "interfaze") -> RequestContext:
 
 def test_keys_are_never_stored_in_clear(store, tmp_path):
     key, record = store.create("ci")
-    secret = key.rsplit("-", 1)[1]
+    secret = key.split("-", 3)[3]
     raw = (tmp_path / "keys.db").read_bytes()
     wal = tmp_path / "keys.db-wal"
     raw += wal.read_bytes() if wal.exists() else b""

@@ -30,7 +30,7 @@ def test_create_shows_the_key_once_then_list_revoke_usage(store_path, capsys):
 
     assert run(["keys", "list", "--store", store_path]) == 0
     listing = capsys.readouterr().out
-    assert record.key_id in listing and key not in listing and key.split("-")[-1] not in listing
+    assert record.key_id in listing and key not in listing and key.split("-", 3)[3] not in listing
 
     assert run(["keys", "revoke", record.key_id, "--store", store_path]) == 0
     assert run(["keys", "revoke", record.key_id, "--store", store_path]) == 1
