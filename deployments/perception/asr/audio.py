@@ -33,8 +33,9 @@ _CONTAINERS = {
     "matroska,webm": "webm",
     "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
 }
-# Sizes a streaming writer puts in a WAV header when it does not know the length.
-_WAV_UNKNOWN_SIZES = {0, 0xFFFFFFFF}
+# Streaming writers (ffmpeg, sox, espeak-ng --stdout) put 0, 0x7FFFF000 or 0xFFFFFFFF in the
+# data size when they do not know the length; any real file that large is over max_bytes anyway.
+_WAV_UNKNOWN_SIZE_FROM = 0x7FFFF000
 # Containers whose header gives the exact length: decoding 10% less means a truncated file.
 # Elsewhere the declared length is an estimate, and only half of it counts.
 _EXACT_LENGTH_FORMATS = {"wav", "flac"}
@@ -198,7 +199,7 @@ def _parse_wav(data: bytes, what: str) -> _WavLayout:
                 block_align=block_align,
                 format_tag=tag,
                 data_offset=body,
-                data_size=None if size in _WAV_UNKNOWN_SIZES else size,
+                data_size=None if size == 0 or size >= _WAV_UNKNOWN_SIZE_FROM else size,
             )
         pos = body + size + (size & 1)
     raise MalformedInput(f"{bad}: no 'fmt '/'data' chunk", code="malformed_audio")

