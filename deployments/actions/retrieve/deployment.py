@@ -104,6 +104,7 @@ class RetrieveDeployment:
                 "doc_id": duplicate["doc_id"],
                 "source": duplicate["source"],
                 "chunks": int(duplicate["n_chunks"]),
+                "content_hash": content_hash,
                 "timings_ms": {"total": _ms(started)},
             }
         missing = [i for i, c in enumerate(doc.chunks) if c.vector is None]

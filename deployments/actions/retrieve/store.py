@@ -119,8 +119,12 @@ class ChunkStore:
     def open(self) -> ChunkStore:
         """Connect (starting Milvus Lite for a file), create collections, clean crashed inserts."""
         self._connect()
-        self._ensure_collections()
-        self.recover()
+        try:
+            self._ensure_collections()
+            self.recover()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
