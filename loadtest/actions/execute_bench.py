@@ -86,18 +86,15 @@ def bench_layering(name: str, overrides: dict, args: argparse.Namespace) -> Row 
         if result.exit_code != 0:
             raise RuntimeError(f"{name}: run failed: {result.stderr[-300:]}")
 
-    try:
-        p50, p95, rate = _measure(run_once, args.runs, args.parallel_runs)
-        numpy_p50 = None
-        if args.numpy and "numpy" in found.plan.report().packages:
-            samples = []
-            for _ in range(max(5, args.runs // 4)):
-                started = time.perf_counter()
-                run_once("import numpy")
-                samples.append((time.perf_counter() - started) * 1000)
-            numpy_p50 = round(statistics.median(samples), 1)
-    finally:
-        runner.close()
+    p50, p95, rate = _measure(run_once, args.runs, args.parallel_runs)
+    numpy_p50 = None
+    if args.numpy and "numpy" in found.plan.report().packages:
+        samples = []
+        for _ in range(max(5, args.runs // 4)):
+            started = time.perf_counter()
+            run_once("import numpy")
+            samples.append((time.perf_counter() - started) * 1000)
+        numpy_p50 = round(statistics.median(samples), 1)
     return Row(
         name,
         found.plan.label,

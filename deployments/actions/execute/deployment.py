@@ -80,4 +80,3 @@ class ExecuteDeployment:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self.runner.close()

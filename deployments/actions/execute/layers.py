@@ -146,8 +146,6 @@ def _trial(
         return None
     except (SandboxFailure, OSError) as exc:
         return str(exc)[:300]
-    finally:
-        runner.close()
 
 
 def _candidates(

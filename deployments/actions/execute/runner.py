@@ -120,7 +120,6 @@ class SandboxRunner:
             else None
         )
         self._in_process_filter = self._make_in_process_filter(plan)
-        self._host_site_dir = self._make_host_site_dir(plan)
 
     @staticmethod
     def _make_in_process_filter(plan: SandboxPlan) -> bytes | None:
@@ -134,22 +133,6 @@ class SandboxRunner:
             deny_fork=base and plan.deny_fork,
             deny_session=base,  # no pid namespace: the process group is what gets killed
         )
-
-    @staticmethod
-    def _make_host_site_dir(plan: SandboxPlan) -> str | None:
-        """Subprocess backend: a directory of symlinks to just the allowed packages."""
-        if plan.backend == "bubblewrap" or not plan.packages:
-            return None
-        directory = tempfile.mkdtemp(prefix="ifz-execute-site-")
-        os.chmod(directory, 0o755)
-        for mount in plan.packages:
-            os.symlink(mount.source, os.path.join(directory, mount.name))
-        return directory
-
-    def close(self) -> None:
-        if self._host_site_dir:
-            shutil.rmtree(self._host_site_dir, ignore_errors=True)
-            self._host_site_dir = None
 
     # -- one run ---------------------------------------------------------------------------
 
@@ -253,16 +236,28 @@ class SandboxRunner:
         if self.plan.setpriv:
             for path in (workdir, snippet):
                 os.chown(path, self.settings.sandbox_uid, self.settings.sandbox_gid)
+        site_dir = self._link_packages(workdir)
         boot = boot_settings(
             self.settings,
             self.plan,
             timeout_s=timeout,
             snippet=snippet,
-            site_dir=self._host_site_dir or "",
+            site_dir=site_dir,
             in_process_filter=self._in_process_filter,
             workdir=workdir,
         )
         return python_argv(self.plan, boot), (), sandbox_env(workdir), workdir
+
+    def _link_packages(self, workdir: str) -> str:
+        """Subprocess backend: a root-owned directory of symlinks to just the allowed packages
+        (so the rest of this environment's site-packages stays off ``sys.path``)."""
+        if not self.plan.packages:
+            return ""
+        site_dir = os.path.join(workdir, ".site")
+        os.mkdir(site_dir, 0o755)
+        for mount in self.plan.packages:
+            os.symlink(mount.source, os.path.join(site_dir, mount.name))
+        return site_dir
 
     def _collect(
         self, proc: subprocess.Popen, deadline: float, cancel: threading.Event | None

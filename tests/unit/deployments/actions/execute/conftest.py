@@ -6,8 +6,6 @@ destabilise the (shared, 2-core) machine.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from deployments.actions.execute.config import ExecuteSettings
@@ -39,10 +37,8 @@ def probed(settings: ExecuteSettings) -> ProbeResult:
 
 
 @pytest.fixture(scope="module")
-def runner(probed: ProbeResult, settings: ExecuteSettings) -> Iterator[SandboxRunner]:
-    sandbox = SandboxRunner(probed.plan, settings, probed.cgroups)
-    yield sandbox
-    sandbox.close()
+def runner(probed: ProbeResult, settings: ExecuteSettings) -> SandboxRunner:
+    return SandboxRunner(probed.plan, settings, probed.cgroups)
 
 
 @pytest.fixture(scope="module")

@@ -306,24 +306,23 @@ def test_subprocess_backend_contains_the_basic_attacks():
     found = probe(settings)
     assert found.plan.backend == "subprocess" and found.plan.strength == "weak"
     runner = SandboxRunner(found.plan, settings, found.cgroups)
-    try:
-        assert runner.run("print(1 + 1)").stdout == "2\n"
-        assert runner.run("while True:\n    pass\n", timeout_s=1).limits_hit == ["timeout"]
-        assert "memory" in runner.run("x = bytearray(10 ** 10)").limits_hit
-        assert runner.run("print('y' * 100_000)").truncated
-        bomb = runner.run("import os\nwhile True:\n    os.fork()\n", timeout_s=2)
-        assert bomb.exit_code != 0
-        assert "PWNED" not in runner.run("import os\nos.system('echo PWNED')").stdout
-        assert "PermissionError" in runner.run("import os\nos.setsid()").stderr
-        if "landlock" in found.plan.layers():  # file access limited to the run's directory
-            passwd = runner.run("print(open('/etc/passwd').read())")
-            assert passwd.exit_code == 1 and "PermissionError" in passwd.stderr
-            escape = runner.run("open('/tmp/ifz-escape', 'w').write('x')")
-            assert "PermissionError" in escape.stderr and not os.path.exists("/tmp/ifz-escape")
-            assert runner.run("open('local.txt', 'w').write('ok')").exit_code == 0
-        _assert_healthy(runner)
-    finally:
-        runner.close()
+    assert runner.run("print(1 + 1)").stdout == "2\n"
+    if "numpy" in found.plan.report().packages:  # through per-run links to just numpy
+        assert runner.run("import numpy\nprint(numpy.ones(3).sum())").stdout == "3.0\n"
+    assert runner.run("while True:\n    pass\n", timeout_s=1).limits_hit == ["timeout"]
+    assert "memory" in runner.run("x = bytearray(10 ** 10)").limits_hit
+    assert runner.run("print('y' * 100_000)").truncated
+    bomb = runner.run("import os\nwhile True:\n    os.fork()\n", timeout_s=2)
+    assert bomb.exit_code != 0
+    assert "PWNED" not in runner.run("import os\nos.system('echo PWNED')").stdout
+    assert "PermissionError" in runner.run("import os\nos.setsid()").stderr
+    if "landlock" in found.plan.layers():  # file access limited to the run's directory
+        passwd = runner.run("print(open('/etc/passwd').read())")
+        assert passwd.exit_code == 1 and "PermissionError" in passwd.stderr
+        escape = runner.run("open('/tmp/ifz-escape', 'w').write('x')")
+        assert "PermissionError" in escape.stderr and not os.path.exists("/tmp/ifz-escape")
+        assert runner.run("open('local.txt', 'w').write('ok')").exit_code == 0
+    _assert_healthy(runner)
 
 
 def test_a_broken_sandbox_raises_instead_of_answering(runner: SandboxRunner):
@@ -341,11 +340,8 @@ def test_a_broken_sandbox_raises_instead_of_answering(runner: SandboxRunner):
     broken = SandboxRunner(
         replace(runner.plan, interpreter=wrong, packages=()), runner.settings, runner.cgroups
     )
-    try:
-        with pytest.raises(SandboxFailure):
-            broken.run("print(1)")
-    finally:
-        broken.close()
+    with pytest.raises(SandboxFailure):
+        broken.run("print(1)")
 
 
 def test_cgroup_manager_is_optional():
@@ -356,10 +352,7 @@ def test_cgroup_manager_is_optional():
     found = probe(settings)
     assert found.cgroups is None
     runner = SandboxRunner(found.plan, settings, None)
-    try:
-        bomb = runner.run("import os\nwhile True:\n    os.fork()\n", timeout_s=2)
-        assert bomb.exit_code != 0
-        assert "memory" in runner.run("x = bytearray(10 ** 10)").limits_hit
-        _assert_healthy(runner)
-    finally:
-        runner.close()
+    bomb = runner.run("import os\nwhile True:\n    os.fork()\n", timeout_s=2)
+    assert bomb.exit_code != 0
+    assert "memory" in runner.run("x = bytearray(10 ** 10)").limits_hit
+    _assert_healthy(runner)
