@@ -169,20 +169,24 @@ class _NumberParser:
         return i, "".join(digits) or "0"
 
     def _join_year_pairs(self) -> list[str]:
-        """'nineteen eighty four' -> 1984, 'twenty twenty four' -> 2024 (not 'ten thirty')."""
+        """'nineteen eighty four' -> 1984, 'twenty twenty four' -> 2024; not clock times
+        ('ten thirty', 'eleven thirty am')."""
         joined: list[str] = []
         k = 0
         while k < len(self.out):
-            first = self.out[k]
-            if k in self.spelled_pairs and k + 1 < len(self.out) and k + 1 in self.spelled_pairs:
-                year = int(first) * 100 + int(self.out[k + 1])
-                if 11 <= int(first) and 1100 <= year <= 2099:
-                    joined.append(str(year))
-                    k += 2
-                    continue
-            joined.append(first)
+            if self._is_year_pair(k):
+                joined.append(str(int(self.out[k]) * 100 + int(self.out[k + 1])))
+                k += 2
+                continue
+            joined.append(self.out[k])
             k += 1
         return joined
+
+    def _is_year_pair(self, k: int) -> bool:
+        if k not in self.spelled_pairs or k + 1 not in self.spelled_pairs:
+            return False
+        following = self.out[k + 2] if k + 2 < len(self.out) else None
+        return self.out[k] in ("19", "20") and following not in ("am", "pm", "o'clock")
 
 
 def _money_words(tokens: list[str]) -> list[str]:
