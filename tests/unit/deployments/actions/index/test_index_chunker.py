@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_offsets_are_exact_and_windows_bounded(chunker: TokenChunker) -> None:
 def test_consecutive_chunks_overlap_and_cover_the_text(chunker: TokenChunker) -> None:
     text = sample_text()
     chunks = chunker.chunk(text)
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end, "consecutive chunks share some text"
         assert b.start > a.start, "every chunk moves forward"
         gap = text[a.end : b.start]

@@ -23,9 +23,9 @@ from deployments.embed.deployment import EmbedDeployment
 from deployments.embed.handles import LocalHandle
 
 DOC_A = (
-    "The Aurora Borealis appears when charged particles from the sun strike the upper "
-    "atmosphere near the magnetic poles, painting the night sky green and violet."
-).encode()
+    b"The Aurora Borealis appears when charged particles from the sun strike the upper "
+    b"atmosphere near the magnetic poles, painting the night sky green and violet."
+)
 
 
 @dataclass

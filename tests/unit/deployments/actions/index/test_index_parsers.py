@@ -44,7 +44,7 @@ def test_non_utf8_html_is_decoded(data: str, content_type: str | None) -> None:
 
 
 def test_text_parsing_normalises_whitespace() -> None:
-    doc = parse_text("Title line\r\n\r\n\r\nbody   with\tspaces\n".encode(), source="notes.txt")
+    doc = parse_text(b"Title line\r\n\r\n\r\nbody   with\tspaces\n", source="notes.txt")
     assert doc.pages[0].text == "Title line\n\nbody with spaces"
     assert doc.title == "Title line"
 
