@@ -34,6 +34,19 @@ def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
         from deployments.actions.browse.builder import build_browse_deployment
 
         stages["browse"] = build_browse_deployment(actions.browse)
+    if actions.retrieve.enabled or actions.index.enabled:
+        from deployments.actions.index.builder import build_index_deployment
+        from deployments.actions.retrieve.builder import build_retrieve_deployment
+        from deployments.embed.builder import build_embed_deployment
+
+        embed = build_embed_deployment(config.embed)
+        retrieve = build_retrieve_deployment(actions.retrieve, config.data_path(), embed)
+        if actions.retrieve.enabled:
+            stages["retrieve"] = retrieve
+        if actions.index.enabled:
+            stages["index"] = build_index_deployment(
+                actions.index, embed, retrieve, stages.get("ocr")
+            )
     return stages
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from serve.api.audio.router import router as audio_router
 from serve.api.chat_completions.router import router as chat_router
+from serve.api.documents.router import router as documents_router
 from serve.api.errors import install_error_handlers
 from serve.api.health.router import router as health_router
 from serve.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -19,6 +20,7 @@ def create_app(
     *,
     chat_service: Any,
     audio_service: Any = None,
+    documents_service: Any = None,
     health: Any,
     metrics_relay: Any,
     max_request_bytes: int,
@@ -32,10 +34,19 @@ def create_app(
     )
     app.state.chat_service = chat_service
     app.state.audio_service = audio_service
+    app.state.documents_service = documents_service
     app.state.health = health
     app.state.metrics_relay = metrics_relay
     install_error_handlers(app)
-    for router in (chat_router, audio_router, models_router, traces_router, health_router):
+    routers = (
+        chat_router,
+        audio_router,
+        documents_router,
+        models_router,
+        traces_router,
+        health_router,
+    )
+    for router in routers:
         app.include_router(router)
     # Outermost first: the request id exists before the body limit can reject.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_bytes)

@@ -14,6 +14,9 @@ from pydantic import Field, model_validator
 
 from deployments.actions.browse.config import BrowseSettings
 from deployments.actions.execute.config import ExecuteSettings
+from deployments.actions.index.config import IndexSettings
+from deployments.actions.retrieve.config import RetrieveSettings
+from deployments.embed.config import EmbedSettings
 from deployments.perception.asr.config import AsrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
 
@@ -230,6 +233,14 @@ class ActionsConfig(StrictModel):
         default_factory=BrowseSettings,
         description="Headless Chromium behind the SSRF guard (URLs in questions).",
     )
+    retrieve: RetrieveSettings = Field(
+        default_factory=RetrieveSettings,
+        description="The vector store (Milvus Lite file or a Milvus server) and top-k search.",
+    )
+    index: IndexSettings = Field(
+        default_factory=IndexSettings,
+        description="Crawl/parse/chunk/embed into the vector store (POST /v1/documents).",
+    )
 
 
 class AppConfig(StrictModel):
@@ -255,6 +266,9 @@ class AppConfig(StrictModel):
     )
     actions: ActionsConfig = Field(
         default_factory=ActionsConfig, description="Browsing, retrieval, sandboxed execution."
+    )
+    embed: EmbedSettings = Field(
+        default_factory=EmbedSettings, description="Sentence embeddings (all-MiniLM-L6-v2)."
     )
     routing: RoutingTable = Field(..., description="The decision table.")
     local_cluster: LocalClusterSettings = Field(

@@ -9,6 +9,7 @@ from serve.config.schema import AppConfig
 from serve.llm.client import LLMClient
 from serve.observability.trace import SharedTraceStore, TraceStore
 from serve.router.audio import AudioService
+from serve.router.documents import DocumentsService
 from serve.router.health import HealthReporter, MetricsRelay
 from serve.router.service import ChatService
 from serve.stages.client import StageClient
@@ -51,6 +52,11 @@ class RouterIngress:
             max_bytes=self.config.router.max_media_bytes,
             traces=traces,
         )
+        self.documents_service = DocumentsService(
+            stage_handles.get("index"),
+            max_bytes=self.config.router.max_media_bytes,
+            timeout_s=self.config.routing.timeouts.action_ms / 1000,
+        )
         self.health = HealthReporter(self.llm, self.config.profile, stage_handles)
         self.metrics_relay = MetricsRelay()
 
@@ -70,6 +76,7 @@ class RouterIngress:
         return create_app(
             chat_service=self.chat_service,
             audio_service=self.audio_service,
+            documents_service=self.documents_service,
             health=self.health,
             metrics_relay=self.metrics_relay,
             max_request_bytes=self.config.router.max_request_bytes,
