@@ -88,6 +88,8 @@ class WhisperXBackend:
         self._default_options = self._pipeline.options
         self._align_models: dict[str, tuple[Any, dict]] = {}
         self._lock = threading.Lock()
+        if self._align and not self.multilingual:
+            self._align_model("en")  # fail at replica start, not on the first request
         self._diarizer = None
         if options.get("diarize"):
             from whisperx.diarize import DiarizationPipeline
@@ -140,12 +142,19 @@ class WhisperXBackend:
 
     def _align_model(self, language: str) -> tuple[Any, dict]:
         if language not in self._align_models:
-            self._align_models[language] = self._wx.load_align_model(
-                language_code=language,
-                device=self._device,
-                model_name=self._align_model_name,
-                model_cache_only=hub_offline(),
-            )
+            try:
+                self._align_models[language] = self._wx.load_align_model(
+                    language_code=language,
+                    device=self._device,
+                    model_name=self._align_model_name,
+                    model_cache_only=hub_offline(),
+                )
+            except Exception as exc:  # download refused, no model for the language, ...
+                raise BackendUnavailable(
+                    f"WhisperX alignment model for {language!r} could not be loaded "
+                    f"({type(exc).__name__}: {exc}); set backend_options.align_model to a "
+                    "cached wav2vec2 model or align: false"
+                ) from exc
         return self._align_models[language]
 
 

@@ -163,7 +163,16 @@ def test_alignment_and_diarization(whisperx_calls):
     assert first.words[0].end == first.end  # unaligned end falls back to the segment's
     assert first.words[0].speaker == "SPEAKER_00" and first.words[1].probability == 0.9
     b.transcribe(np.zeros(16000, dtype=np.float32), DecodeOptions())
-    assert len(whisperx_calls["load_align_model"]) == 1  # one alignment model per language
+    assert len(whisperx_calls["load_align_model"]) == 1  # loaded at start, once per language
+
+
+def test_alignment_model_that_cannot_load_fails_at_start(whisperx_calls):
+    def refuse(**kwargs):
+        raise OSError("no network")
+
+    sys.modules["whisperx"].load_align_model = refuse
+    with pytest.raises(BackendUnavailable, match=r"alignment model for 'en'.*no network"):
+        backend(align=True)
 
 
 def test_multilingual_model_detects_language(monkeypatch):
