@@ -21,6 +21,10 @@ def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
     """Bound perception/action deployments by stage name (only the enabled ones)."""
     stages: dict[str, Any] = {}
     perception = config.perception
+    if perception.ocr.enabled:
+        from deployments.perception.ocr.builder import build_ocr_deployment
+
+        stages["ocr"] = build_ocr_deployment(perception.ocr)
     if perception.asr.enabled:
         from deployments.perception.asr.builder import build_asr_deployment
 

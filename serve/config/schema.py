@@ -18,6 +18,7 @@ from deployments.actions.index.config import IndexSettings
 from deployments.actions.retrieve.config import RetrieveSettings
 from deployments.embed.config import EmbedSettings
 from deployments.perception.asr.config import AsrSettings
+from deployments.perception.ocr.config import OcrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
 
 __all__ = ["AppConfig", "AutoscalingSettings", "DeploymentSettings", "StrictModel"]
@@ -220,6 +221,9 @@ class LocalClusterSettings(StrictModel):
 class PerceptionConfig(StrictModel):
     """The perception deployments (each its own Ray Serve deployment)."""
 
+    ocr: OcrSettings = Field(
+        default_factory=OcrSettings, description="PDF text layers, scans and images."
+    )
     asr: AsrSettings = Field(default_factory=AsrSettings, description="Speech recognition.")
 
 

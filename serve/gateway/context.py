@@ -121,6 +121,7 @@ class RequestContext:
     raw_inputs: dict[str, bytes | str] = field(default_factory=dict)
     format_attempts: int = 0
     rejected_by: str | None = None
+    passed: set[str] = field(default_factory=set)  # inbound hooks already run
     completed: bool = False
     started_at: float = field(default_factory=time.time)
     _t0: float = field(default_factory=time.perf_counter, repr=False)

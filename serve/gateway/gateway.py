@@ -152,9 +152,19 @@ class Gateway:
             client=client,
         )
 
+    async def authenticate(self, ctx: RequestContext) -> None:
+        """Run only the auth hook (e.g. in a FastAPI dependency, so a request without a key
+        gets 401 before its body is validated); ``on_request`` then skips it."""
+        await self._run_inbound(ctx, [h for h in self.hooks if h.name == "auth"])
+
     async def on_request(self, ctx: RequestContext) -> None:
         """Run the inbound hooks; on rejection, finish the request (audit) and re-raise."""
-        for hook in self.hooks:
+        await self._run_inbound(ctx, self.hooks)
+
+    async def _run_inbound(self, ctx: RequestContext, hooks: list[GatewayHook]) -> None:
+        for hook in hooks:
+            if hook.name in ctx.passed:
+                continue
             start = time.perf_counter()
             try:
                 await hook.on_request(ctx)
@@ -167,6 +177,7 @@ class Gateway:
                 await self.on_complete(ctx, Completion(status=status, error=exc.message))
                 raise
             ctx.timings_ms[f"gateway.{hook.name}"] = _ms(start)
+            ctx.passed.add(hook.name)
 
     async def on_observations(
         self, ctx: RequestContext, observations: list[Observation]

@@ -15,7 +15,7 @@ class HealthReporter:
     """``/healthz``: the router is up; ``degraded`` when a downstream deployment fails."""
 
     # Stages whose ``describe()`` belongs in the health report (e.g. the sandbox layering).
-    DESCRIBED_STAGES = ("execute", "asr")
+    DESCRIBED_STAGES = ("execute", "asr", "ocr")
 
     def __init__(
         self, llm: LLMClient | None, profile: str, stage_handles: dict[str, Any] | None = None

@@ -1,0 +1,1 @@
+"""Documents and scans → text with positions, tables and confidence (the ``ocr`` deployment)."""
