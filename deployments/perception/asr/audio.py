@@ -129,12 +129,13 @@ def probe_audio(
             f"the file{what} is {sniffed}, not audio", code="unsupported_media_type"
         )
     if sniffed == "audio/wav" and data[:4] == b"RIFF":
-        probe = _probe_wav(data, what)
-    else:
-        probe = _probe_container(data, what)
+        layout = _parse_wav(data, what)  # by hand: a lying header is refused before libav
+        probe = _wav_probe(layout, len(data))
+        _check_probe(probe, limits)
+        _check_wav_complete(layout, len(data), what)
+        return probe
+    probe = _probe_container(data, what)
     _check_probe(probe, limits)
-    if probe.format == "wav" and data[:4] == b"RIFF":
-        _check_wav_complete(data)
     return probe
 
 
@@ -205,28 +206,27 @@ def _parse_wav(data: bytes, what: str) -> _WavLayout:
     raise MalformedInput(f"{bad}: no 'fmt '/'data' chunk", code="malformed_audio")
 
 
-def _probe_wav(data: bytes, what: str) -> AudioProbe:
-    layout = _parse_wav(data, what)
+def _wav_probe(layout: _WavLayout, file_size: int) -> AudioProbe:
+    """Duration from the declared data size, or from the bytes present when it is unknown."""
     size = layout.data_size
     if size is None:
-        size = len(data) - layout.data_offset
+        size = file_size - layout.data_offset
     return AudioProbe(
         format="wav",
         codec=f"wav-format-{layout.format_tag:#06x}",
         sample_rate=layout.sample_rate,
         channels=layout.channels,
         duration_s=size / layout.byte_rate,
-        size_bytes=len(data),
+        size_bytes=file_size,
     )
 
 
-def _check_wav_complete(data: bytes) -> None:
-    layout = _parse_wav(data, "")
-    present = len(data) - layout.data_offset
+def _check_wav_complete(layout: _WavLayout, file_size: int, what: str) -> None:
+    present = file_size - layout.data_offset
     if layout.data_size is not None and layout.data_size > present + layout.block_align:
         raise MalformedInput(
-            f"truncated WAV file: the header declares {layout.data_size} bytes of audio, "
-            f"the file holds {present}",
+            f"truncated WAV file{what}: the header declares {layout.data_size} bytes of "
+            f"audio, the file holds {present}",
             code="truncated_audio",
         )
 

@@ -7,10 +7,15 @@ import logging
 from time import perf_counter
 from typing import Any
 
+from deployments.common.errors import InputRejected
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.transcriber import Transcriber
 
 logger = logging.getLogger(__name__)
+
+# Consecutive backend failures (not bad input) after which the replica reports itself
+# unhealthy, so Ray Serve replaces it (e.g. a wedged GPU context).
+UNHEALTHY_AFTER_FAILURES = 3
 
 
 class AsrDeployment:
@@ -21,6 +26,7 @@ class AsrDeployment:
         started = perf_counter()
         self.transcriber = Transcriber(self.settings)
         self._slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
+        self._failures = 0
         logger.info(
             "asr: %s %s loaded in %.1f s",
             self.settings.backend,
@@ -43,16 +49,28 @@ class AsrDeployment:
         queued = perf_counter()
         async with self._slots:
             queue_ms = round((perf_counter() - queued) * 1000, 1)
-            transcription = await asyncio.to_thread(self.transcriber.run, parsed, probe, options)
+            try:
+                transcription = await asyncio.to_thread(
+                    self.transcriber.run, parsed, probe, options
+                )
+            except InputRejected:
+                raise
+            except Exception:
+                self._failures += 1
+                logger.exception("asr: transcription failed (%d in a row)", self._failures)
+                raise
+        self._failures = 0
         transcription.timings_ms.update(
             probe=probe_ms, queue=queue_ms, total=round((perf_counter() - started) * 1000, 1)
         )
         return transcription.model_dump(mode="json")
 
     async def check_health(self) -> None:
-        """Ray Serve health check: the model must be loaded."""
+        """Ray Serve health check: the model is loaded and the backend is not failing."""
         if self.transcriber.backend is None:
             raise RuntimeError("ASR model is not loaded")
+        if self._failures >= UNHEALTHY_AFTER_FAILURES:
+            raise RuntimeError(f"ASR backend failed {self._failures} transcriptions in a row")
 
     def describe(self) -> dict[str, Any]:
         """Backend, model and limits, for /v1/models and traces."""

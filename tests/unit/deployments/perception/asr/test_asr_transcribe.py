@@ -155,3 +155,28 @@ def speech_duration(speech) -> float:
 
     info = soundfile.info(str(speech.path("speech.wav")))
     return info.frames / info.samplerate
+
+
+class ExplodingBackend:
+    name, model_name, multilingual = "faster_whisper", "broken", False
+
+    def transcribe(self, samples, options):
+        raise RuntimeError("CUDA error: device-side assert")
+
+
+@session_loop
+async def test_repeated_backend_failures_make_the_replica_unhealthy(
+    asr_deployment, speech, monkeypatch
+):
+    data = speech.read("speech.wav")
+    with monkeypatch.context() as patch:
+        patch.setattr(asr_deployment.transcriber, "backend", ExplodingBackend())
+        for _ in range(3):
+            with pytest.raises(RuntimeError, match="CUDA error"):
+                await asr_deployment.transcribe({"data": data})
+        with pytest.raises(RuntimeError, match="3 transcriptions in a row"):
+            await asr_deployment.check_health()
+    with pytest.raises(MalformedInput):  # bad input is not a backend failure
+        await asr_deployment.transcribe({"data": b"\x00" * 100})
+    assert (await asr_deployment.transcribe({"data": data}))["text"]
+    await asr_deployment.check_health()  # one success resets the count
