@@ -53,6 +53,22 @@ def app_config(
     return load_config(profile, deep_merge(overrides or {}, base))
 
 
+def stage_overrides(keep: set[str] = frozenset(), llm: bool = False) -> dict[str, Any]:
+    """Overrides that disable every perception/action stage except ``keep`` (and the LLM).
+
+    Read from the schema, so stages added later are switched off too.
+    """
+    from serve.config.schema import AppConfig
+
+    overrides: dict[str, Any] = {"llm": {"enabled": llm}}
+    for section in ("perception", "actions"):
+        model = AppConfig.model_fields[section].annotation
+        for name, info in model.model_fields.items():
+            if "enabled" in info.annotation.model_fields and name not in keep:
+                overrides.setdefault(section, {})[name] = {"enabled": False}
+    return overrides
+
+
 def isolate_haproxy(temp_dir: str) -> None:
     """Point Ray's HAProxy files into ``temp_dir`` (read when Ray's processes start)."""
     folder = os.path.join(temp_dir, "haproxy")

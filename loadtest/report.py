@@ -84,7 +84,8 @@ def render_png(run: RunData, path: Path) -> Path:
         ax_lat.plot(xs, ys, style, label=f"{q} (2xx)")
     ax_lat.set_ylabel("latency ms")
     ax_lat.set_yscale("log")
-    ax_lat.legend(loc="upper right", fontsize=8)
+    if bins.outcomes:
+        ax_lat.legend(loc="upper right", fontsize=8)
 
     bottom = [0.0] * len(centres)
     for outcome in sorted(bins.outcomes, key=lambda o: (o != OK, o)):
@@ -100,7 +101,8 @@ def render_png(run: RunData, path: Path) -> Path:
         )
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     ax_out.set_ylabel("responses/s by outcome")
-    ax_out.legend(loc="upper right", fontsize=8)
+    if bins.outcomes:
+        ax_out.legend(loc="upper right", fontsize=8)
 
     _plot_replicas(ax_rep, run)
     _plot_queues(ax_q, run)

@@ -1,0 +1,97 @@
+"""CPU time of this process's descendants, grouped by role (router replica, proxy, HAProxy...).
+
+Ray started by this process (``ray.init``) runs its GCS, raylet, workers and the HAProxy
+ingress as descendants, so their CPU seconds can be read from ``/proc`` around a measured
+window without touching other Ray instances on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# role -> predicate on the command line (first match wins, in this order)
+ROLES: list[tuple[str, Callable[[str], bool]]] = [
+    ("router", lambda cmd: "ServeReplica:" in cmd and ":router" in cmd),
+    ("replica-other", lambda cmd: "ServeReplica:" in cmd),
+    ("proxy", lambda cmd: "ProxyActor" in cmd),
+    ("haproxy", lambda cmd: "haproxy" in cmd and "ray::" not in cmd),
+    ("controller", lambda cmd: "ServeController" in cmd),
+    ("trace-store", lambda cmd: "TraceStore" in cmd),
+    ("locust", lambda cmd: "locust" in cmd and "ray::" not in cmd),
+    ("raylet+gcs", lambda cmd: "raylet" in cmd or "gcs_server" in cmd),
+]
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    cmdline: str
+    cpu_s: float
+
+
+def parse_stat(text: str) -> tuple[int, float]:
+    """``(ppid, utime+stime seconds)`` from a ``/proc/<pid>/stat`` line."""
+    # the command name is in parentheses and may contain spaces: split after the last ')'
+    rest = text[text.rindex(")") + 2 :].split()
+    ppid = int(rest[1])
+    utime, stime = int(rest[11]), int(rest[12])
+    return ppid, (utime + stime) / CLOCK_TICKS
+
+
+def role_of(cmdline: str) -> str:
+    for role, matches in ROLES:
+        if matches(cmdline):
+            return role
+    return "other"
+
+
+def _read(pid: int) -> ProcInfo | None:
+    base = Path("/proc") / str(pid)
+    try:
+        ppid, cpu = parse_stat((base / "stat").read_text())
+        cmd = (base / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, ValueError, IndexError):
+        return None
+    return ProcInfo(pid, ppid, cmd.strip(), cpu)
+
+
+def descendants(root: int | None = None) -> list[ProcInfo]:
+    """Every live process under ``root`` (default: this process), not ``root`` itself."""
+    root = os.getpid() if root is None else root
+    procs = [p for p in (_read(int(d)) for d in os.listdir("/proc") if d.isdigit()) if p]
+    children: dict[int, list[ProcInfo]] = defaultdict(list)
+    for proc in procs:
+        children[proc.ppid].append(proc)
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child.pid)
+    return found
+
+
+def cpu_by_role(procs: list[ProcInfo]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for proc in procs:
+        totals[role_of(proc.cmdline)] += proc.cpu_s
+    return dict(totals)
+
+
+def pids_of(role: str, procs: list[ProcInfo]) -> list[int]:
+    return [p.pid for p in procs if role_of(p.cmdline) == role]
+
+
+def cpu_delta(before: list[ProcInfo], after: list[ProcInfo]) -> dict[str, float]:
+    """CPU seconds spent per role between two snapshots (processes matched by pid)."""
+    start = {p.pid: p.cpu_s for p in before}
+    totals: dict[str, float] = defaultdict(float)
+    for proc in after:
+        totals[role_of(proc.cmdline)] += proc.cpu_s - start.get(proc.pid, 0.0)
+    return dict(totals)
