@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from starlette.requests import Request
+
 from serve.gateway.context import RequestContext
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.gateway import Gateway
 
 
-def context_from_request(gateway: Gateway, request: Any, body: Any | None = None) -> RequestContext:
+def context_from_request(
+    gateway: Gateway, request: Request, body: Any | None = None
+) -> RequestContext:
     """A :class:`RequestContext` from a Starlette request (headers, path, size, client)."""
     length = request.headers.get("content-length")
     return gateway.new_context(
@@ -28,7 +32,7 @@ def context_from_request(gateway: Gateway, request: Any, body: Any | None = None
     )
 
 
-async def gateway_context(request: Any) -> RequestContext | None:
+async def gateway_context(request: Request) -> RequestContext | None:
     """FastAPI dependency: authenticates from the headers before the body is validated.
 
     Returns None when the app has no gateway (``app.state.gateway`` unset).
