@@ -21,6 +21,7 @@ def create_app(
     chat_service: Any,
     audio_service: Any = None,
     documents_service: Any = None,
+    gateway: Any = None,
     health: Any,
     metrics_relay: Any,
     max_request_bytes: int,
@@ -35,6 +36,7 @@ def create_app(
     app.state.chat_service = chat_service
     app.state.audio_service = audio_service
     app.state.documents_service = documents_service
+    app.state.gateway = gateway
     app.state.health = health
     app.state.metrics_relay = metrics_relay
     install_error_handlers(app)

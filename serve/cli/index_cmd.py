@@ -167,8 +167,10 @@ def run_index(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
             if not body["stream"]:
                 response = client.post(url, json=body)
                 if response.status_code >= 400:
-                    print(f"ifz index: HTTP {response.status_code}: {_error_message(response)}",
-                          file=err)  # fmt: skip
+                    print(
+                        f"ifz index: HTTP {response.status_code}: {_error_message(response)}",
+                        file=err,
+                    )
                     return EXIT_FAILED
                 print(json.dumps(response.json(), indent=2), file=out)
                 return EXIT_OK
@@ -176,8 +178,10 @@ def run_index(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
             with client.stream("POST", url, json=body) as response:
                 if response.status_code >= 400:
                     response.read()
-                    print(f"ifz index: HTTP {response.status_code}: {_error_message(response)}",
-                          file=err)  # fmt: skip
+                    print(
+                        f"ifz index: HTTP {response.status_code}: {_error_message(response)}",
+                        file=err,
+                    )
                     return EXIT_FAILED
                 for line in response.iter_lines():
                     if not line.strip():
@@ -188,8 +192,10 @@ def run_index(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
                     renderer.handle(event)
             renderer.close()
     except httpx.ConnectError as exc:
-        print(f"ifz index: cannot reach the server at {url} ({exc}); is `ifz serve` running?",
-              file=err)  # fmt: skip
+        print(
+            f"ifz index: cannot reach the server at {url} ({exc}); is `ifz serve` running?",
+            file=err,
+        )
         return EXIT_UNREACHABLE
     except httpx.HTTPError as exc:
         print(f"ifz index: {type(exc).__name__}: {exc}", file=err)

@@ -20,6 +20,7 @@ from deployments.embed.config import EmbedSettings
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.ocr.config import OcrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
+from serve.gateway.config import GatewaySettings, check_profile
 
 __all__ = ["AppConfig", "AutoscalingSettings", "DeploymentSettings", "StrictModel"]
 
@@ -274,11 +275,20 @@ class AppConfig(StrictModel):
     embed: EmbedSettings = Field(
         default_factory=EmbedSettings, description="Sentence embeddings (all-MiniLM-L6-v2)."
     )
+    gateway: GatewaySettings = Field(
+        default_factory=GatewaySettings,
+        description="Auth, rate limits and budgets, validation, input/output guards, audit.",
+    )
     routing: RoutingTable = Field(..., description="The decision table.")
     local_cluster: LocalClusterSettings = Field(
         default_factory=LocalClusterSettings,
         description="Ray settings used when `ifz serve` starts Ray itself.",
     )
+
+    @model_validator(mode="after")
+    def _auth_only_off_locally(self) -> AppConfig:
+        check_profile(self.gateway, self.profile)
+        return self
 
     def data_path(self, *parts: str) -> Path:
         """A path under ``data_dir``, made absolute."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from serve.api.app import create_app
 from serve.config.schema import AppConfig
+from serve.gateway.config import startup_warnings
+from serve.gateway.gateway import Gateway
 from serve.llm.client import LLMClient
 from serve.observability.trace import SharedTraceStore, TraceStore
 from serve.router.audio import AudioService
@@ -13,6 +16,18 @@ from serve.router.documents import DocumentsService
 from serve.router.health import HealthReporter, MetricsRelay
 from serve.router.service import ChatService
 from serve.stages.client import StageClient
+
+logger = logging.getLogger(__name__)
+
+
+def _replica_id() -> str | None:
+    try:
+        from ray import serve
+
+        return serve.get_replica_context().replica_tag
+    except Exception:  # outside a Serve replica (tests)
+        return None
+
 
 # The method each stage's deployment serves the router with.
 STAGE_METHODS = {
@@ -45,7 +60,14 @@ class RouterIngress:
         self.llm = LLMClient(llm_handle, self.config.llm.model_id) if llm_handle else None
         self.stages = stage_clients(self.config, stage_handles)
         traces = self._trace_store()
-        self.chat_service = ChatService(self.config, self.llm, stages=self.stages, traces=traces)
+        self.gateway = Gateway.from_app_config(self.config, replica_id=_replica_id())
+        for line in startup_warnings(self.config.gateway, self.config.profile):
+            logger.warning(line)
+            print(line, flush=True)
+        self.gateway.warm_up_in_background()
+        self.chat_service = ChatService(
+            self.config, self.llm, stages=self.stages, traces=traces, gateway=self.gateway
+        )
         self.audio_service = AudioService(
             self.stages.get("asr"),
             model_names=[self.config.model_name, self.config.perception.asr.model],
@@ -75,6 +97,7 @@ class RouterIngress:
         """Ray Serve calls this once per replica to get the ASGI app."""
         return create_app(
             chat_service=self.chat_service,
+            gateway=self.gateway,
             audio_service=self.audio_service,
             documents_service=self.documents_service,
             health=self.health,

@@ -33,6 +33,9 @@ from serve.api.protocol import (
 from serve.config.schema import STAGE_KINDS, AppConfig, PromptFormat, StageKind
 from serve.context.observations import Observation
 from serve.context.prompt import build_prompt
+from serve.gateway.context import RequestContext
+from serve.gateway.gateway import Gateway
+from serve.gateway.integration import filter_stages
 from serve.llm.client import LLMClient
 from serve.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
@@ -75,10 +78,12 @@ class ChatService:
         stages: dict[str, StageClient] | None = None,
         metrics: RouterMetrics | None = None,
         traces: TraceStore | SharedTraceStore | None = None,
+        gateway: Gateway | None = None,
     ) -> None:
         self.config = config
         self.llm = llm
         self.stages = dict(stages or {})
+        self.gateway = gateway
         self.metrics = metrics or RouterMetrics()
         self.traces = traces or TraceStore(config.router.trace_retention, config.router.trace_ttl_s)
         perception = {
@@ -140,13 +145,17 @@ class ChatService:
             raise BadRequest("messages must include a user message with content", param="messages")
 
     # --------------------------------------------------------------- pipeline
-    def _start(self, body: ChatCompletionRequest, request_id: str) -> tuple[Trace, Plan]:
+    def _start(
+        self, body: ChatCompletionRequest, request_id: str, ctx: RequestContext | None = None
+    ) -> tuple[Trace, Plan]:
         trace = Trace(trace_id=request_id, model=body.model)
         llm_only = self._resolve_model(body.model)
         self._check_limits(body)
         with trace.stage("plan") as record:
             plan = self.planner.plan(body.messages, llm_only=llm_only)
             record.summary.update(route=plan.route, stages=plan.stages, skipped=plan.skipped)
+        plan.stages, denied = filter_stages(ctx, plan.stages)  # per-key tools, input guard
+        plan.skipped.update(denied)
         trace.route, trace.plan, trace.skipped = plan.route, plan.stages, plan.skipped
         trace.inputs = plan.inventory.part_counts
         return trace, plan
@@ -174,12 +183,28 @@ class ChatService:
         trace.skipped.update(result.degraded)
         return result.observations
 
+    async def _screen(self, observations: list, trace: Trace, plan: Plan, ctx) -> list:
+        """Extracted text goes through the input guard: injected instructions lose tools."""
+        if ctx is None or self.gateway is None or not observations:
+            return observations
+        screen = await self.gateway.on_observations(ctx, observations)
+        plan.stages, denied = filter_stages(ctx, plan.stages)
+        trace.skipped.update(denied)
+        return screen.observations
+
     async def _answer(
-        self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
+        self,
+        body: ChatCompletionRequest,
+        trace: Trace,
+        plan: Plan,
+        outcome: Outcome,
+        ctx: RequestContext | None = None,
     ) -> AsyncIterator[str]:
         """Yield answer text; escalates to the LLM when the small stack is not confident."""
-        outcome.observations = await self._perceive(body, trace, plan)
-        outcome.observations += await self._act(body, trace, plan)
+        perceived = await self._perceive(body, trace, plan)
+        outcome.observations = await self._screen(perceived, trace, plan, ctx)
+        acted = await self._act(body, trace, plan)
+        outcome.observations += await self._screen(acted, trace, plan, ctx)
         if not plan.llm_only:
             answer = self._small_stack(body, trace, plan, outcome)
             if answer is not None:
@@ -197,6 +222,13 @@ class ChatService:
                 retry_after=30,
             )
         trace.escalated = True
+        async for text in self._generate(body, trace, outcome):
+            yield text
+
+    async def _generate(
+        self, body: ChatCompletionRequest, trace: Trace, outcome: Outcome, stage: str = "llm"
+    ) -> AsyncIterator[str]:
+        """The LLM's answer from the distilled context (``stage`` names it in the trace)."""
         llm_settings = self.config.llm
         with trace.stage("context") as record:
             parts = build_prompt(
@@ -225,7 +257,7 @@ class ChatService:
             ),
         )
         timeout_s = self.config.routing.timeouts.for_stage("llm")
-        with trace.stage("llm", model=llm_settings.model_id) as record:
+        with trace.stage(stage, model=llm_settings.model_id) as record:
             first = True
             async for chunk in self.llm.stream(request, timeout_s=timeout_s):
                 if first and chunk.text:
@@ -299,8 +331,24 @@ class ChatService:
             sources=outcome.sources or sorted({o.citation for o in outcome.observations}),
         )
 
-    def _finish(self, trace: Trace, outcome: Outcome, status: int, error: str | None) -> None:
+    async def _finish(
+        self,
+        trace: Trace,
+        outcome: Outcome,
+        status: int,
+        error: str | None,
+        ctx: RequestContext | None = None,
+    ) -> None:
         trace.status, trace.error = status, error
+        if ctx is not None and self.gateway is not None:
+            await self.gateway.on_complete(
+                ctx,
+                status=status,
+                trace=trace,
+                error=error,
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+            )
         self.traces.put(trace)
         self.metrics.record_request(
             route=trace.route or "unplanned",
@@ -332,20 +380,27 @@ class ChatService:
 
     # ------------------------------------------------------------ entrypoints
     async def complete(
-        self, body: ChatCompletionRequest, request_id: str
+        self, body: ChatCompletionRequest, request_id: str, ctx: RequestContext | None = None
     ) -> ChatCompletionResponse:
         """Non-streaming chat completion."""
         outcome = Outcome()
         trace: Trace | None = None
         try:
-            trace, plan = self._start(body, request_id)
-            async for _ in self._answer(body, trace, plan, outcome):
+            trace, plan = self._start(body, request_id, ctx)
+            async for _ in self._answer(body, trace, plan, outcome, ctx):
                 pass
+            text = "".join(outcome.text)
+            if ctx is not None and self.gateway is not None:
+                if trace.escalated and self.gateway.needs_retry(ctx, text):
+                    outcome.text.clear()  # one more generation under the same deadline
+                    async for _ in self._generate(body, trace, outcome, "llm_retry"):
+                        pass
+                    text = "".join(outcome.text)
+                text = await self.gateway.on_response(ctx, text)
         except APIError as exc:
             if trace is not None:
-                self._finish(trace, outcome, exc.status, exc.message)
+                await self._finish(trace, outcome, exc.status, exc.message, ctx)
             raise
-        text = "".join(outcome.text)
         response = ChatCompletionResponse(
             id=f"chatcmpl-{request_id}",
             model=body.model,
@@ -358,24 +413,26 @@ class ChatService:
             usage=self._usage(outcome),
             interfaze=self._meta(trace, outcome),
         )
-        self._finish(trace, outcome, 200, None)
+        await self._finish(trace, outcome, 200, None, ctx)
         return response
 
-    async def stream(self, body: ChatCompletionRequest, request_id: str) -> AsyncIterator[str]:
+    async def stream(
+        self, body: ChatCompletionRequest, request_id: str, ctx: RequestContext | None = None
+    ) -> AsyncIterator[str]:
         """Streaming chat completion as SSE lines.
 
         Planning and the first answer chunk happen before this returns, so errors known up
         front still get their HTTP status; later errors become an SSE error event.
         """
         outcome = Outcome()
-        trace, plan = self._start(body, request_id)
-        pieces = self._answer(body, trace, plan, outcome)
+        trace, plan = self._start(body, request_id, ctx)
+        pieces = self._answer(body, trace, plan, outcome, ctx)
         try:
             first = await anext(pieces, None)
         except APIError as exc:
-            self._finish(trace, outcome, exc.status, exc.message)
+            await self._finish(trace, outcome, exc.status, exc.message, ctx)
             raise
-        return self._sse(body, request_id, trace, outcome, first, pieces)
+        return self._sse(body, request_id, trace, outcome, first, pieces, ctx)
 
     async def _sse(
         self,
@@ -385,9 +442,11 @@ class ChatService:
         outcome: Outcome,
         first: str | None,
         pieces: AsyncIterator[str],
+        ctx: RequestContext | None,
     ) -> AsyncIterator[str]:
         chunk_id = f"chatcmpl-{request_id}"
         created = int(time.time())
+        redactor = self.gateway.stream_redactor(ctx) if ctx is not None and self.gateway else None
 
         def event(choices: list[StreamChoice], **extra) -> str:
             chunk = ChatCompletionChunk(
@@ -395,13 +454,20 @@ class ChatService:
             )
             return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
 
+        def delta(text: str) -> str | None:
+            safe = redactor.feed(text) if redactor else text
+            return event([StreamChoice(delta=Delta(content=safe))]) if safe else None
+
         status, error = 200, None
         try:
             yield event([StreamChoice(delta=Delta(role="assistant", content=""))])
-            if first is not None:
-                yield event([StreamChoice(delta=Delta(content=first))])
+            if first is not None and (chunk := delta(first)):
+                yield chunk
             async for text in pieces:
-                yield event([StreamChoice(delta=Delta(content=text))])
+                if chunk := delta(text):
+                    yield chunk
+            if redactor and (rest := redactor.flush()):
+                yield event([StreamChoice(delta=Delta(content=rest))])
             yield event(
                 [StreamChoice(delta=Delta(), finish_reason=outcome.finish_reason or "stop")],
                 interfaze=self._meta(trace, outcome),
@@ -416,5 +482,5 @@ class ChatService:
             raise
         finally:
             await pieces.aclose()
-            self._finish(trace, outcome, status, error)
+            await self._finish(trace, outcome, status, error, ctx)
         yield "data: [DONE]\n\n"

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from serve.api.chat_completions.router import ERROR_RESPONSES
+from serve.gateway.integration import gateway_context
 
 router = APIRouter()
 
 
-@router.post("/v1/audio/transcriptions", responses=ERROR_RESPONSES)
+@router.post(
+    "/v1/audio/transcriptions",
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(gateway_context)],  # API key check
+)
 async def create_transcription(
     request: Request,
     file: Annotated[UploadFile, File(description="The audio file (wav, mp3, flac, ogg...).")],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve.api.chat_completions.router import ERROR_RESPONSES
+from serve.gateway.integration import gateway_context
 
 router = APIRouter()
 
@@ -37,7 +38,7 @@ class DocumentRequest(BaseModel):
         return self
 
 
-@router.post("/v1/documents", responses=ERROR_RESPONSES)
+@router.post("/v1/documents", responses=ERROR_RESPONSES, dependencies=[Depends(gateway_context)])
 async def create_document(body: DocumentRequest, request: Request) -> Any:
     service = request.app.state.documents_service
     if body.stream:
