@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -97,8 +98,15 @@ class IndexSettings(DeploymentSettings):
     use_ocr_for_pdf: bool = Field(
         True,
         description=(
-            "Read PDFs through the OCR deployment's text-layer path when it is wired; "
-            "otherwise pypdfium2 in this replica."
+            "Read PDFs through the OCR deployment when it is wired; otherwise the text layer "
+            "with pypdfium2 in this replica."
+        ),
+    )
+    pdf_ocr_mode: Literal["text_layer", "auto"] = Field(
+        "text_layer",
+        description=(
+            "Mode sent to the OCR deployment: text_layer (fast, scans come back empty and are "
+            "refused) or auto (pages without a text layer are OCRed: seconds per page)."
         ),
     )
 

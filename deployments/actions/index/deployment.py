@@ -44,7 +44,7 @@ class IndexDeployment:
         self.guard = NetGuard(s.guard_policy())
         if pdf_parser is None:
             pdf_parser = (
-                OcrTextLayerParser(ocr_handle)
+                OcrTextLayerParser(ocr_handle, s.pdf_ocr_mode)
                 if ocr_handle is not None and s.use_ocr_for_pdf
                 else PdfiumParser(max_pages=s.max_pdf_pages)
             )

@@ -224,16 +224,17 @@ class PdfiumParser:
 
 
 class OcrTextLayerParser:
-    """PDF text through the OCR deployment's ``process(mode="text_layer")``."""
+    """PDF text through the OCR deployment's ``process`` (``mode="text_layer"`` by default)."""
 
-    def __init__(self, ocr_handle: Any) -> None:
+    def __init__(self, ocr_handle: Any, mode: str = "text_layer") -> None:
         self.ocr = ocr_handle
+        self.mode = mode
 
     async def parse(self, data: bytes, filename: str) -> list[ParsedPage]:
         result = await call(
             self.ocr,
             "process",
-            {"data": data, "mime": PDF_TYPE, "filename": filename, "mode": "text_layer"},
+            {"data": data, "mime": PDF_TYPE, "filename": filename, "mode": self.mode},
         )
         return pages_from_ocr(result)
 
