@@ -64,7 +64,7 @@ def render_transcription(
     if fmt == "text":
         return RenderedTranscription(result.text + "\n", "text/plain; charset=utf-8")
     if fmt == "srt":
-        return RenderedTranscription(to_srt(result), "application/x-subrip; charset=utf-8")
+        return RenderedTranscription(to_srt(result), "text/plain; charset=utf-8")
     if fmt == "vtt":
         return RenderedTranscription(to_vtt(result), "text/vtt; charset=utf-8")
     return RenderedTranscription(
