@@ -1,0 +1,1 @@
+"""Benchmarks of the perception deployments (OCR, charts, speech) on generated, labelled inputs."""
