@@ -153,3 +153,20 @@ def test_dimension_mismatch_is_refused(tmp_path) -> None:
     open_store(path).close()
     with pytest.raises(StoreError, match="4-dim"):
         ChunkStore(path, dimension=8).open()
+
+
+def test_a_crashed_lite_server_is_restarted_without_losing_data(tmp_path) -> None:
+    store = open_store(str(tmp_path / "crashy.db"))
+    try:
+        store.add_document(doc("safe.txt", "hash-s", [[1, 0, 0, 0]]))
+        # an escape Milvus Lite's expression parser does not know kills its server process
+        # (filters.quote never emits one; this reaches the raw client on purpose)
+        with pytest.raises(StoreError):
+            store._call(
+                lambda c: c.query(store.collection, filter=r'source like "a\_b%"', timeout=2)
+            )
+        hits = store.search([[1, 0, 0, 0]], top_k=3)[0]
+        assert sources(hits) == {"safe.txt"}
+        assert store.stats()["documents"] == 1
+    finally:
+        store.close()
