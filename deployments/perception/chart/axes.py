@@ -1,0 +1,254 @@
+"""Plot-area detection, tick/gridline positions and the linear pixel → value fit."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from deployments.perception.chart.geometry import Box, modal_colour
+
+INK_THRESHOLD = 30.0  # sum |ΔRGB| from the background that counts as drawn
+
+
+@dataclass
+class PlotArea:
+    """The axes rectangle (spine to spine) and the colours around it."""
+
+    box: Box
+    figure_bg: np.ndarray
+    plot_bg: np.ndarray
+    spine_px: int = 1
+    found_frame: bool = True
+
+    @property
+    def inner(self) -> Box:
+        """The box without its spines."""
+        s = self.spine_px + 1
+        return Box(self.box.x0 + s, self.box.y0 + s, self.box.x1 - s, self.box.y1 - s)
+
+
+def ink_mask(rgb: np.ndarray, background: np.ndarray, threshold: float = INK_THRESHOLD):
+    """Pixels differing from ``background`` by more than ``threshold`` (sum of |ΔRGB|)."""
+    diff = np.abs(rgb.astype(np.int16) - background.astype(np.int16)).sum(axis=2)
+    return diff > threshold
+
+
+def border_colour(rgb: np.ndarray) -> np.ndarray:
+    """The figure background: the modal colour of the outer two-pixel frame."""
+    frame = np.concatenate(
+        [rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3), rgb[:, :2].reshape(-1, 3)]
+        + [rgb[:, -2:].reshape(-1, 3)]
+    )
+    return modal_colour(frame)
+
+
+def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
+    """The axes rectangle: the largest drawn structure (frame, L of spines or filled panel)."""
+    height, width = rgb.shape[:2]
+    figure_bg = border_colour(rgb)
+    mask = ink_mask(rgb, figure_bg).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    best, best_area = None, 0
+    for index in range(1, count):
+        x, y, w, h, _area = stats[index]
+        if w >= 0.25 * width and h >= 0.25 * height and w * h > best_area:
+            best, best_area = index, w * h
+    if best is None:
+        return None
+    x, y, w, h, _ = stats[best]
+    component = labels[y : y + h, x : x + w] == best
+    box, spine = _refine_edges(component)
+    box = Box(box.x0 + x, box.y0 + y, box.x1 + x, box.y1 + y)
+    if box.width < 0.2 * width or box.height < 0.2 * height:
+        return None
+    inner = box.pad(-(spine + 1))
+    plot_bg = modal_colour(rgb[inner.y0 : inner.y1, inner.x0 : inner.x1].reshape(-1, 3))
+    return PlotArea(box=box, figure_bg=figure_bg, plot_bg=plot_bg, spine_px=spine)
+
+
+def _refine_edges(component: np.ndarray) -> tuple[Box, int]:
+    """Spine positions inside a component's bbox: strong full-length rows and columns.
+
+    Ticks stick out of the frame and would widen the bbox; a side with no full-length line
+    (open spines) keeps the bbox edge.
+    """
+    h, w = component.shape
+    col_strength = component.sum(axis=0)
+    row_strength = component.sum(axis=1)
+    strong_cols = np.flatnonzero(col_strength >= 0.6 * h)
+    strong_rows = np.flatnonzero(row_strength >= 0.6 * w)
+    x0, x1, y0, y1 = 0, w, 0, h
+    if strong_cols.size:
+        if strong_cols[0] < w / 2:
+            x0 = int(strong_cols[0])
+        if strong_cols[-1] >= w / 2:
+            x1 = int(strong_cols[-1]) + 1
+    if strong_rows.size:
+        if strong_rows[0] < h / 2:
+            y0 = int(strong_rows[0])
+        if strong_rows[-1] >= h / 2:
+            y1 = int(strong_rows[-1]) + 1
+    spine = 1
+    if strong_cols.size:
+        run = 1
+        while run < strong_cols.size and strong_cols[run] == strong_cols[0] + run:
+            run += 1
+        spine = run if run <= 4 else 1
+    return Box(x0, y0, x1, y1), spine
+
+
+# ---------------------------------------------------------------------------- ticks
+
+
+def tick_marks(rgb: np.ndarray, plot: PlotArea, side: str, length: int = 3) -> list[float]:
+    """Positions (continuous pixel coordinates) of tick marks outside the spine on ``side``.
+
+    A tick is ink touching the spine and reaching ``length`` pixels outwards; labels sit
+    further out and never touch it. ``side`` is 'left' or 'right' (positions along y) or
+    'bottom' or 'top' (positions along x).
+    """
+    box = plot.box
+    height, width = rgb.shape[:2]
+    mask = ink_mask(rgb, plot.figure_bg)
+    if side == "left":
+        if box.x0 - length < 0:
+            return []
+        strip = mask[box.y0 - 2 : box.y1 + 2, box.x0 - length : box.x0]
+        offset = box.y0 - 2
+    elif side == "right":
+        if box.x1 + length > width:
+            return []
+        strip = mask[box.y0 - 2 : box.y1 + 2, box.x1 : box.x1 + length]
+        offset = box.y0 - 2
+    elif side == "bottom":
+        if box.y1 + length > height:
+            return []
+        strip = mask[box.y1 : box.y1 + length, box.x0 - 2 : box.x1 + 2].T
+        offset = box.x0 - 2
+    else:
+        if box.y0 - length < 0:
+            return []
+        strip = mask[box.y0 - length : box.y0, box.x0 - 2 : box.x1 + 2].T
+        offset = box.x0 - 2
+    full = strip.all(axis=1)
+    return [offset + (start + stop) / 2 for start, stop in _true_runs(full) if stop - start <= 6]
+
+
+def gridlines(
+    rgb: np.ndarray, plot: PlotArea, axis: str, exclude: np.ndarray | None = None
+) -> list[float]:
+    """Positions of gridlines inside the plot: rows (axis='y') or columns (axis='x')
+    where most pixels not covered by data differ from the plot background."""
+    inner = plot.inner
+    if inner.width < 10 or inner.height < 10:
+        return []
+    region = rgb[inner.y0 : inner.y1, inner.x0 : inner.x1]
+    drawn = ink_mask(region, plot.plot_bg, threshold=15.0)
+    free = np.ones(drawn.shape, dtype=bool)
+    if exclude is not None:
+        free = ~exclude[inner.y0 : inner.y1, inner.x0 : inner.x1]
+    if axis == "y":
+        hits, room, offset = (drawn & free).sum(axis=1), free.sum(axis=1), inner.y0
+        span = inner.width
+    else:
+        hits, room, offset = (drawn & free).sum(axis=0), free.sum(axis=0), inner.x0
+        span = inner.height
+    fraction = hits / np.maximum(room, 1)
+    is_line = (fraction >= 0.45) & (room >= 0.25 * span)
+    return [offset + (start + stop) / 2 for start, stop in _true_runs(is_line) if stop - start <= 4]
+
+
+def _true_runs(line: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[False], line.astype(bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def snap(position: float, candidates: list[float], tolerance: float) -> tuple[float, bool]:
+    """``position`` moved to the nearest candidate within ``tolerance``; (position, snapped)."""
+    if not candidates:
+        return position, False
+    nearest = min(candidates, key=lambda c: abs(c - position))
+    if abs(nearest - position) <= tolerance:
+        return nearest, True
+    return position, False
+
+
+# ---------------------------------------------------------------------------- fit
+
+
+@dataclass
+class AxisFit:
+    """value = slope × pixel + intercept, fitted robustly on tick labels."""
+
+    slope: float
+    intercept: float
+    inliers: int
+    candidates: int
+    rms_px: float
+    snapped: int = 0
+    source: str = "ticks"
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    def value_at(self, pixel: float) -> float:
+        return self.slope * pixel + self.intercept
+
+    def pixel_of(self, value: float) -> float:
+        return (value - self.intercept) / self.slope
+
+    @property
+    def confidence(self) -> float:
+        """1.0 for ≥ 4 evenly spaced ticks that agree to a pixel; lower for fewer, worse fits."""
+        by_count = {0: 0.0, 1: 0.0, 2: 0.55, 3: 0.85}.get(self.inliers, 1.0)
+        agreement = self.inliers / max(self.candidates, 1)
+        residual = math.exp(-max(self.rms_px - 0.5, 0.0) / 1.5)
+        return float(by_count * (0.6 + 0.4 * agreement) * residual)
+
+
+def fit_axis(
+    points: list[tuple[float, float]], tolerance_px: float = 2.5, source: str = "ticks"
+) -> AxisFit | None:
+    """Robust line through (pixel, value) pairs: the pair model with most inliers, refined.
+
+    OCR misreads (a lost minus sign, '5' for '8') become outliers instead of bending the fit.
+    """
+    unique = sorted(set(points))
+    if len(unique) < 2:
+        return None
+    best: tuple[int, float, np.ndarray] | None = None
+    pixels = np.array([p for p, _ in unique], dtype=np.float64)
+    values = np.array([v for _, v in unique], dtype=np.float64)
+    for i, j in itertools.combinations(range(len(unique)), 2):
+        if abs(pixels[i] - pixels[j]) < 3 or values[i] == values[j]:
+            continue
+        slope = (values[j] - values[i]) / (pixels[j] - pixels[i])
+        intercept = values[i] - slope * pixels[i]
+        predicted_px = (values - intercept) / slope
+        error = np.abs(predicted_px - pixels)
+        inliers = error <= tolerance_px
+        score = (int(inliers.sum()), -float(error[inliers].sum()))
+        if best is None or score > best[:2]:
+            best = (score[0], score[1], inliers)
+    if best is None or best[0] < 2:
+        return None
+    inliers = best[2]
+    slope, intercept = np.polyfit(pixels[inliers], values[inliers], 1)
+    if slope == 0:
+        return None
+    residual_px = (values[inliers] - intercept) / slope - pixels[inliers]
+    rms = float(np.sqrt(np.mean(residual_px**2)))
+    return AxisFit(
+        slope=float(slope),
+        intercept=float(intercept),
+        inliers=int(inliers.sum()),
+        candidates=len(unique),
+        rms_px=rms,
+        source=source,
+        points=[
+            (float(p), float(v)) for p, v in zip(pixels[inliers], values[inliers], strict=True)
+        ],
+    )

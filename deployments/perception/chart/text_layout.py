@@ -1,0 +1,164 @@
+"""Where the text of a chart is: OCR of the regions around and inside the plot area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from deployments.perception.chart.axes import PlotArea, ink_mask
+from deployments.perception.chart.geometry import Box
+from deployments.perception.chart.labels import (
+    OcrUnavailable,
+    Word,
+    group_rows,
+    is_wordlike,
+    join_words,
+    ocr_scale,
+    ocr_words,
+    text_gray,
+)
+
+
+@dataclass
+class TextLayout:
+    """OCR words by role. ``left``: tick labels left of the plot (values, or categories of a
+    horizontal bar chart); ``bottom_rows``: rows below the plot, nearest first; ``inside``:
+    value labels and legend names in the plot; ``outside``: the title and legends around it."""
+
+    text_height: float
+    left: list[Word] = field(default_factory=list)
+    bottom_rows: list[list[Word]] = field(default_factory=list)
+    inside: list[Word] = field(default_factory=list)
+    outside: list[Word] = field(default_factory=list)
+    left_title: str = ""
+    title: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def bottom_ticks(self) -> list[Word]:
+        return self.bottom_rows[0] if self.bottom_rows else []
+
+    @property
+    def bottom_title(self) -> str:
+        return " ".join(join_words(row) for row in self.bottom_rows[1:]).strip()
+
+    @property
+    def all_words(self) -> list[Word]:
+        rows = [w for row in self.bottom_rows for w in row]
+        return self.left + rows + self.inside + self.outside
+
+
+def estimate_text_height(rgb: np.ndarray, plot: PlotArea) -> float:
+    """Median glyph height of the tick labels left of and below the plot (digits' height)."""
+    height, width = rgb.shape[:2]
+    heights: list[int] = []
+    regions = [
+        Box(0, plot.box.y0, max(plot.box.x0 - 4, 0), plot.box.y1),
+        Box(plot.box.x0, plot.box.y1 + 4, plot.box.x1, height),
+    ]
+    for region in regions:
+        region = region.clip(height, width)
+        if region.width < 3 or region.height < 3:
+            continue
+        crop = rgb[region.y0 : region.y1, region.x0 : region.x1]
+        mask = ink_mask(crop, plot.figure_bg, threshold=120).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for index in range(1, count):
+            h, w = int(stats[index, cv2.CC_STAT_HEIGHT]), int(stats[index, cv2.CC_STAT_WIDTH])
+            if 4 <= h <= 0.08 * height and w <= 2 * h:
+                heights.append(h)
+    if not heights:
+        return max(6.0, 0.02 * height)
+    return float(np.median(heights))
+
+
+def read_text(
+    rgb: np.ndarray,
+    plot: PlotArea,
+    hide: np.ndarray | None,
+    *,
+    lang: str,
+    timeout_s: float,
+    enabled: bool = True,
+) -> TextLayout:
+    """OCR the chart in three or four Tesseract calls: left ticks (block), bottom rows (block),
+    the rotated value-axis title, and everything else (sparse text)."""
+    text_height = estimate_text_height(rgb, plot)
+    layout = TextLayout(text_height=text_height)
+    if not enabled:
+        return layout
+    height, width = rgb.shape[:2]
+    gray = text_gray(rgb, hide)
+    scale = ocr_scale(text_height)
+    box = plot.box
+    pad = round(1.5 * text_height)
+    left = Box(0, max(0, box.y0 - pad), box.x0, min(height, box.y1 + pad))
+    bottom = Box(max(0, box.x0 - 3 * pad), box.y1, min(width, box.x1 + 2 * pad), height)
+    try:
+        tick_block, title_block = _left_blocks(gray, left, text_height)
+        if tick_block is not None:
+            layout.left = _clean(ocr_words(gray, tick_block, scale=scale, psm=6,
+                                           timeout_s=timeout_s, lang=lang))
+        if title_block is not None:
+            words = ocr_words(gray, title_block, scale=scale, psm=7, timeout_s=timeout_s,
+                              lang=lang, rotate=True)
+            layout.left_title = join_words(_clean(words))
+        bottom_words = _clean(
+            ocr_words(gray, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+        )
+        layout.bottom_rows = group_rows(bottom_words)
+        rest = gray.copy()
+        rest[left.y0 : left.y1, : left.x1] = 255
+        rest[bottom.y0 :, bottom.x0 : bottom.x1] = 255
+        main = Box(0, 0, width, box.y1)
+        words = _clean(ocr_words(rest, main, scale=scale, psm=11, timeout_s=timeout_s, lang=lang))
+    except OcrUnavailable as exc:
+        layout.errors.append(str(exc))
+        return layout
+    inner = plot.inner
+    for word in words:
+        if inner.contains_point(word.box.cx, word.box.cy):
+            layout.inside.append(word)
+        else:
+            layout.outside.append(word)
+    return layout
+
+
+def _clean(words: list[Word]) -> list[Word]:
+    return [w for w in words if is_wordlike(w.text)]
+
+
+def _left_blocks(gray: np.ndarray, region: Box, text_height: float) -> tuple[Box | None, ...]:
+    """Split the left margin into the tick-label block (next to the axis) and, further left,
+    a narrow block of rotated text (the axis title), by the empty columns between them."""
+    region = region.clip(*gray.shape)
+    if region.width < 3:
+        return None, None
+    crop = gray[region.y0 : region.y1, region.x0 : region.x1]
+    background = np.median(crop)
+    inked = (np.abs(crop - background) > 60).any(axis=0)
+    columns = np.flatnonzero(inked)
+    if columns.size == 0:
+        return None, None
+    blocks: list[list[int]] = [[int(columns[0]), int(columns[0]) + 1]]
+    for column in columns[1:]:
+        if column - blocks[-1][1] > 0.6 * text_height:
+            blocks.append([int(column), int(column) + 1])
+        else:
+            blocks[-1][1] = int(column) + 1
+    margin = max(2, round(0.3 * text_height))
+    tick = blocks[-1]
+    tick_box = Box(max(region.x0 + tick[0] - margin, region.x0), region.y0, region.x1, region.y1)
+    title_box = None
+    if len(blocks) >= 2:
+        title = blocks[-2]
+        if title[1] - title[0] <= 2.5 * text_height:
+            title_box = Box(
+                max(region.x0 + title[0] - margin, 0),
+                region.y0,
+                region.x0 + title[1] + margin,
+                region.y1,
+            )
+    return tick_box, title_box
