@@ -69,6 +69,23 @@ def stage_overrides(keep: set[str] = frozenset(), llm: bool = False) -> dict[str
     return overrides
 
 
+def app_overrides(pairs: list[str], only_stages: str | None = None) -> dict[str, Any]:
+    """``--set K=V`` pairs, after switching off every stage not in ``only_stages`` (if given).
+
+    ``only_stages`` is a comma list (``"asr"``; ``""`` keeps the router alone); the LLM stays
+    as the profile says.
+    """
+    from serve.config.loader import deep_merge, parse_overrides
+
+    overrides = parse_overrides(pairs)
+    if only_stages is None:
+        return overrides
+    keep = {s.strip() for s in only_stages.split(",") if s.strip()}
+    stages = stage_overrides(keep)
+    stages.pop("llm")
+    return deep_merge(stages, overrides)
+
+
 def isolate_haproxy(temp_dir: str) -> None:
     """Point Ray's HAProxy files into ``temp_dir`` (read when Ray's processes start)."""
     folder = os.path.join(temp_dir, "haproxy")

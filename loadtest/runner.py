@@ -205,6 +205,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     parser.add_argument("--ingress", choices=["default", "haproxy"], default=None)
     parser.add_argument(
+        "--only-stages",
+        default=None,
+        metavar="A,B",
+        help="--start-app: keep only these perception/action stages ('' for the router alone)",
+    )
+    parser.add_argument(
         "--retry-after",
         type=float,
         default=None,
@@ -251,19 +257,20 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_with_local_app(plan: LoadPlan, args: argparse.Namespace) -> dict[str, Any]:
     from loadtest.backpressure import install_backpressure_shim
-    from loadtest.local_app import app_config, local_app
+    from loadtest.local_app import app_config, app_overrides, local_app
     from loadtest.scraper import serve_status_probe
-    from serve.config.loader import parse_overrides
 
     if args.retry_after is not None:
         install_backpressure_shim(args.retry_after)
-    config = app_config(args.profile, parse_overrides(args.overrides), ingress=args.ingress)
+    overrides = app_overrides(args.overrides, args.only_stages)
+    config = app_config(args.profile, overrides, ingress=args.ingress)
     with local_app(config) as app:
         plan.host = app.base_url
         plan.extra_meta = {
             "ingress": config.local_cluster.ingress_proxy,
             "profile": args.profile or "local",
             "overrides": args.overrides,
+            "only_stages": args.only_stages,
             "retry_after_shim": args.retry_after,
             "app_startup_s": round(app.startup_s, 1),
             "router": config.router.model_dump(

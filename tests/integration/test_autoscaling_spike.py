@@ -39,7 +39,7 @@ class SpikeApp:
     def __init__(self) -> None:
         cmd = [
             sys.executable, "-m", "loadtest.spike_app", "--profile", str(PROFILE),
-            "--retry-after", "1", "--set", "perception.asr.enabled=false", "--interval", "0.5",
+            "--retry-after", "1", "--only-stages=", "--interval", "0.5",
             "--max-lifetime", "280",
         ]  # fmt: skip
         self.process = subprocess.Popen(
@@ -100,7 +100,10 @@ def spike_app():
 
 
 async def _burst(base_url: str, app: SpikeApp) -> list[tuple[object, str | None]]:
-    """CONCURRENCY closed-loop clients until the router scaled up (and MIN_LOAD_S passed)."""
+    """CONCURRENCY closed-loop clients until the router scaled up (and MIN_LOAD_S passed).
+
+    Clients honour Retry-After (at most 1 s), as the openai client does.
+    """
     results: list[tuple[object, str | None]] = []
     started = time.monotonic()
 
@@ -119,9 +122,13 @@ async def _burst(base_url: str, app: SpikeApp) -> list[tuple[object, str | None]
             n += 1
             try:
                 response = await http.post(f"{base_url}/v1/chat/completions", json=body)
-                results.append((response.status_code, response.headers.get("retry-after")))
             except httpx.HTTPError as exc:
                 results.append((type(exc).__name__, None))
+                continue
+            retry_after = response.headers.get("retry-after")
+            results.append((response.status_code, retry_after))
+            if retry_after:  # a well-behaved client backs off (bounded, to keep the test short)
+                await asyncio.sleep(min(float(retry_after), 1.0))
 
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(timeout=15.0, limits=limits) as http:
