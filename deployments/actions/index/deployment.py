@@ -56,6 +56,7 @@ class IndexDeployment:
             embed=self._embed,
             lookup=self._lookup,
             upsert=self._upsert,
+            refresh=self._refresh,
             pdf_parser=pdf_parser,
             fetcher_factory=fetcher_factory or self._new_fetcher,
         )
@@ -84,6 +85,12 @@ class IndexDeployment:
 
     async def _upsert(self, document: dict[str, Any]) -> dict[str, Any]:
         return await call(self._need(self.retrieve_handle, "retrieve"), "upsert", document)
+
+    async def _refresh(self, doc_id: str, ttl_s: int | None) -> dict[str, Any]:
+        request: dict[str, Any] = {"doc_id": doc_id}
+        if ttl_s is not None:
+            request["ttl_s"] = ttl_s
+        return await call(self._need(self.retrieve_handle, "retrieve"), "refresh", request)
 
     async def index_stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Progress events (see :mod:`deployments.actions.index.pipeline`); ends with ``done``.

@@ -9,7 +9,8 @@ Events are dicts with an ``event`` key:
 - ``chunked``   ``{source, pages, chunks, tokens}``
 - ``embedded``  progress of one document: ``{source, done, total}``
 - ``stored``    ``{source, doc_id, chunks, replaced}``
-- ``duplicate`` same content already indexed: ``{source, doc_id, existing_source}``
+- ``duplicate`` same content already indexed: ``{source, doc_id, existing_source, refreshed}``
+                (the same source fetched again unchanged has its TTL restarted: refreshed)
 - ``error``     ``{source|url, code, status, message, fatal}`` (fatal: nothing else follows
                 but ``done``)
 - ``done``      ``{documents, duplicates, chunks, pages, errors, skipped, elapsed_ms}``
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
 Lookup = Callable[[str], Awaitable[dict[str, Any]]]
 Upsert = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Refresh = Callable[[str, int | None], Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Indexer:
         embed: Embed,
         lookup: Lookup,
         upsert: Upsert,
+        refresh: Refresh,
         pdf_parser: PdfParser,
         fetcher_factory: Callable[[], Fetcher],
         crawler_factory: Callable[..., Crawler] = Crawler,
@@ -98,6 +101,7 @@ class Indexer:
         self.embed = embed
         self.lookup = lookup
         self.upsert = upsert
+        self.refresh = refresh
         self.pdf_parser = pdf_parser
         self.fetcher_factory = fetcher_factory
         self.crawler_factory = crawler_factory
@@ -332,14 +336,22 @@ class Indexer:
             "chunks": len(chunks),
             "tokens": sum(c.tokens for c in chunks),
         }
+        ttl = req.ttl_s if req.ttl_s is not None else self.settings.ttl_s
         found = await _guarded(self.lookup(content_hash), StoreUnavailable, "vector store")
         if found.get("duplicate"):
             state.duplicates += 1
+            refreshed = False
+            if found.get("source") == parsed.source:  # fetched again, unchanged: still fresh
+                result = await _guarded(
+                    self.refresh(found["doc_id"], ttl), StoreUnavailable, "vector store"
+                )
+                refreshed = bool(result.get("refreshed"))
             yield {
                 "event": "duplicate",
                 "source": parsed.source,
                 "doc_id": found.get("doc_id"),
                 "existing_source": found.get("source"),
+                "refreshed": refreshed,
             }
             return
         vectors: list[list[float]] = []
@@ -365,7 +377,6 @@ class Indexer:
                 for c, v in zip(chunks, vectors, strict=True)
             ],
         }
-        ttl = req.ttl_s if req.ttl_s is not None else self.settings.ttl_s
         if ttl is not None:
             document["ttl_s"] = ttl
         result = await _guarded(self.upsert(document), StoreUnavailable, "vector store")

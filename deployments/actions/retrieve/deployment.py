@@ -153,6 +153,26 @@ class RetrieveDeployment:
             "chunks": int(found["n_chunks"]),
         }
 
+    async def refresh(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{"doc_id", "ttl_s"?}``: the document was fetched again unchanged; restart its TTL."""
+        doc_id = request.get("doc_id") if isinstance(request, dict) else None
+        ttl_s = request.get("ttl_s") if isinstance(request, dict) else None
+        if not isinstance(doc_id, str) or not doc_id:
+            raise MalformedInput("refresh needs a doc_id string", code="invalid_refresh")
+        if ttl_s is None:
+            ttl_s = self.settings.ttl_s
+        if isinstance(ttl_s, bool) or not isinstance(ttl_s, int) or ttl_s < 0:
+            raise MalformedInput("ttl_s must be a non-negative integer", code="invalid_refresh")
+        record = await asyncio.to_thread(self.store.refresh, doc_id, ttl_s=ttl_s)
+        if record is None:
+            return {"refreshed": False, "doc_id": doc_id}
+        return {
+            "refreshed": True,
+            "doc_id": doc_id,
+            "fetched_at": flt.iso(record["fetched_at"]),
+            "expires_at": flt.iso(record["expires_at"]) if record["expires_at"] else None,
+        }
+
     async def search(self, request: dict[str, Any]) -> dict[str, Any]:
         """``{"query", "top_k", "filters"}`` → ``{"hits": [...], "timings_ms"}``, best first."""
         started = time.perf_counter()

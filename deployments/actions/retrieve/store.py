@@ -478,6 +478,26 @@ class ChunkStore:
         rows = self._query_all(self.registry, expr, ["doc_id"])
         return self.delete_documents([r["doc_id"] for r in rows])
 
+    def refresh(self, doc_id: str, *, ttl_s: int, now: int | None = None) -> dict[str, Any] | None:
+        """Mark a document fetched again unchanged: new ``fetched_at``/``expires_at`` on its
+        registry row and chunks (vectors are reused, nothing is re-embedded)."""
+        now = int(time.time()) if now is None else now
+        expires_at = now + ttl_s if ttl_s > 0 else 0
+        with self._write_lock:
+            rows = self._query_all(self.registry, f"doc_id == {flt.quote(doc_id)}", REGISTRY_FIELDS)
+            if not rows or rows[0]["status"] != COMMITTED:
+                return None
+            fields = [*CHUNK_OUTPUT_FIELDS, "vector"]
+            chunks = self._query_all(self.collection, f"doc_id == {flt.quote(doc_id)}", fields)
+            for row in chunks:
+                row.update(fetched_at=now, expires_at=expires_at)
+            for i in range(0, len(chunks), self.insert_batch_rows):
+                part = chunks[i : i + self.insert_batch_rows]
+                self._call(lambda c, p=part: c.upsert(self.collection, p, timeout=self.timeout_s))
+            record = rows[0] | {"fetched_at": now, "expires_at": expires_at}
+            self._set_status(record, COMMITTED)
+            return record
+
     def purge_expired(self, now: int | None = None) -> int:
         """Delete documents past their ``expires_at``; returns how many."""
         now = int(time.time()) if now is None else now

@@ -117,6 +117,10 @@ async def test_duplicates_and_non_utf8_pages(stack: Stack, site: Site) -> None:
     assert latin["documents"][0]["source"] == site.url("/latin1")
     hit = (await search(stack, "prix du café à la gare", source=site.url("/latin1")))[0]
     assert "café crème coûte" in hit["text"]
+    # the same URL fetched again unchanged: a duplicate whose TTL restarts
+    events = [e async for e in stack.index.index_stream({"url": site.url("/latin1")})]
+    duplicate = next(e for e in events if e["event"] == "duplicate")
+    assert duplicate["refreshed"] and duplicate["doc_id"] == hit["doc_id"]
 
 
 async def test_crawl_streams_progress_within_limits(stack: Stack, site: Site) -> None:

@@ -82,6 +82,20 @@ def test_expired_documents_stop_matching_and_are_purged(store: ChunkStore) -> No
     assert fresh["status"] == "stored"
 
 
+def test_refresh_restarts_the_ttl_of_an_unchanged_document(store: ChunkStore) -> None:
+    now = int(time.time())
+    stored = store.add_document(
+        doc("daily.html", "hash-daily", [[0, 0, 0.5, 0.5]] * 2, fetched_at=now - 50, ttl_s=60)
+    )
+    later = now + 30  # past the first expiry (now + 10), within the refreshed one
+    assert "daily.html" not in sources(store.search([[0, 0, 0.5, 0.5]], top_k=9, now=later)[0])
+    record = store.refresh(stored["doc_id"], ttl_s=60, now=now)
+    assert record is not None and record["expires_at"] == now + 60
+    hits = store.search([[0, 0, 0.5, 0.5]], top_k=9, now=later)[0]
+    assert sorted(h["chunk_index"] for h in hits if h["source"] == "daily.html") == [0, 1]
+    assert store.refresh("no-such-doc", ttl_s=60) is None
+
+
 def test_failed_insert_leaves_nothing_and_keeps_earlier_documents(
     store: ChunkStore, monkeypatch
 ) -> None:
