@@ -189,7 +189,7 @@ class Indexer:
             politeness_delay_s=crawl.politeness_delay_s,
             max_crawl_delay_s=crawl.max_crawl_delay_s,
             respect_robots=crawl.respect_robots,
-            same_site=crawl.same_site if req.same_site is None else req.same_site,
+            same_site=crawl.same_site or bool(req.same_site),  # a request may only narrow
             max_crawl_s=crawl.max_crawl_s,
             user_agent=crawl.user_agent,
         )

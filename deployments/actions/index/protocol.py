@@ -12,8 +12,8 @@ from deployments.common.errors import MalformedInput
 class IndexRequest(BaseModel):
     """``{"url": ...}`` to crawl, or ``{"data": bytes|base64, "mime", "filename"}`` to parse.
 
-    Crawl options may lower the configured ceilings (``max_depth``, ``max_pages``), never
-    raise them.
+    Crawl options may tighten the configured limits (``max_depth``, ``max_pages``,
+    ``same_site``), never loosen them.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -69,3 +69,32 @@ async def test_pdfs_go_through_the_ocr_text_layer_path() -> None:
     assert [(p.number, p.text) for p in pages] == [(1, "one"), (2, "two")]
     assert ocr.requests[0]["mode"] == "text_layer"
     assert ocr.requests[0]["mime"] == "application/pdf"
+
+
+async def test_builders_compose_through_real_handles(tmp_path) -> None:
+    """embed → retrieve → index as a Serve app in local testing mode (no Ray processes)."""
+    from ray import serve
+
+    from deployments.actions.index.builder import build_index_deployment
+    from deployments.actions.retrieve.builder import build_retrieve_deployment
+    from deployments.actions.retrieve.config import RetrieveSettings
+    from deployments.embed.builder import build_embed_deployment
+    from deployments.embed.config import EmbedSettings
+
+    embed = build_embed_deployment(EmbedSettings())
+    retrieve = build_retrieve_deployment(RetrieveSettings(), tmp_path, embed)
+    handle = serve.run(
+        build_index_deployment(IndexSettings(), embed, retrieve),
+        name="ifz-index-local",
+        route_prefix=None,
+        _local_testing_mode=True,
+    )
+    request = {"data": b"Barn owls hunt mice at night by sound.", "filename": "owls.txt"}
+    events = [e["event"] async for e in handle.options(stream=True).index_stream.remote(request)]
+    assert events == ["start", "chunked", "embedded", "stored", "done"]
+    again = await handle.index.remote(request)
+    assert again["duplicates"] == 1
+    from deployments.common.netguard import ForbiddenDestination
+
+    with pytest.raises(ForbiddenDestination):
+        await handle.index.remote({"url": "http://10.0.0.1/"})
