@@ -235,7 +235,9 @@ class RetrieveDeployment:
     async def documents(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """Registry rows (committed documents) matching optional filters, newest first."""
         request = request or {}
-        limit = int(request.get("limit", 100))
+        limit = request.get("limit", 100)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise MalformedInput("limit must be an integer", code="invalid_limit")
         filters = {k: v for k, v in request.items() if k != "limit"}
         expr = flt.combine(flt.build_filter(filters), 'status == "committed"')
         rows = await asyncio.to_thread(self.store.documents, expr, max(1, min(limit, 16_384)))
