@@ -71,33 +71,27 @@ def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
 
 
 def _refine_edges(component: np.ndarray) -> tuple[Box, int]:
-    """Spine positions inside a component's bbox: strong full-length rows and columns.
+    """Spine positions inside a component's bbox.
 
-    Ticks stick out of the frame and would widen the bbox; a side with no full-length line
-    (open spines) keeps the bbox edge.
+    A side is a run of full-length rows/columns that is thin (a spine) or spans most of the
+    box (a filled panel); a tall bar touching the axis is neither. Ticks stick out of the
+    frame and would widen the bbox; a side with no such line (open spines) keeps the bbox edge.
     """
     h, w = component.shape
-    col_strength = component.sum(axis=0)
-    row_strength = component.sum(axis=1)
-    strong_cols = np.flatnonzero(col_strength >= 0.6 * h)
-    strong_rows = np.flatnonzero(row_strength >= 0.6 * w)
-    x0, x1, y0, y1 = 0, w, 0, h
-    if strong_cols.size:
-        if strong_cols[0] < w / 2:
-            x0 = int(strong_cols[0])
-        if strong_cols[-1] >= w / 2:
-            x1 = int(strong_cols[-1]) + 1
-    if strong_rows.size:
-        if strong_rows[0] < h / 2:
-            y0 = int(strong_rows[0])
-        if strong_rows[-1] >= h / 2:
-            y1 = int(strong_rows[-1]) + 1
+    col_runs = _true_runs(component.sum(axis=0) >= 0.9 * h)
+    row_runs = _true_runs(component.sum(axis=1) >= 0.9 * w)
+
+    def edge_runs(runs: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+        return [(a, b) for a, b in runs if b - a <= 4 or b - a >= 0.5 * size]
+
+    cols, rows = edge_runs(col_runs, w), edge_runs(row_runs, h)
+    x0 = cols[0][0] if cols and cols[0][0] < w / 2 else 0
+    x1 = cols[-1][1] if cols and cols[-1][1] > w / 2 else w
+    y0 = rows[0][0] if rows and rows[0][0] < h / 2 else 0
+    y1 = rows[-1][1] if rows and rows[-1][1] > h / 2 else h
     spine = 1
-    if strong_cols.size:
-        run = 1
-        while run < strong_cols.size and strong_cols[run] == strong_cols[0] + run:
-            run += 1
-        spine = run if run <= 4 else 1
+    if cols and cols[0][1] - cols[0][0] <= 4:
+        spine = cols[0][1] - cols[0][0]
     return Box(x0, y0, x1, y1), spine
 
 

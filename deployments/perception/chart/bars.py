@@ -49,7 +49,33 @@ def solid_rectangles(mask: np.ndarray, region: Box) -> tuple[list[Box], int, int
         if area / (w * h) >= MIN_FILL and max(w, h) >= 3 and min(w, h) >= 1 and area >= 6:
             boxes.append(Box(region.x0 + x, region.y0 + y, region.x0 + x + w, region.y0 + y + h))
             rect_pixels += area
-    return boxes, rect_pixels, total
+    return _merge_split_bars(boxes), rect_pixels, total
+
+
+def _merge_split_bars(boxes: list[Box], max_gap: int = 4) -> list[Box]:
+    """Rejoin pieces of one bar cut by gridlines drawn over it: same extent across, a gap of
+    a few pixels along."""
+    merged = sorted(boxes, key=lambda b: (b.x0, b.y0))
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(merged):
+            for j in range(i + 1, len(merged)):
+                b = merged[j]
+                same_columns = abs(a.x0 - b.x0) <= 1 and abs(a.x1 - b.x1) <= 1
+                same_rows = abs(a.y0 - b.y0) <= 1 and abs(a.y1 - b.y1) <= 1
+                vertical_gap = max(a.y0, b.y0) - min(a.y1, b.y1)
+                horizontal_gap = max(a.x0, b.x0) - min(a.x1, b.x1)
+                if (same_columns and 0 <= vertical_gap <= max_gap) or (
+                    same_rows and 0 <= horizontal_gap <= max_gap
+                ):
+                    merged[i] = a.union(b)
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
 
 
 def is_bar_series(boxes: list[Box], rect_pixels: int, total_pixels: int) -> bool:

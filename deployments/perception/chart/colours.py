@@ -9,7 +9,7 @@ import numpy as np
 
 from deployments.perception.chart.geometry import Box, chroma, colour_distance
 
-MERGE_DISTANCE = 40.0  # RGB distance under which two peaks are one colour
+MERGE_DISTANCE = 25.0  # RGB distance under which two peaks are one colour
 MIN_SATURATION = 45  # chroma above which a pixel is "coloured" rather than grey/black
 
 

@@ -148,6 +148,8 @@ def _left_blocks(gray: np.ndarray, region: Box, text_height: float) -> tuple[Box
             blocks.append([int(column), int(column) + 1])
         else:
             blocks[-1][1] = int(column) + 1
+    if len(blocks) > 1 and _is_tick_marks(crop, blocks[-1], background):
+        blocks.pop()
     margin = max(2, round(0.3 * text_height))
     tick = blocks[-1]
     tick_box = Box(max(region.x0 + tick[0] - margin, region.x0), region.y0, region.x1, region.y1)
@@ -162,3 +164,12 @@ def _left_blocks(gray: np.ndarray, region: Box, text_height: float) -> tuple[Box
                 region.y1,
             )
     return tick_box, title_box
+
+
+def _is_tick_marks(crop: np.ndarray, block: list[int], background: float) -> bool:
+    """A block of short horizontal strokes across its whole width: the ticks, not labels."""
+    part = np.abs(crop[:, block[0] : block[1]] - background) > 60
+    rows = part.any(axis=1)
+    if not rows.any() or block[1] - block[0] > 12:
+        return False
+    return bool(np.all(part[rows].sum(axis=1) >= 0.8 * (block[1] - block[0])))
