@@ -34,6 +34,8 @@ def make_test_config(**overrides) -> AppConfig:
         "router": {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1}},
         "llm": {"engine_kwargs": {"max_model_len": 1024}, "context_tokens": 768},
         "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
+        # The browse stage's SSRF guard (with its allow-list) is the authority on hosts here.
+        "gateway": {"validation": {"block_private_hosts": False}},
     }
     from serve.config.loader import deep_merge
 

@@ -335,7 +335,7 @@ class OutputGuardSettings(StrictModel):
         1, ge=0, description="Regenerations allowed when the answer breaks response_format."
     )
     stream_holdback_chars: int = Field(
-        96,
+        48,
         ge=0,
         description="Characters a stream holds back so a secret split across chunks is caught.",
     )

@@ -48,7 +48,9 @@ def test_stream_is_incremental(client):
     arrivals = []
     pieces = []
     meta = None
-    stream = ask(client, "Count from one to twenty.", max_tokens=48, temperature=0.7, stream=True)
+    stream = ask(
+        client, "Count from 1 to 100: 1, 2, 3, 4, 5,", max_tokens=120, temperature=0.2, stream=True
+    )
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             arrivals.append(time.monotonic())

@@ -40,7 +40,7 @@ def test_client_disconnect_cancels_the_generation(running_app):
     before = llm_stats()["cancelled"]
     body = {
         "model": "interfaze",
-        "messages": [{"role": "user", "content": "Write a very long story about a lighthouse."}],
+        "messages": [{"role": "user", "content": "Count from 1 to 500: 1, 2, 3, 4, 5, 6,"}],
         "max_tokens": 600,
         "temperature": 1.0,
         "stream": True,

@@ -17,6 +17,7 @@ from serve.stages.client import StageClient
 from tests.unit.fakes import FakeLLMHandle, FakeStageHandle
 from tests.unit.gateway.conftest import HashingEmbedder
 
+
 def _pdf() -> bytes:
     import io
 
