@@ -114,6 +114,10 @@ def run(n: int, seed: int, verbose: bool) -> list[ChartScore]:
             if score.within < 1:
                 print("     truth:", [v for _, v in spec.series])
                 print("     got:  ", [s["values"] for s in result["series"]], result["notes"])
+            if not score.labels_ok:
+                print("     x labels:", spec.categories, "->", result["x_labels"])
+            if not score.title_ok:
+                print("     title:", repr(spec.title), "->", repr(result["title"]))
     return scores
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,6 +181,38 @@ def union_box(words: list[Word]) -> Box:
     for word in words[1:]:
         box = box.union(word.box)
     return box
+
+
+_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,."  # noqa: RUF001 (stray quotes Tesseract sees in margins)
+
+
+def clean_label(text: str) -> str:
+    """A label without stray marks at its ends ('“Mon' → 'Mon') and with single spaces."""
+    return " ".join(text.split()).strip(_LABEL_JUNK + " ")
+
+
+_DIGIT_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+_PREFIXED_NUMBER = re.compile(r"^([A-Za-z]*?)(\d+)$")
+
+
+def harmonise_labels(labels: list[str]) -> list[str]:
+    """Fix digit look-alikes using sibling labels: among 'Q1', 'Q2', 'Q3', a 'Ql' is 'Q1';
+    among years, '2O21' is '2021'."""
+    patterns = [_PREFIXED_NUMBER.match(label) for label in labels]
+    prefixes = Counter(m.group(1) for m in patterns if m)
+    if not prefixes:
+        return labels
+    prefix, count = prefixes.most_common(1)[0]
+    if count < max(2, len(labels) // 2):
+        return labels
+    fixed = []
+    for label in labels:
+        if label.startswith(prefix) and not _PREFIXED_NUMBER.match(label):
+            tail = label[len(prefix) :].translate(_DIGIT_LOOKALIKES)
+            if tail.isdigit():
+                label = prefix + tail
+        fixed.append(label)
+    return fixed
 
 
 def is_wordlike(text: str) -> bool:

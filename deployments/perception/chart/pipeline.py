@@ -35,6 +35,8 @@ from deployments.perception.chart.geometry import Box
 from deployments.perception.chart.image import load_image, resize_to_fit
 from deployments.perception.chart.labels import (
     ParsedNumber,
+    clean_label,
+    harmonise_labels,
     Word,
     group_rows,
     join_words,
@@ -250,6 +252,9 @@ class ChartParser:
         labels = self._category_labels(plot, layout, "vertical")
         marks = tick_marks(rgb, plot, "bottom") + gridlines(rgb, plot, "x", _union(masks))
         tolerance = 0.6 * layout.text_height
+        if len(labels) > 1:
+            label_spacing = float(np.median(np.diff(sorted(p for _, p in labels))))
+            tolerance = max(tolerance, 0.3 * label_spacing)
         if labels:
             categories = [
                 Category(label, snap(position, marks, tolerance)[0]) for label, position in labels
@@ -353,14 +358,18 @@ class ChartParser:
     ) -> list[tuple[str, float]]:
         """(label, position along the category axis) for the printed category names."""
         if orientation == "vertical":
-            row = [w for w in layout.bottom_ticks if w.box.cx >= plot.box.x0 - 2]
+            rows = [[w for w in r if w.box.cx >= plot.box.x0 - 2] for r in layout.bottom_rows]
+            row = next((r for r in rows if r), [])
             phrases = split_row(row, gap_factor=0.8)
-            return [(join_words(p), (p[0].box.x0 + p[-1].box.x1) / 2) for p in phrases]
-        labels = []
-        for row in group_rows(layout.left):
-            text = join_words(row)
-            labels.append((text, float(np.mean([w.box.cy for w in row]))))
-        return labels
+            found = [(clean_label(join_words(p)), (p[0].box.x0 + p[-1].box.x1) / 2) for p in phrases]
+        else:
+            found = [
+                (clean_label(join_words(row)), float(np.mean([w.box.cy for w in row])))
+                for row in group_rows(layout.left)
+            ]
+        found = [(text, position) for text, position in found if text]
+        texts = harmonise_labels([text for text, _ in found])
+        return [(text, position) for text, (_, position) in zip(texts, found, strict=True)]
 
     # -------------------------------------------------------------- result
 
@@ -536,7 +545,7 @@ def _title(layout: TextLayout, plot: PlotArea, legend: Legend) -> str:
         for w in layout.outside
         if w.box.y1 <= plot.box.y0 + 2 and not (legend.box and legend.box.intersects(w.box))
     ]
-    return " ".join(join_words(row) for row in group_rows(above)).strip()
+    return clean_label(" ".join(join_words(row) for row in group_rows(above)))
 
 
 def _decimals_for(span: float) -> int:

@@ -105,8 +105,10 @@ def read_text(
             words = ocr_words(gray, title_block, scale=scale, psm=7, timeout_s=timeout_s,
                               lang=lang, rotate=True)
             layout.left_title = join_words(_clean(words))
+        corner = gray.copy()  # the lowest y tick label overhangs the x-axis: not a category
+        corner[: box.y1 + round(0.6 * text_height), : max(box.x0 - 1, 0)] = 255
         bottom_words = _clean(
-            ocr_words(gray, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+            ocr_words(corner, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
         )
         layout.bottom_rows = group_rows(bottom_words)
         rest = gray.copy()
