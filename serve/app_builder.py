@@ -25,6 +25,10 @@ def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
         from deployments.perception.ocr.builder import build_ocr_deployment
 
         stages["ocr"] = build_ocr_deployment(perception.ocr)
+    if perception.chart.enabled:
+        from deployments.perception.chart.builder import build_chart_deployment
+
+        stages["chart"] = build_chart_deployment(perception.chart)
     if perception.asr.enabled:
         from deployments.perception.asr.builder import build_asr_deployment
 

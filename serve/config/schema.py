@@ -18,6 +18,7 @@ from deployments.actions.index.config import IndexSettings
 from deployments.actions.retrieve.config import RetrieveSettings
 from deployments.embed.config import EmbedSettings
 from deployments.perception.asr.config import AsrSettings
+from deployments.perception.chart.config import ChartSettings
 from deployments.perception.ocr.config import OcrSettings
 from serve.config.base import AutoscalingSettings, DeploymentSettings, StrictModel
 from serve.gateway.config import GatewaySettings, check_profile
@@ -224,6 +225,9 @@ class PerceptionConfig(StrictModel):
 
     ocr: OcrSettings = Field(
         default_factory=OcrSettings, description="PDF text layers, scans and images."
+    )
+    chart: ChartSettings = Field(
+        default_factory=ChartSettings, description="Chart images → tables of values."
     )
     asr: AsrSettings = Field(default_factory=AsrSettings, description="Speech recognition.")
 
