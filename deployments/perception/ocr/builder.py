@@ -10,6 +10,7 @@ OCR_DEPLOYMENT_NAME = "ocr"
 
 
 def build_ocr_deployment(settings: OcrSettings) -> Any:
+    """The bound ``ocr`` deployment (an Application the router receives as a handle)."""
     from ray import serve
 
     from deployments.perception.ocr.deployment import OcrDeployment

@@ -1,19 +1,75 @@
-"""Settings of the OCR deployment."""
+"""Settings of the OCR deployment and the options of each OCR backend."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve.config.base import DeploymentSettings
+
+BackendName = Literal["tesseract", "rapidocr", "nougat"]
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TesseractOptions(_Options):
+    """``backend_options`` of the tesseract backend."""
+
+    psm: int = Field(3, ge=0, le=13, description="Page segmentation mode (3: automatic).")
+    oem: int = Field(1, ge=0, le=3, description="Engine mode (1: LSTM only).")
+    min_word_confidence: float = Field(
+        0.0, ge=0, le=1, description="Words below this confidence (0..1) are dropped."
+    )
+    extra_config: str = Field("", description="Extra command-line config, e.g. '-c key=value'.")
+
+
+class RapidOcrOptions(_Options):
+    """``backend_options`` of the rapidocr backend (PP-OCR models shipped in the package)."""
+
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads (0: library default).")
+    text_score: float = Field(0.5, ge=0, le=1, description="Lines scored below this are dropped.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Raw RapidOCR params, e.g. {'Det.box_thresh': 0.5}."
+    )
+
+
+class NougatOptions(_Options):
+    """``backend_options`` of the nougat backend (transformers' Nougat port)."""
+
+    model: str = Field(
+        "facebook/nougat-base",
+        min_length=1,
+        description="HF model id or local folder with the Nougat weights and processor.",
+    )
+    device: Literal["auto", "cuda", "cpu"] = Field(
+        "auto", description="Where the model runs (auto: cuda when available)."
+    )
+    dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
+        "auto", description="Weights dtype (auto: float16 on cuda, float32 on cpu)."
+    )
+    max_new_tokens: int = Field(3584, ge=1, description="Longest generated markdown per page.")
+    num_beams: int = Field(1, ge=1, description="Beam search width (1: greedy).")
+    local_files_only: bool = Field(
+        False, description="Never contact the hub (offline clusters with a model volume)."
+    )
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit).")
+
+
+BACKEND_OPTIONS: dict[str, type[_Options]] = {
+    "tesseract": TesseractOptions,
+    "rapidocr": RapidOcrOptions,
+    "nougat": NougatOptions,
+}
 
 
 class OcrSettings(DeploymentSettings):
     """Text-layer PDFs, scans and images; Tesseract locally, Nougat on GPUs."""
 
     enabled: bool = Field(True, description="Deploy OCR (False: PDF and image parts get a 422).")
-    backend: Literal["tesseract", "rapidocr", "nougat"] = Field(
+    backend: BackendName = Field(
         "tesseract",
         description=(
             "Engine for pages without a text layer: tesseract (Debian tesseract-ocr), rapidocr "
@@ -22,30 +78,85 @@ class OcrSettings(DeploymentSettings):
     )
     backend_options: dict[str, Any] = Field(
         default_factory=dict,
-        description="Engine options: tesseract `psm`/`oem`, nougat `model`/`batch_size`...",
+        description=(
+            "Engine options, checked against the backend: tesseract psm/oem/"
+            "min_word_confidence/extra_config; rapidocr threads/text_score/params; nougat "
+            "model/device/dtype/max_new_tokens/num_beams/local_files_only/revision."
+        ),
     )
-    languages: list[str] = Field(["eng"], min_length=1, description="Tesseract language packs.")
+    languages: list[str] = Field(
+        default_factory=lambda: ["eng"],
+        min_length=1,
+        description="Tesseract language packs (Debian tesseract-ocr-<lang>), e.g. ['eng', 'deu'].",
+    )
     max_bytes: int = Field(
         50 * 1024 * 1024, ge=1024, description="Largest PDF or image accepted, in bytes (413)."
     )
-    max_pages: int = Field(200, ge=1, description="Most pages read from one PDF (413 beyond).")
+    max_pages: int = Field(
+        200, ge=1, description="Most pages read from one request (413 beyond; select `pages`)."
+    )
     max_pixels: int = Field(
         60_000_000,
         ge=10_000,
-        description="Most pixels in one image or rendered page (decompression-bomb guard).",
+        description=(
+            "Most pixels in one image or frame (413, checked from the header before decoding; "
+            "also PIL's decompression-bomb limit). PDF pages render at a lower dpi to fit."
+        ),
     )
     dpi: int = Field(200, ge=72, le=600, description="Resolution scanned PDF pages render at.")
+    assumed_image_dpi: int = Field(
+        200,
+        ge=50,
+        le=1200,
+        description=(
+            "Resolution assumed for an image that declares none when too little text is on it "
+            "to estimate one from the glyph sizes."
+        ),
+    )
     min_text_chars: int = Field(
-        20, ge=0, description="A PDF page with fewer text-layer characters is OCR'd instead."
+        20,
+        ge=0,
+        description="In mode auto, a PDF page with fewer text-layer characters is OCR'd instead.",
     )
     max_parallel_pages: int = Field(
-        2, ge=1, description="Pages OCR'd at once per request (bounded by the cores)."
+        2, ge=1, description="Pages OCR'd at once per replica (bounded by the cores)."
     )
     max_concurrent_requests: int = Field(
         2, ge=1, description="Documents processed at once per replica; the rest wait."
     )
-    extract_tables: bool = Field(True, description="Find tables (ruled in PDFs, by geometry).")
+    page_timeout_s: float = Field(
+        120.0, gt=0, description="Longest OCR of one page before the request fails (413)."
+    )
+    extract_tables: bool = Field(
+        True, description="Find tables: ruled ones in PDFs and scans, unruled ones by geometry."
+    )
+    deskew: bool = Field(
+        True, description="Straighten slightly rotated scans (projection-profile angle search)."
+    )
+    max_skew_deg: float = Field(10.0, ge=0, le=45, description="Largest skew deskew looks for.")
+    detect_orientation: bool = Field(
+        False, description="Turn pages scanned sideways or upside down (Tesseract OSD, ~1 s)."
+    )
+    denoise: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Binarise and despeckle before OCR (auto: when the background is noisy).",
+    )
+    remove_rulings: bool = Field(
+        True, description="Erase table rulings from scans before OCR (they read as | and _)."
+    )
     num_cpus: float = Field(1.0, ge=0, description="Logical CPUs reserved per replica.")
     max_ongoing_requests: int = Field(
         8, ge=1, description="Requests one replica accepts at once (OCR is CPU-bound)."
     )
+
+    @model_validator(mode="after")
+    def _check_backend_options(self) -> OcrSettings:
+        try:
+            BACKEND_OPTIONS[self.backend].model_validate(self.backend_options)
+        except ValueError as exc:
+            raise ValueError(f"backend_options for {self.backend}: {exc}") from None
+        return self
+
+    def options(self) -> Any:
+        """The validated options model of the configured backend."""
+        return BACKEND_OPTIONS[self.backend].model_validate(self.backend_options)

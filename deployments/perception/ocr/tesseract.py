@@ -1,155 +1,97 @@
-"""Tesseract OCR: words with boxes and confidence, grouped into lines in reading order."""
+"""Tesseract (Debian ``tesseract-ocr``) through pytesseract: words with boxes and confidence,
+lines in Tesseract's reading order (blocks, paragraphs, lines)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 
-import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from deployments.perception.ocr.protocol import Block
+from deployments.perception.ocr.backend import BackendUnavailable, PageTimeout
+from deployments.perception.ocr.config import TesseractOptions
+from deployments.perception.ocr.geometry import OcrLine, OcrWord, RecognizedPage
 
-
-@dataclass
-class Word:
-    text: str
-    left: int
-    top: int
-    right: int
-    bottom: int
-    confidence: float  # 0..1
+WORD_LEVEL = 5
 
 
-@dataclass
-class Line:
-    words: list[Word]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        return (
-            min(w.left for w in self.words),
-            min(w.top for w in self.words),
-            max(w.right for w in self.words),
-            max(w.bottom for w in self.words),
-        )
-
-    @property
-    def confidence(self) -> float:
-        total = sum(len(w.text) for w in self.words) or 1
-        return sum(w.confidence * len(w.text) for w in self.words) / total
-
-    @property
-    def height(self) -> float:
-        return float(np.median([w.bottom - w.top for w in self.words]))
-
-
-def _profile_score(ink: Image.Image, angle: float) -> float:
-    profile = (np.asarray(ink.rotate(angle, fillcolor=0)) > 0).sum(axis=1).astype(np.float64)
-    return float(np.sum(np.diff(profile) ** 2))
-
-
-def estimate_skew(image: Image.Image, max_angle: float = 5.0) -> float:
-    """Rotation (degrees) that makes text rows horizontal: the sharpest row profile.
-
-    Coarse-to-fine: 1° steps over ±max_angle, then 0.25° around the best (~15 rotations of a
-    600-pixel thumbnail, a few tens of milliseconds).
-    """
-    gray = ImageOps.grayscale(image)
-    scale = 600 / max(gray.size)
-    if scale < 1:
-        gray = gray.resize((int(gray.width * scale), int(gray.height * scale)))
-    ink_array = (np.asarray(gray) < 128).astype(np.uint8) * 255
-    if ink_array.sum() < 50 * 255:
-        return 0.0
-    ink = Image.fromarray(ink_array)
-    coarse = np.arange(-max_angle, max_angle + 0.5, 1.0)
-    best = max(coarse, key=lambda a: _profile_score(ink, float(a)))
-    fine = np.arange(best - 0.75, best + 0.8, 0.25)
-    return float(max(fine, key=lambda a: _profile_score(ink, float(a))))
-
-
-class TesseractEngine:
-    """Runs Tesseract through pytesseract; deskews first when the page is rotated."""
+class TesseractBackend:
+    """One ``tesseract`` process per page; pages run in parallel threads."""
 
     name = "tesseract"
+    preprocess = True
 
-    def __init__(self, languages: list[str], options: dict) -> None:
-        self.lang = "+".join(languages)
-        self.psm = int(options.get("psm", 3))
-        self.oem = int(options.get("oem", 1))
-        self.deskew = bool(options.get("deskew", True))
-
-    def _config(self) -> str:
-        return f"--psm {self.psm} --oem {self.oem} -c preserve_interword_spaces=1"
-
-    def read(self, image: Image.Image) -> list[Line]:
+    def __init__(
+        self, languages: list[str], options: TesseractOptions, *, timeout_s: float = 120.0
+    ) -> None:
         import pytesseract
 
-        if self.deskew:
-            angle = estimate_skew(image)
-            if abs(angle) >= 0.3:
-                image = image.rotate(angle, expand=True, fillcolor="white")
-        data = pytesseract.image_to_data(
-            image, lang=self.lang, config=self._config(), output_type=pytesseract.Output.DICT
-        )
-        lines: dict[tuple[int, int, int], list[Word]] = {}
-        for i, text in enumerate(data["text"]):
-            text = (text or "").strip()
-            conf = float(data["conf"][i])
-            if not text or conf < 0:
-                continue
-            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-            left, top = int(data["left"][i]), int(data["top"][i])
-            word = Word(
-                text,
-                left,
-                top,
-                left + int(data["width"][i]),
-                top + int(data["height"][i]),
-                max(0.0, min(conf / 100.0, 1.0)),
+        self._tess = pytesseract
+        self.options = options
+        self.timeout_s = timeout_s
+        self.lang = "+".join(languages)
+        # Pages already run in parallel; Tesseract's own OpenMP threads would only compete.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        try:
+            self.version = str(pytesseract.get_tesseract_version())
+            installed = set(pytesseract.get_languages(config=""))
+        except (Exception, SystemExit) as exc:  # binary missing, broken or too old
+            raise BackendUnavailable(
+                f"tesseract cannot run here ({exc}); install Debian tesseract-ocr "
+                "or choose another ocr.backend"
+            ) from None
+        missing = [lang for lang in languages if lang not in installed]
+        if missing:
+            packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
+            raise BackendUnavailable(
+                f"tesseract language packs {missing} are not installed (apt-get install "
+                f"{packages}); installed: {sorted(installed)}"
             )
-            lines.setdefault(key, []).append(word)
-        ordered = [Line(sorted(words, key=lambda w: w.left)) for _, words in sorted(lines.items())]
-        return _merge_same_row(ordered)
+
+    def _config(self, dpi: float | None) -> str:
+        parts = [f"--psm {self.options.psm}", f"--oem {self.options.oem}"]
+        if dpi:  # unknown: Tesseract estimates it from the text height
+            parts.append(f"--dpi {round(dpi)}")
+        if self.options.extra_config:
+            parts.append(self.options.extra_config)
+        return " ".join(parts)
+
+    def recognize(self, image: Image.Image, dpi: float | None) -> RecognizedPage:
+        try:
+            data = self._tess.image_to_data(
+                image,
+                lang=self.lang,
+                config=self._config(dpi),
+                output_type=self._tess.Output.DICT,
+                timeout=self.timeout_s,
+            )
+        except RuntimeError as exc:
+            if "timeout" in str(exc).lower():
+                raise PageTimeout(f"tesseract took over {self.timeout_s:.0f} s") from None
+            raise
+        return RecognizedPage(lines=_lines(data, self.options.min_word_confidence), ordered=True)
+
+    def check(self) -> None:
+        try:
+            self._tess.get_tesseract_version()  # runs `tesseract --version` (~10 ms)
+        except (Exception, SystemExit) as exc:
+            raise BackendUnavailable(f"tesseract stopped working: {exc}") from None
 
 
-def _merge_same_row(lines: list[Line]) -> list[Line]:
-    """Tesseract splits table rows into blocks; lines on the same row become one line."""
-    if not lines:
-        return lines
-    rows: list[Line] = []
-    for line in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
-        center = (line.bbox[1] + line.bbox[3]) / 2
-        if rows:
-            last = rows[-1]
-            last_center = (last.bbox[1] + last.bbox[3]) / 2
-            if abs(center - last_center) < 0.5 * min(line.height, last.height):
-                last.words = sorted(last.words + line.words, key=lambda w: w.left)
-                continue
-        rows.append(Line(list(line.words)))
-    return rows
-
-
-def line_text_with_gaps(line: Line) -> str:
-    """Line text where wide gaps (column breaks) become two spaces, so "Key   Value" survives."""
-    parts = [line.words[0].text]
-    height = line.height or 10
-    for previous, word in zip(line.words, line.words[1:], strict=False):
-        gap = word.left - previous.right
-        parts.append(("  " if gap > 1.2 * height else " ") + word.text)
-    return "".join(parts)
-
-
-def to_blocks(lines: list[Line]) -> list[Block]:
-    return [
-        Block(
-            text=line_text_with_gaps(line),
-            bbox=tuple(float(v) for v in line.bbox),
-            confidence=round(line.confidence, 4),
-        )
-        for line in lines
-    ]
+def _lines(data: dict[str, list], min_confidence: float) -> list[OcrLine]:
+    """Words of ``image_to_data`` grouped by (block, paragraph, line), in Tesseract's order."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        if data["level"][i] != WORD_LEVEL or not text:
+            continue
+        confidence = max(0.0, min(float(data["conf"][i]) / 100.0, 1.0))
+        if confidence < min_confidence:
+            continue
+        left, top = float(data["left"][i]), float(data["top"][i])
+        word = OcrWord(
+            text, left, top, left + float(data["width"][i]), top + float(data["height"][i]),
+            round(confidence, 4),
+        )  # fmt: skip
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        lines.setdefault(key, []).append(word)
+    return [OcrLine(sorted(words, key=lambda w: w.x0)) for words in lines.values()]

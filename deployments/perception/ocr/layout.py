@@ -1,0 +1,166 @@
+"""A page's blocks, tables and text in reading order, from an engine's words or a text layer.
+
+Lines that fall inside a table are replaced by one block per table row (its cells joined by
+spaces, left to right), placed where the table starts, so the page text reads a table row by
+row even when the engine read it column by column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deployments.perception.ocr.geometry import (
+    OcrLine,
+    OcrWord,
+    RecognizedPage,
+    mean_confidence,
+    order_lines,
+    union_box,
+)
+from deployments.perception.ocr.pdf_text import TextLayerPage
+from deployments.perception.ocr.preprocess import Rulings
+from deployments.perception.ocr.protocol import BBox, Block, Table, Word
+from deployments.perception.ocr.tables import FoundTable, geometry_tables, ruled_tables
+
+
+@dataclass
+class PageContent:
+    """Everything a page says, in the page's unit."""
+
+    blocks: list[Block]
+    tables: list[Table]
+    text: str
+    confidence: float
+
+
+def _scaled(box: BBox, scale: float) -> BBox:
+    return (
+        round(box[0] * scale, 1),
+        round(box[1] * scale, 1),
+        round(box[2] * scale, 1),
+        round(box[3] * scale, 1),
+    )
+
+
+def _block(text: str, words: list[OcrWord], scale: float, with_words: bool) -> Block:
+    return Block(
+        text=text,
+        bbox=_scaled(union_box(words), scale),
+        confidence=round(mean_confidence(words), 4),
+        words=[
+            Word(
+                text=w.text, bbox=_scaled((w.x0, w.y0, w.x1, w.y1), scale), confidence=w.confidence
+            )
+            for w in words
+        ]
+        if with_words
+        else None,
+    )
+
+
+def _row_blocks(table: FoundTable, scale: float, with_words: bool) -> list[Block]:
+    blocks = []
+    for row, texts in zip(table.cells, table.rows(), strict=True):
+        words = [w for cell in row for w in cell]
+        if words:
+            text = " ".join(t for t in texts if t)
+            blocks.append(_block(text, words, scale, with_words))
+    return blocks
+
+
+def _table(table: FoundTable, scale: float) -> Table:
+    return Table(rows=table.rows(), bbox=_scaled(table.bbox, scale), method=table.method)
+
+
+def find_tables(words: list[OcrWord], rulings: Rulings | None) -> list[FoundTable]:
+    """Ruled tables first, then unruled ones among the words left over."""
+    found = ruled_tables(rulings, words) if rulings else []
+    taken = {id(w) for t in found for w in t.words()}
+    inside = [w for w in words if id(w) not in taken and any(t.contains(w) for t in found)]
+    taken.update(id(w) for w in inside)
+    found += geometry_tables([w for w in words if id(w) not in taken])
+    return found
+
+
+def _in_reading_order(
+    lines: list[OcrLine], tables: list[FoundTable], scale: float, with_words: bool
+) -> list[Block]:
+    owner = {id(w): t for t in tables for w in t.words()}
+    emitted: set[int] = set()
+    blocks: list[Block] = []
+    for line in lines:
+        outside = [w for w in line.words if id(w) not in owner]
+        if outside:
+            text = " ".join(w.text for w in outside)
+            blocks.append(_block(text, outside, scale, with_words))
+        for word in line.words:
+            table = owner.get(id(word))
+            if table is not None and id(table) not in emitted:
+                emitted.add(id(table))
+                blocks.extend(_row_blocks(table, scale, with_words))
+    return blocks
+
+
+def compose_ocr(
+    page: RecognizedPage,
+    rulings: Rulings | None,
+    *,
+    scale: float = 1.0,
+    extract_tables: bool = True,
+    with_words: bool = False,
+) -> PageContent:
+    """Blocks and tables of an OCR'd page; ``scale`` converts pixels to the page's unit."""
+    if page.paragraphs is not None:
+        blocks = [Block(text=t, confidence=round(c, 4)) for t, c in page.paragraphs if t.strip()]
+        chars = sum(len(b.text) for b in blocks)
+        confidence = sum(b.confidence * len(b.text) for b in blocks) / chars if chars else 0.0
+        return PageContent(
+            blocks=blocks,
+            tables=list(page.tables or []) if extract_tables else [],
+            text="\n".join(b.text for b in blocks),
+            confidence=round(confidence, 4),
+        )
+    lines = page.lines if page.ordered else order_lines(page.lines)
+    words = [w for line in lines for w in line.words]
+    tables = find_tables(words, rulings) if extract_tables else []
+    blocks = _in_reading_order(lines, tables, scale, with_words)
+    return PageContent(
+        blocks=blocks,
+        tables=[_table(t, scale) for t in tables],
+        text="\n".join(b.text for b in blocks),
+        confidence=round(mean_confidence(words), 4),
+    )
+
+
+def compose_text_layer(
+    layer: TextLayerPage,
+    ruled: list[Table],
+    *,
+    extract_tables: bool = True,
+    with_words: bool = False,
+) -> PageContent:
+    """Blocks of a PDF text layer (exact text, confidence 1) with its ruled tables.
+
+    Pages without ruled tables are also searched for unruled ones by word geometry.
+    """
+    blocks = [
+        Block(
+            text=line.text,
+            bbox=line.bbox,
+            confidence=1.0,
+            words=[Word(text=t, bbox=b, confidence=1.0) for t, b in line.words]
+            if with_words
+            else None,
+        )
+        for line in layer.lines
+    ]
+    tables = list(ruled) if extract_tables else []
+    if extract_tables and not tables:
+        words = [OcrWord(t, *b) for line in layer.lines for t, b in line.words]
+        tables = [_table(t, 1.0) for t in geometry_tables(words)]
+    return PageContent(
+        blocks=blocks,
+        tables=tables,
+        text=layer.text,
+        confidence=1.0 if layer.chars else 0.0,
+    )
