@@ -27,7 +27,17 @@ from loadtest.runner import LoadPlan, locust_command, run_locust
 from loadtest.settings import REPORTS_DIR
 
 INGRESSES = ("default", "haproxy")
-PATHS = {"noop": ("NoopUser", "local"), "arithmetic": ("MixUser", "router")}
+# path -> (locust user class, mix); "mix" runs the production mix through every stage
+PATHS = {
+    "noop": ("NoopUser", "local"),
+    "arithmetic": ("MixUser", "router"),
+    "mix": ("MixUser", "production"),
+}
+FULL_APP_OVERRIDES: dict[str, Any] = {
+    "llm": {"enabled": False},
+    "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
+    "gateway": {"validation": {"block_private_hosts": False}},  # the page server is loopback
+}
 ROUTER_OVERRIDES: dict[str, Any] = {
     # one client = one API key: keep the per-key limiter on (it is router cost) but unreachable
     "gateway": {"limits": {"requests_per_minute": 100_000_000}},
@@ -40,17 +50,23 @@ ROUTER_OVERRIDES: dict[str, Any] = {
 
 
 def measure_path(
-    base_url: str, path: str, users: int, duration_s: float, out: Path
+    base_url: str,
+    path: str,
+    users: int,
+    duration_s: float,
+    out: Path,
+    url_base: str | None = None,
 ) -> dict[str, Any]:
     """Closed-loop locust on one path, with the CPU of every Ray process around it."""
     from loadtest.proc_cpu import cpu_delta, descendants
 
     user_class, mix = PATHS[path]
-    warm = LoadPlan(base_url, mix=mix, user_class=user_class, users=4, duration_s=3)
+    common = {"mix": mix, "user_class": user_class, "url_base": url_base}
+    warm = LoadPlan(base_url, users=4, duration_s=3, **common)
     warm_dir = out / f"{path}-warmup"
     warm_dir.mkdir(parents=True, exist_ok=True)
     run_locust(locust_command(warm, warm_dir), 60, warm_dir / "locust.log")
-    plan = LoadPlan(base_url, mix=mix, user_class=user_class, users=users, duration_s=duration_s)
+    plan = LoadPlan(base_url, users=users, duration_s=duration_s, **common)
     run = out / path
     run.mkdir(parents=True, exist_ok=True)
     before, started = descendants(), time.monotonic()
@@ -77,19 +93,24 @@ def measure_path(
         "ingress_cpu_ms_per_req": per_request(cpu.get("proxy", 0.0) + cpu.get("haproxy", 0.0)),
         "ray_cpu_ms_per_req": per_request(ray_cpu),
         "cpu_s_by_role": {k: round(v, 2) for k, v in sorted(cpu.items())},
+        "cpu_ms_per_req_by_role": {k: per_request(v) for k, v in sorted(cpu.items())},
         "wall_s": round(elapsed, 1),
     }
 
 
-def profile_router(base_url: str, seconds: float, out: Path) -> dict[str, Any]:
-    """py-spy on the router replica while arithmetic requests run."""
+def profile_router(
+    base_url: str, seconds: float, out: Path, mix: str = "router", url_base: str | None = None
+) -> dict[str, Any]:
+    """py-spy on the router replica while requests of ``mix`` run (16 closed-loop users)."""
     from loadtest.proc_cpu import descendants, pids_of
     from loadtest.pyspy import record
 
     pids = pids_of("router", descendants())
     if not pids:
         return {"error": "router replica process not found"}
-    plan = LoadPlan(base_url, mix="router", user_class="MixUser", users=16, duration_s=seconds + 4)
+    plan = LoadPlan(
+        base_url, mix=mix, user_class="MixUser", users=16, duration_s=seconds + 4, url_base=url_base
+    )
     load_dir = out / "profile-load"
     load_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -117,22 +138,36 @@ def run_child(
     out: Path,
     profile_s: float,
     overrides: list[str] | None = None,
+    paths: list[str] | None = None,
 ) -> dict:
-    """Start the app with ``ingress``, measure both paths, profile, stop."""
+    """Start the app with ``ingress``, measure the paths, profile, stop.
+
+    Every stage is off unless the ``mix`` path is asked for (then all are on, LLM off).
+    """
+    from loadtest.eval.webpages import PageServer, make_pages
     from loadtest.local_app import app_config, local_app, stage_overrides
+    from loadtest.settings import load_loadtest_config
     from serve.config.loader import deep_merge, parse_overrides
 
-    settings = deep_merge(stage_overrides(), ROUTER_OVERRIDES)
+    paths = paths or ["noop", "arithmetic"]
+    stages = FULL_APP_OVERRIDES if "mix" in paths else stage_overrides()
+    settings = deep_merge(stages, ROUTER_OVERRIDES)
     settings = deep_merge(settings, parse_overrides(overrides or []))
     config = app_config("local", settings, ingress=ingress)
     result: dict[str, Any] = {"ingress": ingress, "overrides": overrides or []}
-    with local_app(config) as app:
+    payload_settings = load_loadtest_config().payloads
+    pages = make_pages(payload_settings.variants, payload_settings.seed)
+    with PageServer(pages) as web, local_app(config) as app:
         result["startup_s"] = round(app.startup_s, 1)
         result["paths"] = [
-            measure_path(app.base_url, path, users, duration_s, out / ingress) for path in PATHS
+            measure_path(app.base_url, path, users, duration_s, out / ingress, web.base_url)
+            for path in paths
         ]
         if profile_s > 0:
-            result["router_profile"] = profile_router(app.base_url, profile_s, out / ingress)
+            mix = "production" if "mix" in paths else "router"
+            result["router_profile"] = profile_router(
+                app.base_url, profile_s, out / ingress, mix, web.base_url
+            )
         stopping = time.monotonic()
     result["shutdown_s"] = round(time.monotonic() - stopping, 1)
     return result
@@ -167,12 +202,25 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K=V",
         help="app config override, e.g. router.shared_traces=false",
     )
+    parser.add_argument(
+        "--paths",
+        default="noop,arithmetic",
+        help="comma list of noop, arithmetic, mix (mix: production mix, every stage on)",
+    )
     parser.add_argument("--child", choices=INGRESSES, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out = Path(args.out or REPORTS_DIR / f"ingress-{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
     if args.child:
-        result = run_child(args.child, args.users, args.duration, out, args.profile, args.overrides)
+        result = run_child(
+            args.child,
+            args.users,
+            args.duration,
+            out,
+            args.profile,
+            args.overrides,
+            [p for p in args.paths.split(",") if p],
+        )
         (out / f"{args.child}.json").write_text(json.dumps(result, indent=2))
         return 0
     results = []
@@ -180,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [
             sys.executable, "-m", "loadtest.ingress_bench", "--child", ingress, "--out", str(out),
             "--users", str(args.users), "--duration", str(args.duration),
-            "--profile", str(args.profile),
+            "--profile", str(args.profile), "--paths", args.paths,
             *(f"--set={o}" for o in args.overrides),
         ]  # fmt: skip
         print(f"{ingress}: starting the app and measuring ...", flush=True)

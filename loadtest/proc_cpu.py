@@ -8,6 +8,7 @@ window without touching other Ray instances on the machine.
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +16,10 @@ from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-# role -> predicate on the command line (first match wins, in this order)
+# role -> predicate on the command line (first match wins, in this order); other Serve
+# replicas are "replica:<deployment>"
 ROLES: list[tuple[str, Callable[[str], bool]]] = [
     ("router", lambda cmd: "ServeReplica:" in cmd and ":router" in cmd),
-    ("replica-other", lambda cmd: "ServeReplica:" in cmd),
     ("proxy", lambda cmd: "ProxyActor" in cmd),
     ("haproxy", lambda cmd: "haproxy" in cmd and "ray::" not in cmd),
     ("controller", lambda cmd: "ServeController" in cmd),
@@ -37,15 +38,25 @@ class ProcInfo:
 
 
 def parse_stat(text: str) -> tuple[int, float]:
-    """``(ppid, utime+stime seconds)`` from a ``/proc/<pid>/stat`` line."""
+    """``(ppid, CPU seconds)`` from a ``/proc/<pid>/stat`` line.
+
+    CPU counts the process (utime + stime) and its reaped children (cutime + cstime), so
+    short-lived helpers such as the ``tesseract`` binary an OCR replica spawns are included.
+    """
     # the command name is in parentheses and may contain spaces: split after the last ')'
     rest = text[text.rindex(")") + 2 :].split()
     ppid = int(rest[1])
-    utime, stime = int(rest[11]), int(rest[12])
-    return ppid, (utime + stime) / CLOCK_TICKS
+    ticks = sum(int(rest[i]) for i in (11, 12, 13, 14))
+    return ppid, ticks / CLOCK_TICKS
+
+
+_REPLICA = re.compile(r"ServeReplica:[^:\s]+:([A-Za-z0-9_-]+)")
 
 
 def role_of(cmdline: str) -> str:
+    replica = _REPLICA.search(cmdline)
+    if replica and replica.group(1) != "router":
+        return f"replica:{replica.group(1)}"
     for role, matches in ROLES:
         if matches(cmdline):
             return role

