@@ -71,7 +71,7 @@ def markdown_table_rows(lines: list[str]) -> list[list[str]]:
     rows = []
     for line in lines:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if all(re.fullmatch(r":?-{3,}:?", c) for c in cells if c):
+        if all(re.fullmatch(r":?-+:?", c) for c in cells if c):
             continue
         rows.append(cells)
     return rows

@@ -100,13 +100,16 @@ class PdfDocument:
             try:
                 self._pdf = pdfium.PdfDocument(data)
             except pdfium.PdfiumError as exc:
-                if getattr(exc, "err_code", None) in (_ERR_PASSWORD, _ERR_SECURITY):
+                # PDFium's error code is process-global and can be stale: confirm /Encrypt.
+                code = getattr(exc, "err_code", None)
+                if code in (_ERR_PASSWORD, _ERR_SECURITY) and b"/Encrypt" in data:
                     raise UnsupportedInput(
                         "the PDF is encrypted (password protected); send it decrypted",
                         code="encrypted_pdf",
                     ) from None
+                detail = "" if code in (_ERR_PASSWORD, _ERR_SECURITY) else f": {exc}"
                 raise MalformedInput(
-                    f"the PDF cannot be opened: {exc}", code="corrupt_pdf"
+                    f"the PDF is corrupt and cannot be opened{detail}", code="corrupt_pdf"
                 ) from None
             self.count = len(self._pdf)
         if self.count == 0:

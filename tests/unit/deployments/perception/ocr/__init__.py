@@ -1,0 +1,1 @@
+"""OCR deployment unit tests (no Ray)."""
