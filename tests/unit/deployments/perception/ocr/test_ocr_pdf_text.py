@@ -31,7 +31,7 @@ def test_render_fits_the_pixel_limit(text_pdf):
         assert dpi == 200 and image.size == (1000, 700) and image.mode == "L"
         small, fitted = document.render(0, 200, max_pixels=250_000)
         assert fitted < 200 and small.width * small.height <= 250_000
-        with pytest.raises(InputTooLarge, match="ocr.max_pixels"):
+        with pytest.raises(InputTooLarge, match=r"ocr\.max_pixels"):
             document.render(0, 200, max_pixels=20_000)
     finally:
         document.close()
@@ -72,6 +72,6 @@ def test_pdf_without_pages_is_malformed():  # PDFium refuses to load it at all
     empty = pdfium.PdfDocument.new()
     empty.save(buffer)
     empty.close()
-    with pytest.raises(MalformedInput, match="corrupt|no pages") as raised:
+    with pytest.raises(MalformedInput, match=r"corrupt|no pages") as raised:
         PdfDocument(buffer.getvalue())
     assert "password" not in raised.value.message

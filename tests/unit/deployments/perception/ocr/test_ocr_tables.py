@@ -22,7 +22,7 @@ def test_ruled_grid_assigns_words_to_cells():
         horizontal=[Segment(90, 690, y) for y in (90, 130, 170, 210)],
         vertical=[Segment(90, 210, x) for x in (90, 290, 490, 690)],
     )
-    words = grid_words(samples.TABLE) + [OcrWord("outside", 100, 400, 180, 420)]
+    words = [*grid_words(samples.TABLE), OcrWord("outside", 100, 400, 180, 420)]
     (table,) = ruled_tables(rulings, words)
     assert table.method == "ruled" and table.rows() == samples.TABLE
     assert all(w.text != "outside" for w in table.words())
