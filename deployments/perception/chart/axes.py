@@ -50,6 +50,11 @@ def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
     """The axes rectangle: the largest drawn structure (frame, L of spines or filled panel)."""
     height, width = rgb.shape[:2]
     figure_bg = border_colour(rgb)
+    panel = _filled_panel(rgb, figure_bg)
+    if panel is not None:
+        inner = panel.pad(-2)
+        plot_bg = modal_colour(rgb[inner.y0 : inner.y1, inner.x0 : inner.x1].reshape(-1, 3))
+        return PlotArea(box=panel, figure_bg=figure_bg, plot_bg=plot_bg, spine_px=1)
     mask = ink_mask(rgb, figure_bg).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     best, best_area = None, 0
@@ -68,6 +73,30 @@ def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
     inner = box.pad(-(spine + 1))
     plot_bg = modal_colour(rgb[inner.y0 : inner.y1, inner.x0 : inner.x1].reshape(-1, 3))
     return PlotArea(box=box, figure_bg=figure_bg, plot_bg=plot_bg, spine_px=spine)
+
+
+def _filled_panel(rgb: np.ndarray, figure_bg: np.ndarray) -> Box | None:
+    """The plot panel when it is filled with its own colour (ggplot, bmh, seaborn styles).
+
+    Its gridlines often have the page colour and cut it into pieces, so the panel is found
+    by colour share per row and column rather than as one connected component.
+    """
+    height, width = rgb.shape[:2]
+    centre = rgb[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4].reshape(-1, 3)
+    colour = modal_colour(centre)
+    if np.abs(colour - figure_bg).sum() < 30:
+        return None
+    same = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).sum(axis=2) <= 12
+    rows = np.flatnonzero(same.mean(axis=1) >= 0.25)
+    cols = np.flatnonzero(same.mean(axis=0) >= 0.25)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    box = Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+    if box.width < 0.25 * width or box.height < 0.25 * height:
+        return None
+    if same[box.y0 : box.y1, box.x0 : box.x1].mean() < 0.3:
+        return None
+    return box
 
 
 def _refine_edges(component: np.ndarray) -> tuple[Box, int]:

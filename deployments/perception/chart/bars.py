@@ -116,6 +116,11 @@ def measure_edges(
         quarter = box.height // 4
         band = rgb[box.y0 + quarter : max(box.y1 - quarter, box.y0 + quarter + 1), :]
         profile, start, stop = band.transpose(1, 0, 2), box.x0, box.x1
+    # The search region may clip a bar (e.g. 2 px inside the plot edge): walk out to its end.
+    while start > 0 and _coverage(profile, start - 1, colour, background) >= 0.9:
+        start -= 1
+    while stop < profile.shape[0] and _coverage(profile, stop, colour, background) >= 0.9:
+        stop += 1
     lo = start + (1.0 - _coverage(profile, start, colour, background))
     lo -= _coverage(profile, start - 1, colour, background)
     hi = stop - (1.0 - _coverage(profile, stop - 1, colour, background))
@@ -160,3 +165,4 @@ def far_edge(bar: Bar, baseline_px: float) -> float:
 
 def near_edge(bar: Bar, baseline_px: float) -> float:
     return bar.hi if far_edge(bar, baseline_px) == bar.lo else bar.lo
+

@@ -68,7 +68,8 @@ def series_colours(
     masks = colour_masks(crop, clusters, background)
     for cluster, mask in zip(clusters, masks, strict=True):
         cluster.pixels = int(mask.sum())
-    kept = [c for c in clusters if c.pixels >= min_pixels]
+    blends = _blend_clusters(clusters, masks, background)
+    kept = [c for i, c in enumerate(clusters) if c.pixels >= min_pixels and i not in blends]
     for index, cluster in enumerate(kept):
         cluster.index = index
     return kept
@@ -90,6 +91,41 @@ def colour_masks(
             reach = min(reach, 0.5 * min(others))
         masks.append((nearest == index) & (distances[index] < min(reach, 45.0)))
     return masks
+
+
+def _blend_clusters(
+    clusters: list[ColourCluster], masks: list[np.ndarray], background: np.ndarray
+) -> set[int]:
+    """Clusters that are anti-aliasing fringes: a mix of another colour with the background
+    (or of two colours) hugging that colour's pixels, not a series of their own."""
+    blends: set[int] = set()
+    near = [cv2.dilate(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) for m in masks]
+    for index, cluster in enumerate(clusters):
+        if not masks[index].any():
+            continue
+        for parent_index, parent in enumerate(clusters):
+            if parent_index == index or parent.pixels <= cluster.pixels:
+                continue
+            ends = [background] + [c.colour for c in clusters if c is not cluster and c is not parent]
+            if not any(_on_segment(cluster.colour, parent.colour, end) for end in ends):
+                continue
+            hugging = (masks[index] & near[parent_index]).sum() / masks[index].sum()
+            if hugging >= 0.8:
+                blends.add(index)
+                break
+    return blends
+
+
+def _on_segment(colour: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float = 18.0):
+    """Whether ``colour`` is a mix of ``a`` and ``b`` (lies near the segment between them)."""
+    direction = b - a
+    length = float(np.dot(direction, direction))
+    if length < 1:
+        return False
+    t = float(np.dot(colour - a, direction) / length)
+    if not 0.08 < t < 0.92:
+        return False
+    return float(np.linalg.norm(colour - (a + t * direction))) <= tolerance
 
 
 def _solid_grey_blocks(crop: np.ndarray, grey: np.ndarray) -> np.ndarray:

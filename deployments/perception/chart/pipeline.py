@@ -324,15 +324,25 @@ class ChartParser:
             words = layout.bottom_ticks
             marks = tick_marks(rgb, plot, "bottom") + gridlines(rgb, plot, "x")
             position = lambda w: w.box.cx  # noqa: E731
-        points, snapped = [], 0
-        for word in words:
-            number = parse_number(word.text)
+        points, precise, snapped = [], [], 0
+        for label in _tick_labels(words):
+            number = parse_number(label.text)
             if number is None:
                 continue
-            pixel, did_snap = snap(position(word), marks, 0.45 * layout.text_height + 1)
+            pixel, did_snap = snap(position(label), marks, 0.45 * layout.text_height + 1)
             snapped += did_snap
             points.append((pixel, number.value))
+            if did_snap:
+                precise.append((pixel, number.value))
         fit = fit_axis(points)
+        if fit is not None and len(precise) >= 2:
+            # Ticks and gridlines are exact, text centres are not: refit on snapped inliers.
+            on_line = [p for p in precise if abs(fit.pixel_of(p[1]) - p[0]) <= 2.5]
+            refined = fit_axis(on_line) if len(on_line) >= 2 else None
+            if refined is not None:
+                refined.candidates = fit.candidates
+                refined.inliers = max(refined.inliers, fit.inliers)
+                fit = refined
         if fit is None:
             notes.append(f"value axis: {len(points)} numeric tick label(s) read, no fit")
             return None
@@ -394,7 +404,8 @@ class ChartParser:
             else:
                 ends = (fit.value_at(plot.box.y1), fit.value_at(plot.box.y0))
             decimals = _decimals_for(abs(ends[1] - ends[0]))
-            axis.min, axis.max = (round(min(ends), decimals), round(max(ends), decimals))
+            axis.min = round(float(min(ends)), decimals)
+            axis.max = round(float(max(ends)), decimals)
         series = []
         for name, row in zip(extraction.series_names, extraction.readings, strict=True):
             values = [
@@ -456,6 +467,19 @@ def _shared_baseline(bars: list[Bar]) -> float | None:
     if count < 2:
         return None
     return float(np.median(edges[np.abs(edges - edge) <= 1.5]))
+
+
+def _tick_labels(words: list[Word]) -> list[Word]:
+    """Tick labels as printed: words a small gap apart ('$3' '000') joined without a space."""
+    labels = []
+    for row in group_rows(words):
+        for phrase in split_row(row, gap_factor=1.2):
+            box = phrase[0].box
+            for word in phrase[1:]:
+                box = box.union(word.box)
+            text = "".join(w.text for w in phrase)
+            labels.append(Word(text=text, conf=min(w.conf for w in phrase), box=box))
+    return labels
 
 
 def _bar_quality(bar: Bar, far: float, baseline: float, fit: AxisFit | None) -> float:
@@ -528,7 +552,7 @@ def _unit(layout: TextLayout, extraction: Extraction, axis_title: str) -> str:
     fit = extraction.fit
     units: Counter[str] = Counter()
     words = layout.bottom_ticks if extraction.orientation == "horizontal" else layout.left
-    for word in words:
+    for word in _tick_labels(words):
         number = parse_number(word.text)
         if number is not None and number.unit:
             units[number.unit] += 1

@@ -104,7 +104,7 @@ def read_text(
         if title_block is not None:
             words = ocr_words(gray, title_block, scale=scale, psm=7, timeout_s=timeout_s,
                               lang=lang, rotate=True)
-            layout.left_title = join_words(_clean(words))
+            layout.left_title = " ".join(w.text for w in _clean(words))  # reading order
         corner = gray.copy()  # the lowest y tick label overhangs the x-axis: not a category
         corner[: box.y1 + round(0.6 * text_height), : max(box.x0 - 1, 0)] = 255
         bottom_words = _clean(
@@ -134,38 +134,54 @@ def _clean(words: list[Word]) -> list[Word]:
 
 def _left_blocks(gray: np.ndarray, region: Box, text_height: float) -> tuple[Box | None, ...]:
     """Split the left margin into the tick-label block (next to the axis) and, further left,
-    a narrow block of rotated text (the axis title), by the empty columns between them."""
+    the axis title: a narrow column of rotated text, one long run of ink from top to bottom
+    (tick labels are short rows with gaps between them)."""
     region = region.clip(*gray.shape)
     if region.width < 3:
         return None, None
     crop = gray[region.y0 : region.y1, region.x0 : region.x1]
-    background = np.median(crop)
-    inked = (np.abs(crop - background) > 60).any(axis=0)
-    columns = np.flatnonzero(inked)
+    background = float(np.median(crop))
+    inked = np.abs(crop - background) > 60
+    columns = np.flatnonzero(inked.any(axis=0))
     if columns.size == 0:
         return None, None
     blocks: list[list[int]] = [[int(columns[0]), int(columns[0]) + 1]]
     for column in columns[1:]:
-        if column - blocks[-1][1] > 0.6 * text_height:
+        if column - blocks[-1][1] > 0.4 * text_height:
             blocks.append([int(column), int(column) + 1])
         else:
             blocks[-1][1] = int(column) + 1
     if len(blocks) > 1 and _is_tick_marks(crop, blocks[-1], background):
         blocks.pop()
+    title_index = None
+    for index, block in enumerate(blocks[:-1]):
+        if _is_rotated_text(inked[:, block[0] : block[1]], text_height):
+            title_index = index
     margin = max(2, round(0.3 * text_height))
-    tick = blocks[-1]
-    tick_box = Box(max(region.x0 + tick[0] - margin, region.x0), region.y0, region.x1, region.y1)
+    first_tick = blocks[title_index + 1][0] if title_index is not None else blocks[0][0]
+    tick_box = Box(max(region.x0 + first_tick - margin, region.x0), region.y0, region.x1, region.y1)
     title_box = None
-    if len(blocks) >= 2:
-        title = blocks[-2]
-        if title[1] - title[0] <= 2.5 * text_height:
-            title_box = Box(
-                max(region.x0 + title[0] - margin, 0),
-                region.y0,
-                region.x0 + title[1] + margin,
-                region.y1,
-            )
+    if title_index is not None:
+        title = blocks[title_index]
+        title_box = Box(
+            max(region.x0 + title[0] - margin, 0),
+            region.y0,
+            region.x0 + min(title[1] + margin, first_tick),
+            region.y1,
+        )
     return tick_box, title_box
+
+
+def _is_rotated_text(block: np.ndarray, text_height: float) -> bool:
+    """One narrow, tall stretch of ink with only letter-sized gaps: rotated words."""
+    if block.shape[1] > 1.8 * text_height:
+        return False
+    rows = np.flatnonzero(block.any(axis=1))
+    if rows.size == 0:
+        return False
+    gaps = np.diff(rows)
+    longest_gap = int(gaps.max()) if gaps.size else 0
+    return rows[-1] - rows[0] >= 2.0 * text_height and longest_gap <= 0.8 * text_height
 
 
 def _is_tick_marks(crop: np.ndarray, block: list[int], background: float) -> bool:
