@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from serve.api.protocol import ChatMessage
+from serve.context.tokens import approx_tokens, truncate_to
+
+TRUNCATION_NOTE = "\n[... cut to fit the context budget]"
 
 DEFAULT_SYSTEM = (
     "You are a helpful, precise assistant. Answer the user's last question. "
@@ -28,11 +31,6 @@ ROLE_LABELS = {
 TEMPLATE_STOPS = ["\nUser:", "\nAssistant:", "\nSystem:", "\n### "]
 
 
-def approx_tokens(text: str) -> int:
-    """A cheap upper-leaning token estimate (~4 characters a token)."""
-    return (len(text) + 3) // 4
-
-
 @dataclass
 class PromptParts:
     """What the LLM request carries: a prompt or messages, plus extra stop sequences."""
@@ -41,6 +39,9 @@ class PromptParts:
     messages: list[dict[str, str]] | None
     stops: list[str]
     dropped_messages: int
+    dropped_blocks: int = 0
+    truncated_blocks: int = 0
+    tokens: int = 0
 
 
 def _fit_history(
@@ -59,6 +60,32 @@ def _fit_history(
     return kept, len(history) - len(kept)
 
 
+def fit_blocks(
+    blocks: list[str], budget: int, count: Callable[[str], int]
+) -> tuple[list[str], int, int]:
+    """Keep context blocks in priority order within ``budget`` tokens.
+
+    A block that does not fit whole is cut (when a useful part fits) and the rest dropped;
+    returns (kept, dropped, truncated).
+    """
+    kept: list[str] = []
+    used = dropped = truncated = 0
+    for index, block in enumerate(blocks):
+        cost = count(block) + 2
+        if used + cost <= budget:
+            kept.append(block)
+            used += cost
+            continue
+        room = budget - used - count(TRUNCATION_NOTE) - 2
+        if room >= 48:
+            kept.append(truncate_to(block, room, count) + TRUNCATION_NOTE)
+            truncated += 1
+            used = budget
+        dropped += len(blocks) - index - (1 if room >= 48 else 0)
+        break
+    return kept, dropped, truncated
+
+
 def build_prompt(
     messages: list[ChatMessage],
     *,
@@ -67,12 +94,21 @@ def build_prompt(
     context_blocks: list[str] | None = None,
     count: Callable[[str], int] = approx_tokens,
 ) -> PromptParts:
-    """Assemble the LLM input by priority: system/developer > context > conversation."""
+    """Assemble the LLM input by priority within ``budget_tokens``.
+
+    system > developer > the user's question > tool results (``context_blocks``, quoted as
+    data, in the order given) > older history: lower-priority parts are cut or dropped first.
+    """
     instructions = [m for m in messages if m.role in ("system", "developer")]
     history = [m for m in messages if m.role not in ("system", "developer") and m.text()]
     system_text = "\n".join(m.text() for m in instructions if m.text()) or DEFAULT_SYSTEM
-    context_text = "\n\n".join(context_blocks or [])
-    fixed = count(system_text) + count(context_text) + 16
+    question = history[-1].text() if history else ""
+    fixed = count(system_text) + count(question) + 32
+    blocks, dropped_blocks, truncated = fit_blocks(
+        list(context_blocks or []), max(budget_tokens - fixed, 0), count
+    )
+    context_text = "\n\n".join(blocks)
+    fixed += count(context_text)
     kept, dropped = _fit_history(history, max(budget_tokens - fixed, 1), count)
 
     if not template:
@@ -82,7 +118,8 @@ def build_prompt(
         for message in kept:
             role = message.role if message.role in ("user", "assistant") else "user"
             chat.append({"role": role, "content": message.text()})
-        return PromptParts(None, chat, [], dropped)
+        tokens = sum(count(m["content"]) + 4 for m in chat)
+        return PromptParts(None, chat, [], dropped, dropped_blocks, truncated, tokens)
 
     lines = [system_text, ""]
     if context_text:
@@ -91,4 +128,7 @@ def build_prompt(
     for message in kept:
         lines.append(f"{ROLE_LABELS[message.role]}: {message.text().strip()}")
     lines.append("Assistant:")
-    return PromptParts("\n".join(lines), None, list(TEMPLATE_STOPS), dropped)
+    prompt = "\n".join(lines)
+    return PromptParts(
+        prompt, None, list(TEMPLATE_STOPS), dropped, dropped_blocks, truncated, count(prompt)
+    )

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from deployments.common.errors import InputRejected
 from serve.actions.requests import find_targets
@@ -33,6 +34,7 @@ from serve.api.protocol import (
 from serve.config.schema import STAGE_KINDS, AppConfig, PromptFormat, StageKind
 from serve.context.observations import Observation
 from serve.context.prompt import build_prompt
+from serve.context.tokens import counter_for
 from serve.gateway.context import RequestContext
 from serve.gateway.gateway import Gateway
 from serve.gateway.integration import filter_stages
@@ -57,6 +59,17 @@ class Outcome:
     finish_reason: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+def local_model_dir(config: AppConfig) -> str | None:
+    """The LLM's local folder (for its tokenizer), when the model is a packaged one."""
+    from deployments.llm.local_model import is_local_source, is_prepared, local_model_dir
+
+    source = config.llm.model_source
+    if is_local_source(source):
+        folder = local_model_dir(source, config.data_path())
+        return str(folder) if is_prepared(folder) else None
+    return source if Path(source).is_dir() else None
 
 
 def last_user_text(messages: list) -> str:
@@ -95,6 +108,7 @@ class ChatService:
         available = set(self.stages) | ({"llm"} if llm is not None else set())
         self.planner = Planner(config.routing, available)
         self.small_stack = SmallStack()
+        self.count_tokens = counter_for(local_model_dir(config))
 
     # ----------------------------------------------------------------- models
     def list_models(self) -> ModelList:
@@ -236,9 +250,14 @@ class ChatService:
                 template=llm_settings.prompt_format is PromptFormat.TEMPLATE,
                 budget_tokens=llm_settings.context_tokens,
                 context_blocks=[o.render() for o in outcome.observations],
+                count=self.count_tokens,
             )
             record.summary.update(
-                dropped_messages=parts.dropped_messages, observations=len(outcome.observations)
+                dropped_messages=parts.dropped_messages,
+                observations=len(outcome.observations),
+                dropped_blocks=parts.dropped_blocks,
+                truncated_blocks=parts.truncated_blocks,
+                prompt_tokens=parts.tokens,
             )
         request = GenerationRequest(
             request_id=trace.trace_id,

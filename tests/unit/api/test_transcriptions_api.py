@@ -63,7 +63,7 @@ def test_json_default_and_payload_forwarded():
     ("fmt", "media", "snippet"),
     [
         ("text", "text/plain", "The invoice total is 42 dollars."),
-        ("srt", "application/x-subrip", "00:00:00,000 --> 00:00:02,500"),
+        ("srt", "text/plain", "00:00:00,000 --> 00:00:02,500"),
         ("vtt", "text/vtt", "WEBVTT"),
         ("verbose_json", "application/json", '"segments"'),
     ],

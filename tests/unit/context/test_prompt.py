@@ -47,3 +47,27 @@ def test_chat_format_returns_messages():
     assert parts.prompt is None
     assert [m["role"] for m in parts.messages] == ["system", "system", "user", "assistant", "user"]
     assert parts.messages[1]["content"] == "Context:\nfact"
+
+
+def test_context_blocks_are_fitted_by_priority_and_the_question_survives():
+    blocks = [f"[doc1 p.{i}]\n" + ("word " * 400) for i in range(1, 6)]
+    parts = build_prompt(
+        msgs(("user", "older turn " * 100), ("assistant", "ok"), ("user", "What is the total?")),
+        template=True,
+        budget_tokens=600,
+        context_blocks=blocks,
+    )
+    assert parts.tokens <= 600
+    assert "What is the total?" in parts.prompt and "[doc1 p.1]" in parts.prompt
+    assert "[doc1 p.5]" not in parts.prompt
+    assert parts.dropped_blocks >= 3 and parts.truncated_blocks <= 1
+    assert "older turn" not in parts.prompt  # history goes before tool results
+
+
+def test_real_tokenizer_counts_and_truncation():
+    from serve.context.tokens import approx_tokens, counter_for, truncate_to
+
+    assert counter_for(None) is approx_tokens
+    text = "alpha beta gamma delta " * 50
+    cut = truncate_to(text, 20, approx_tokens)
+    assert approx_tokens(cut) <= 20 and text.startswith(cut)
