@@ -169,6 +169,23 @@ class KeyStore:
         assert record is not None
         return f"sk-ifz-{key_id}-{secret}", record
 
+    def import_key(self, key: str, name: str = "imported") -> bool:
+        """Store an existing full key (e.g. from a Kubernetes Secret); False if known already."""
+        match = KEY_PATTERN.match(key.strip())
+        if match is None:
+            raise ValueError("not an interfaze key (expected sk-ifz-<12 hex>-<secret>)")
+        key_id, secret = match.group("key_id"), match.group("secret")
+        db = self._connect()
+        if db.execute("SELECT 1 FROM api_keys WHERE key_id=?", (key_id,)).fetchone():
+            return False
+        salt = secrets.token_bytes(16)
+        db.execute(
+            "INSERT INTO api_keys VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key_id, name, HASH_SCHEME, salt, digest_secret(salt, secret), time.time(),
+             None, None, None, None, None, None),
+        )  # fmt: skip
+        return True
+
     def get(self, key_id: str) -> KeyRecord | None:
         row = (
             self._connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from serve.api.app import create_app
@@ -27,6 +28,28 @@ def _replica_id() -> str | None:
         return serve.get_replica_context().replica_tag
     except Exception:  # outside a Serve replica (tests)
         return None
+
+
+API_KEYS_ENV = "IFZ_API_KEYS"
+
+
+def import_env_keys(gateway: Gateway) -> int:
+    """Keys given as ``IFZ_API_KEYS`` (comma-separated; the Helm chart mounts a Secret there)
+    are added to the key store, hashed, once."""
+    raw = os.environ.get(API_KEYS_ENV, "")
+    auth = gateway.hook("auth")
+    store = getattr(auth, "store", None)
+    if not raw.strip() or store is None:
+        return 0
+    added = 0
+    for key in (k.strip() for k in raw.split(",")):
+        if not key:
+            continue
+        try:
+            added += store.import_key(key, name="from-secret")
+        except ValueError:
+            logger.error("ignored a malformed key in %s", API_KEYS_ENV)
+    return added
 
 
 # The method each stage's deployment serves the router with.
@@ -64,6 +87,7 @@ class RouterIngress:
         for line in startup_warnings(self.config.gateway, self.config.profile):
             logger.warning(line)
             print(line, flush=True)
+        import_env_keys(self.gateway)
         self.gateway.warm_up_in_background()
         self.chat_service = ChatService(
             self.config, self.llm, stages=self.stages, traces=traces, gateway=self.gateway

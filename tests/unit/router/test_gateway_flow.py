@@ -124,3 +124,17 @@ def test_secrets_in_answers_are_redacted(tmp_path, secret):
     llm.text = f"Here it is: {secret}"
     response = ask(client, headers, "Summarize our conversation")
     assert secret not in response.json()["choices"][0]["message"]["content"]
+
+
+def test_keys_from_the_environment_are_imported_hashed(tmp_path, monkeypatch):
+    from serve.gateway.keys import KeyStore
+    from serve.router.ingress import import_env_keys
+
+    client, _, _ = build(tmp_path, {})
+    gateway = client.app.state.gateway
+    key = "sk-ifz-0123456789ab-" + "s" * 40
+    monkeypatch.setenv("IFZ_API_KEYS", f"{key}, not-a-key")
+    assert import_env_keys(gateway) == 1 and import_env_keys(gateway) == 0
+    assert ask(client, {"Authorization": f"Bearer {key}"}, "What is 3+3?").status_code == 200
+    raw = (tmp_path / "gateway" / "keys.db").read_bytes()
+    assert b"s" * 40 not in raw and KeyStore(tmp_path / "gateway" / "keys.db").get("0123456789ab")
