@@ -140,3 +140,24 @@ def serve_status_probe(app_name: str) -> StatusProbe:
         }
 
     return probe
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m loadtest.scraper --host URL --out FILE --duration S`` (beside a locust run)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--host", required=True, help="base URL whose /metrics is polled")
+    parser.add_argument("--out", required=True, help="CSV to write (serve_metrics.csv)")
+    parser.add_argument("--duration", type=float, required=True, help="seconds to poll")
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--app", default=None, help="only this Serve application's series")
+    args = parser.parse_args(argv)
+    with MetricsScraper(args.host, args.out, app=args.app, interval_s=args.interval) as scraper:
+        time.sleep(args.duration)
+    print(f"{scraper.scrapes} scrapes, {len(scraper.errors)} errors -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
