@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from serve.api.chat_completions.router import ERROR_RESPONSES
+from serve.api.errors import Overloaded
 from serve.gateway.integration import gateway_context
 
 router = APIRouter()
@@ -31,6 +32,8 @@ async def create_transcription(
     ] = None,
 ) -> Response:
     service = request.app.state.audio_service
+    if service is None:
+        raise Overloaded("speech recognition is not enabled here", code="asr_unavailable")
     data = await service.read_upload(file)
     rendered = await service.transcribe(
         data=data,

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve.api.chat_completions.router import ERROR_RESPONSES
+from serve.api.errors import Overloaded
 from serve.gateway.integration import gateway_context
 
 router = APIRouter()
@@ -41,6 +42,8 @@ class DocumentRequest(BaseModel):
 @router.post("/v1/documents", responses=ERROR_RESPONSES, dependencies=[Depends(gateway_context)])
 async def create_document(body: DocumentRequest, request: Request) -> Any:
     service = request.app.state.documents_service
+    if service is None:
+        raise Overloaded("document indexing is not enabled here", code="index_unavailable")
     if body.stream:
         events = await service.stream(body)
         return StreamingResponse(events, media_type="application/x-ndjson")
