@@ -48,11 +48,12 @@ def default_answerers() -> list[Answerer]:
 class SmallStack:
     """Chooses the best small-stack answer, or explains why the LLM is needed."""
 
-    def __init__(self, answerers: list[Answerer] | None = None) -> None:
+    def __init__(self, answerers: list[Answerer] | None = None, intent_embedder=None) -> None:
         self.answerers = answerers or default_answerers()
+        self.intent_embedder = intent_embedder  # set once the router's embedder is ready
 
     def decide(self, question: str, observations: list[Observation]) -> Decision:
-        intent = classify(question)
+        intent = classify(question, self.intent_embedder)
         if intent is Intent.GENERATE:
             return Decision(intent, None, reason="the question asks for generation")
         candidates: list[Answer] = []

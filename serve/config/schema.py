@@ -51,6 +51,13 @@ class RouterSettings(DeploymentSettings):
             "replica keeps its own, so GET /v1/traces/{id} may miss on another replica)."
         ),
     )
+    intent_embeddings: bool = Field(
+        True,
+        description=(
+            "Classify question intent with MiniLM embeddings of a labelled set (after the "
+            "rules); False: rules only."
+        ),
+    )
     request_timeout_s: float = Field(
         300.0, gt=0, description="Whole-request deadline before a 504 is returned."
     )

@@ -7,6 +7,7 @@ deployment wires it to DeploymentHandles and FastAPI.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ class Outcome:
     completion_tokens: int = 0
 
 
+logger = logging.getLogger(__name__)
+
+
 def local_model_dir(config: AppConfig) -> str | None:
     """The LLM's local folder (for its tokenizer), when the model is a packaged one."""
     from deployments.llm.local_model import is_local_source, is_prepared, local_model_dir
@@ -108,7 +112,32 @@ class ChatService:
         available = set(self.stages) | ({"llm"} if llm is not None else set())
         self.planner = Planner(config.routing, available)
         self.small_stack = SmallStack()
+        self._start_intent_classifier()
         self.count_tokens = counter_for(local_model_dir(config))
+
+    def _start_intent_classifier(self) -> None:
+        """Build the embedding intent classifier in the background (rules serve meanwhile).
+
+        It shares the gateway's MiniLM embedder when there is one.
+        """
+        import threading
+
+        def build() -> None:
+            try:
+                from serve.answer.intent import IntentEmbedder
+
+                guard = self.gateway.hook("input_guard") if self.gateway else None
+                encoder = getattr(getattr(guard, "detector", None), "embedder", None)
+                if encoder is None:
+                    from serve.gateway.injection import MiniLMEmbedder
+
+                    encoder = MiniLMEmbedder()
+                self.small_stack.intent_embedder = IntentEmbedder(encoder)
+            except Exception:  # the rules still classify; never take the router down
+                logger.exception("intent classifier unavailable; using rules only")
+
+        if self.config.router.intent_embeddings:
+            threading.Thread(target=build, name="intent-classifier", daemon=True).start()
 
     # ----------------------------------------------------------------- models
     def list_models(self) -> ModelList:

@@ -104,3 +104,16 @@ def test_identifiers_are_not_arithmetic():
 )
 def test_intent(question, intent):
     assert classify(question) is intent
+
+
+def test_embedding_intent_classifier_separates_its_labelled_set():
+    import json
+
+    from serve.answer.intent import DATA, IntentEmbedder
+    from tests.unit.gateway.conftest import HashingEmbedder
+
+    classifier = IntentEmbedder(HashingEmbedder(), margin=0.0)
+    examples = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+    right = sum(classifier.predict(e["text"]) == e["label"] for e in examples)
+    assert right / len(examples) >= 0.7
+    assert classify("Summarize it", classifier) is Intent.GENERATE  # a rule, before embeddings
