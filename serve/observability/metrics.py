@@ -33,7 +33,8 @@ class RouterMetrics:
             enabled = False
         if not enabled:
             self.requests = self.escalations = self.llm_tokens = _NoOp()
-            self.request_latency = self.stage_latency = _NoOp()
+            self.request_latency = self.stage_latency = self.cost = _NoOp()
+            self.small_answers = _NoOp()
             return
         self.requests = metrics.Counter(
             "ifz_requests_total",
@@ -49,6 +50,16 @@ class RouterMetrics:
             "ifz_llm_tokens_total",
             description="LLM tokens by kind (prompt, completion).",
             tag_keys=("kind",),
+        )
+        self.cost = metrics.Counter(
+            "ifz_estimated_cost_usd_total",
+            description="Estimated cost (LLM tokens at configured prices + per-stage costs).",
+            tag_keys=("route",),
+        )
+        self.small_answers = metrics.Counter(
+            "ifz_small_stack_answers_total",
+            description="Requests answered by a small-stack answerer, by answerer.",
+            tag_keys=("answerer",),
         )
         self.request_latency = metrics.Histogram(
             "ifz_request_latency_ms",
@@ -74,8 +85,14 @@ class RouterMetrics:
         stage_ms: dict[str, float],
         prompt_tokens: int,
         completion_tokens: int,
+        cost_usd: float = 0.0,
+        answerer: str | None = None,
     ) -> None:
         self.requests.inc(tags={"route": route, "model": model, "status": str(status)})
+        if cost_usd > 0:
+            self.cost.inc(cost_usd, tags={"route": route})
+        if answerer:
+            self.small_answers.inc(tags={"answerer": answerer})
         self.request_latency.observe(latency_ms, tags={"route": route})
         for stage, ms in stage_ms.items():
             self.stage_latency.observe(ms, tags={"stage": stage})

@@ -39,6 +39,7 @@ from serve.context.tokens import counter_for
 from serve.gateway.context import RequestContext
 from serve.gateway.gateway import Gateway
 from serve.gateway.integration import filter_stages
+from serve.gateway.pricing import CostEstimator
 from serve.llm.client import LLMClient
 from serve.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
@@ -407,7 +408,19 @@ class ChatService:
             stage_ms={s.name: s.duration_ms for s in trace.stages},
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
+            cost_usd=self._cost(trace, outcome),
+            answerer=outcome.answerer,
         )
+
+    def _cost(self, trace: Trace, outcome: Outcome) -> float:
+        """Estimated cost: LLM tokens at the gateway's prices plus a flat cost per stage."""
+        estimator = CostEstimator(self.config.gateway.limits)
+        stages = [s.name for s in trace.stages if s.name not in ("plan", "answer", "context")]
+        return estimator.llm_cost(
+            self.config.llm.model_id if trace.escalated else None,
+            outcome.prompt_tokens,
+            outcome.completion_tokens,
+        ) + estimator.stage_cost(stages)
 
     @staticmethod
     def _usage(outcome: Outcome) -> Usage:
