@@ -98,7 +98,9 @@ def test_scraper_polls_metrics_and_the_status_probe(metrics_server, tmp_path):
     with MetricsScraper(
         metrics_server, out, app="interfaze", interval_s=0.1, status_probe=lambda: {"router": 2}
     ) as scraper:
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10  # a busy machine may be slow to serve the first ones
+        while scraper.scrapes < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert scraper.scrapes >= 2
     rows = read_metric_rows(out)
     series = {(r.series, r.key) for r in rows}
