@@ -83,12 +83,15 @@ def _filled_panel(rgb: np.ndarray, figure_bg: np.ndarray) -> Box | None:
     """
     height, width = rgb.shape[:2]
     centre = rgb[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4].reshape(-1, 3)
-    colour = modal_colour(centre)
-    if np.abs(colour - figure_bg).sum() < 30:
+    spread = centre.max(axis=1).astype(np.int16) - centre.min(axis=1)
+    differs = np.abs(centre.astype(np.int16) - figure_bg.astype(np.int16)).sum(axis=1) >= 30
+    candidates = centre[(spread <= 25) & differs]  # panels are grey-ish; bars are not
+    if len(candidates) < 0.15 * len(centre):
         return None
+    colour = modal_colour(candidates)
     same = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).sum(axis=2) <= 12
-    rows = np.flatnonzero(same.mean(axis=1) >= 0.25)
-    cols = np.flatnonzero(same.mean(axis=0) >= 0.25)
+    rows = np.flatnonzero(same.mean(axis=1) >= 0.08)
+    cols = np.flatnonzero(same.mean(axis=0) >= 0.08)
     if rows.size == 0 or cols.size == 0:
         return None
     box = Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
@@ -118,6 +121,10 @@ def _refine_edges(component: np.ndarray) -> tuple[Box, int]:
     x1 = cols[-1][1] if cols and cols[-1][1] > w / 2 else w
     y0 = rows[0][0] if rows and rows[0][0] < h / 2 else 0
     y1 = rows[-1][1] if rows and rows[-1][1] > h / 2 else h
+    if cols:  # the frame reaches as high as its left spine (a legend may hide gridlines)
+        spine_rows = np.flatnonzero(component[:, cols[0][0]])
+        if spine_rows.size:
+            y0 = min(y0, int(spine_rows[0]))
     spine = 1
     if cols and cols[0][1] - cols[0][0] <= 4:
         spine = cols[0][1] - cols[0][0]

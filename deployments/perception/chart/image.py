@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 import numpy as np
@@ -36,19 +37,37 @@ def load_image(data: bytes, mime: str | None, *, max_bytes: int, max_pixels: int
             f"chart input is {sniffed}, not an image (declared {mime or 'nothing'})",
             code="unsupported_media_type",
         )
+    declared = declared_size(data)
+    if declared is not None:
+        _check_pixels(*declared, max_pixels)
     image = _open_header(data, sniffed or mime)
-    width, height = image.size
+    _check_pixels(*image.size, max_pixels)
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise MalformedInput(f"chart image is corrupt: {exc}", code="corrupt_media") from None
+    return _to_rgb(image)
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise InputTooLarge(
             f"chart image is {width}x{height} = {width * height} pixels, over the limit of "
             f"{max_pixels}",
             code="image_too_large",
         )
-    try:
-        image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise MalformedInput(f"chart image is corrupt: {exc}", code="corrupt_media") from None
-    return _to_rgb(image)
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, GIF or BMP header, read without PIL; None otherwise."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return struct.unpack("<HH", data[6:10])
+    if data[:2] == b"BM" and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        return abs(width), abs(height)
+    return None
 
 
 def _open_header(data: bytes, mime: str | None) -> Image.Image:

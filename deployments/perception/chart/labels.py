@@ -173,7 +173,18 @@ def split_row(row: list[Word], gap_factor: float = 1.0) -> list[list[Word]]:
 
 
 def join_words(words: list[Word]) -> str:
-    return " ".join(w.text for w in sorted(words, key=lambda w: w.box.x0)).strip()
+    """Words of one line in reading order; pieces of one word split by Tesseract (a gap under
+    a third of the text height, common with monospaced fonts) are rejoined without a space."""
+    text = ""
+    previous: Word | None = None
+    for word in sorted(words, key=lambda w: w.box.x0):
+        if previous is not None:
+            gap = word.box.x0 - previous.box.x1
+            height = max(word.box.height, previous.box.height, 1.0)
+            text += "" if gap < 0.33 * height else " "
+        text += word.text
+        previous = word
+    return text.strip()
 
 
 def union_box(words: list[Word]) -> Box:
@@ -183,7 +194,7 @@ def union_box(words: list[Word]) -> Box:
     return box
 
 
-_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,."  # noqa: RUF001 (stray quotes Tesseract sees in margins)
+_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,.-–—"  # noqa: RUF001 (stray quotes Tesseract sees in margins)
 
 
 def clean_label(text: str) -> str:
@@ -191,7 +202,9 @@ def clean_label(text: str) -> str:
     return " ".join(text.split()).strip(_LABEL_JUNK + " ")
 
 
-_DIGIT_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"l": "1", "I": "1", "i": "1", "|": "1", "!": "1", "O": "0", "o": "0"}
+)
 _PREFIXED_NUMBER = re.compile(r"^([A-Za-z]*?)(\d+)$")
 
 
@@ -205,12 +218,19 @@ def harmonise_labels(labels: list[str]) -> list[str]:
     prefix, count = prefixes.most_common(1)[0]
     if count < max(2, len(labels) // 2):
         return labels
+    lengths = Counter(len(label) for label, m in zip(labels, patterns, strict=True) if m)
+    usual_length = lengths.most_common(1)[0][0]
     fixed = []
-    for label in labels:
-        if label.startswith(prefix) and not _PREFIXED_NUMBER.match(label):
-            tail = label[len(prefix) :].translate(_DIGIT_LOOKALIKES)
-            if tail.isdigit():
-                label = prefix + tail
+    for label, match in zip(labels, patterns, strict=True):
+        if match and match.group(1) == prefix:
+            fixed.append(label)
+            continue
+        tail = label[len(prefix) :].translate(_DIGIT_LOOKALIKES)
+        misread_prefix = prefix and len(label) == usual_length and not label.startswith(prefix)
+        if tail.isdigit() and (label.startswith(prefix) or misread_prefix):
+            candidate = prefix + tail
+            if candidate not in labels:  # 'Q3' read as '93' becomes 'Q3' only if unused
+                label = candidate
         fixed.append(label)
     return fixed
 

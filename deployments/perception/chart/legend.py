@@ -43,7 +43,7 @@ def find_legend(masks: list[np.ndarray], words: list[Word], text_height: float) 
     named = [w for w in words if any(ch.isalpha() for ch in w.text)]
     if not named:
         return Legend([], None)
-    phrases = [p for row in group_rows(named) for p in split_row(row, gap_factor=0.9)]
+    phrases = [p for row in group_rows(named) for p in split_row(row, gap_factor=1.5)]
     entries: list[LegendEntry] = []
     used_phrases: set[int] = set()
     for cluster, mask in enumerate(masks):

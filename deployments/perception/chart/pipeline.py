@@ -150,7 +150,9 @@ class ChartParser:
                 enabled=self.options.ocr,
             )
         with timer.step("legend"):
-            legend = find_legend(masks, layout.inside + layout.outside, layout.text_height)
+            legend = find_legend(
+                masks, layout.inside + layout.outside + layout.above, layout.text_height
+            )
         with timer.step("geometry"):
             extraction = self._extract(rgb, plot, clusters, masks, layout, legend)
         result = self._build_result(verdict, plot, layout, legend, extraction)
@@ -285,6 +287,11 @@ class ChartParser:
             [(pid, x, y) for pid, x, y, _s, _c in points], words, spacing, layout.text_height
         )
         printed_at = {(s, c): printed.get(pid) for pid, _x, _y, s, c in points}
+        if fit is None:
+            pairs = [(y, printed[pid].value) for pid, _x, y, _s, _c in points if pid in printed]
+            fit = fit_axis(pairs, tolerance_px=2.0, source="value labels") if pairs else None
+            if fit is not None:
+                notes.append("value axis calibrated from printed value labels (ticks unreadable)")
         per_px = fit.slope if fit else 0.0
         readings = []
         for series_index, _trace in enumerate(ordered):
@@ -566,8 +573,8 @@ def _unit(layout: TextLayout, extraction: Extraction, axis_title: str) -> str:
 def _title(layout: TextLayout, plot: PlotArea, legend: Legend) -> str:
     above = [
         w
-        for w in layout.outside
-        if w.box.y1 <= plot.box.y0 + 2 and not (legend.box and legend.box.intersects(w.box))
+        for w in layout.above
+        if w.box.x1 > plot.box.x0 and not (legend.box and legend.box.intersects(w.box))
     ]
     return clean_label(" ".join(join_words(row) for row in group_rows(above)))
 

@@ -25,13 +25,15 @@ from deployments.perception.chart.labels import (
 class TextLayout:
     """OCR words by role. ``left``: tick labels left of the plot (values, or categories of a
     horizontal bar chart); ``bottom_rows``: rows below the plot, nearest first; ``inside``:
-    value labels and legend names in the plot; ``outside``: the title and legends around it."""
+    value labels and legend names in the plot; ``outside``: legends beside it; ``above``: the
+    title (and legends above the plot)."""
 
     text_height: float
     left: list[Word] = field(default_factory=list)
     bottom_rows: list[list[Word]] = field(default_factory=list)
     inside: list[Word] = field(default_factory=list)
     outside: list[Word] = field(default_factory=list)
+    above: list[Word] = field(default_factory=list)
     left_title: str = ""
     title: str = ""
     errors: list[str] = field(default_factory=list)
@@ -47,7 +49,7 @@ class TextLayout:
     @property
     def all_words(self) -> list[Word]:
         rows = [w for row in self.bottom_rows for w in row]
-        return self.left + rows + self.inside + self.outside
+        return self.left + rows + self.inside + self.outside + self.above
 
 
 def estimate_text_height(rgb: np.ndarray, plot: PlotArea) -> float:
@@ -83,8 +85,8 @@ def read_text(
     timeout_s: float,
     enabled: bool = True,
 ) -> TextLayout:
-    """OCR the chart in three or four Tesseract calls: left ticks (block), bottom rows (block),
-    the rotated value-axis title, and everything else (sparse text)."""
+    """OCR the chart in four or five Tesseract calls: left ticks (block), bottom rows (block),
+    the rotated axis title, the title above the plot (block), and the rest (sparse text)."""
     text_height = estimate_text_height(rgb, plot)
     layout = TextLayout(text_height=text_height)
     if not enabled:
@@ -111,9 +113,14 @@ def read_text(
             ocr_words(corner, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
         )
         layout.bottom_rows = group_rows(bottom_words)
+        top = Box(box.x0, 0, width, box.y0)
+        layout.above = _clean(
+            ocr_words(gray, top, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+        )
         rest = gray.copy()
         rest[left.y0 : left.y1, : left.x1] = 255
         rest[bottom.y0 :, bottom.x0 : bottom.x1] = 255
+        rest[: box.y0, box.x0 :] = 255
         main = Box(0, 0, width, box.y1)
         words = _clean(ocr_words(rest, main, scale=scale, psm=11, timeout_s=timeout_s, lang=lang))
     except OcrUnavailable as exc:
