@@ -5,8 +5,8 @@ their scans (pdftoppm) and degraded scans (noise, blur, slight rotation, JPEG).
 
 writes ``<name>.pdf``, ``<name>-p<N>-clean.png``, ``<name>-p<N>-noisy.jpg``,
 ``<name>-scanned.pdf`` (image-only PDF of the noisy pages) and ``manifest.json`` with the
-expected text of every page and the rows of every table. Everything is seeded: the same
-arguments give the same corpus.
+expected text of every page and the rows of every table (reports also hold an unruled one).
+Everything is seeded: the same arguments give the same corpus.
 """
 
 from __future__ import annotations
@@ -65,10 +65,11 @@ MARGIN = 60.0
 
 @dataclass
 class TableLabel:
-    """A ruled table drawn on ``page`` (1-based): its cell texts, row by row."""
+    """A table drawn on ``page`` (1-based): its cell texts, row by row; ruled or not."""
 
     page: int
     rows: list[list[str]]
+    ruled: bool = True
 
 
 @dataclass
@@ -132,8 +133,10 @@ class _PageWriter:
     def gap(self, points: float) -> None:
         self.y -= points
 
-    def table(self, rows: list[list[str]], widths: list[float], numeric: set[int]) -> None:
-        """A ruled grid; cells in ``numeric`` columns are right-aligned."""
+    def table(
+        self, rows: list[list[str]], widths: list[float], numeric: set[int], ruled: bool = True
+    ) -> None:
+        """A table (a ruled grid unless ``ruled`` is False); ``numeric`` columns right-aligned."""
         row_height = 19.0
         self._ensure_room(row_height * len(rows) + 10)
         top = self.y - 4
@@ -141,8 +144,9 @@ class _PageWriter:
         for width in widths:
             xs.append(xs[-1] + width)
         ys = [top - i * row_height for i in range(len(rows) + 1)]
-        self.canvas.setLineWidth(0.8)
-        self.canvas.grid(xs, ys)
+        if ruled:
+            self.canvas.setLineWidth(0.8)
+            self.canvas.grid(xs, ys)
         for r, row in enumerate(rows):
             baseline = ys[r] - row_height + 6
             font = BOLD_FONT if r == 0 else BODY_FONT
@@ -153,7 +157,8 @@ class _PageWriter:
                 else:
                     self.canvas.drawString(xs[c] + 6, baseline, cell)
             self.pages[-1].append(" ".join(row))
-        self.tables.append(TableLabel(page=len(self.pages), rows=[list(r) for r in rows]))
+        label = TableLabel(page=len(self.pages), rows=[list(r) for r in rows], ruled=ruled)
+        self.tables.append(label)
         self.y = ys[-1] - 12
 
 
@@ -238,6 +243,11 @@ def _report(name: str, rng: random.Random) -> LabelledDocument:
             for region in rng.sample(REGIONS, rng.randint(3, 5)):
                 rows.append([region, *(f"{rng.randint(100, 9999):,}" for _ in range(4))])
             writer.table(rows, [130, 80, 80, 80, 80], numeric={1, 2, 3, 4})
+        if section == 1:
+            rows = [["Product", "Units", "Share"]]
+            for product in rng.sample(PRODUCTS, 3):
+                rows.append([product, f"{rng.randint(10, 999)}", f"{rng.randint(1, 60)}%"])
+            writer.table(rows, [200, 90, 90], numeric={1, 2}, ruled=False)
     canvas.save()
     return LabelledDocument(
         name=name,

@@ -68,6 +68,13 @@ def _row_blocks(table: FoundTable, scale: float, with_words: bool) -> list[Block
     return blocks
 
 
+def _inside(box: BBox, area: BBox | None) -> bool:
+    if area is None:
+        return False
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return area[0] <= cx <= area[2] and area[1] <= cy <= area[3]
+
+
 def _table(table: FoundTable, scale: float) -> Table:
     return Table(rows=table.rows(), bbox=_scaled(table.bbox, scale), method=table.method)
 
@@ -141,7 +148,7 @@ def compose_text_layer(
 ) -> PageContent:
     """Blocks of a PDF text layer (exact text, confidence 1) with its ruled tables.
 
-    Pages without ruled tables are also searched for unruled ones by word geometry.
+    Words outside the ruled tables are also searched for unruled tables by their geometry.
     """
     blocks = [
         Block(
@@ -155,9 +162,14 @@ def compose_text_layer(
         for line in layer.lines
     ]
     tables = list(ruled) if extract_tables else []
-    if extract_tables and not tables:
-        words = [OcrWord(t, *b) for line in layer.lines for t, b in line.words]
-        tables = [_table(t, 1.0) for t in geometry_tables(words)]
+    if extract_tables:
+        words = [
+            OcrWord(text, *box)
+            for line in layer.lines
+            for text, box in line.words
+            if not any(_inside(box, t.bbox) for t in ruled)
+        ]
+        tables += [_table(t, 1.0) for t in geometry_tables(words)]
     return PageContent(
         blocks=blocks,
         tables=tables,

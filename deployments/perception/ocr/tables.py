@@ -135,6 +135,20 @@ def _columns(run: list[list[list[OcrWord]]], slack: float) -> list[tuple[float, 
     return [(a, b) for a, b in merged]
 
 
+def _merge_complementary_columns(cells: list[list[list[OcrWord]]]) -> list[list[list[OcrWord]]]:
+    """Join neighbouring columns that no row uses both of (a left-aligned header above
+    right-aligned numbers reads as two narrow columns otherwise)."""
+    column = 0
+    while column + 1 < len(cells[0]):
+        if not any(row[column] and row[column + 1] for row in cells):
+            cells = [
+                [*row[:column], row[column] + row[column + 1], *row[column + 2 :]] for row in cells
+            ]
+        else:
+            column += 1
+    return cells
+
+
 def _as_table(run: list[list[list[OcrWord]]]) -> FoundTable | None:
     height = statistics.median(w.height for row in run for cell in row for w in cell)
     columns = _columns(run, 0.5 * height)
@@ -151,9 +165,10 @@ def _as_table(run: list[list[list[OcrWord]]]) -> FoundTable | None:
                 (i for i, (a, b) in enumerate(columns) if a - height <= centre <= b + height), 0
             )
             out[index].extend(cell)
-        if sum(1 for c in out if c) < 2:
-            return None
         cells.append(out)
+    cells = _merge_complementary_columns(cells)
+    if any(sum(1 for c in row if c) < 2 for row in cells):
+        return None
     words = [w for row in run for cell in row for w in cell]
     box = (min(w.x0 for w in words), min(w.y0 for w in words))
     end = (max(w.x1 for w in words), max(w.y1 for w in words))

@@ -43,6 +43,16 @@ def test_unruled_table_from_word_geometry():
     assert table.method == "geometry" and table.rows() == rows
 
 
+def test_left_header_over_right_aligned_numbers_is_one_column():
+    words = [OcrWord("Item", 100, 100, 148, 120), OcrWord("Units", 300, 100, 360, 120)]
+    for r, (item, units) in enumerate([("Lamp", "400"), ("Chair", "1,250"), ("Desk", "96")]):
+        y = 140 + 40 * r
+        words.append(OcrWord(item, 100, y, 100 + 12 * len(item), y + 20))
+        words.append(OcrWord(units, 460 - 12 * len(units), y, 460, y + 20))  # right-aligned
+    (table,) = geometry_tables(words)
+    assert table.rows() == [["Item", "Units"], ["Lamp", "400"], ["Chair", "1,250"], ["Desk", "96"]]
+
+
 def test_two_columns_of_prose_are_not_a_table():
     words = []
     for r in range(6):
