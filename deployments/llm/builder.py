@@ -42,6 +42,7 @@ def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
             "autoscaling_config": settings.autoscaling_config.to_serve(),
             "max_ongoing_requests": settings.max_ongoing_requests,
             "max_queued_requests": settings.max_queued_requests,
+            "backpressure_config": settings.backpressure_config(),
             "health_check_period_s": settings.health_check_period_s,
             "graceful_shutdown_timeout_s": settings.graceful_shutdown_timeout_s,
         },

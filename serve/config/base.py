@@ -91,6 +91,14 @@ class DeploymentSettings(StrictModel):
             "(HTTP 503); -1 means unbounded."
         ),
     )
+    backpressure_retry_after_s: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Retry-After (seconds) on the 503 Ray Serve returns when max_queued_requests is "
+            "exceeded (Serve sends no Retry-After otherwise)."
+        ),
+    )
     autoscaling_config: AutoscalingSettings = Field(
         default_factory=AutoscalingSettings, description="Replica autoscaling."
     )
@@ -116,12 +124,17 @@ class DeploymentSettings(StrictModel):
             options["memory"] = self.memory
         return options
 
+    def backpressure_config(self) -> dict[str, Any]:
+        """Serve's answer when the queue is full: 503 with Retry-After."""
+        return {"status_code": 503, "retry_after_s": self.backpressure_retry_after_s}
+
     def serve_options(self) -> dict[str, Any]:
         """Keyword arguments for ``serve.deployment(...)`` / ``Deployment.options(...)``."""
         return {
             "ray_actor_options": self.ray_actor_options(),
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
+            "backpressure_config": self.backpressure_config(),
             "autoscaling_config": self.autoscaling_config.to_serve(),
             "health_check_period_s": self.health_check_period_s,
             "graceful_shutdown_timeout_s": self.graceful_shutdown_timeout_s,

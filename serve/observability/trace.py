@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -97,6 +99,10 @@ class TraceStore:
     async def aget(self, trace_id: str) -> dict[str, Any] | None:
         return self.get(trace_id)
 
+    def put_many(self, traces: list[dict[str, Any]]) -> None:
+        for trace in traces:
+            self.put(trace)
+
     def __len__(self) -> int:
         return len(self._traces)
 
@@ -121,8 +127,30 @@ class SharedTraceStore:
             get_if_exists=True,
         ).remote(capacity, ttl_s)
 
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._flusher = threading.Thread(target=self._flush_loop, daemon=True, name="traces")
+        self._flusher.start()
+
+    FLUSH_INTERVAL_S = 0.2
+
     def put(self, trace: Trace) -> None:
-        self._actor.put.remote(trace.to_dict())
+        """Buffered: one actor call per batch (every 200 ms), not one per request."""
+        with self._lock:
+            self._pending.append(trace.to_dict())
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_INTERVAL_S)
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if batch:  # if the actor is restarting, losing one batch of traces is acceptable
+                with contextlib.suppress(Exception):
+                    self._actor.put_many.remote(batch)
 
     async def aget(self, trace_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            for data in reversed(self._pending):
+                if data["trace_id"] == trace_id:
+                    return data
         return await self._actor.get.remote(trace_id)
