@@ -206,7 +206,7 @@ class LocalClusterSettings(StrictModel):
     """The Ray instance `ifz serve` starts when it is not pointed at a cluster."""
 
     num_cpus: int = Field(
-        8,
+        16,
         ge=1,
         description=(
             "Logical CPUs Ray advertises; more than the physical cores lets many fractional "
