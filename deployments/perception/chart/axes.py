@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from deployments.perception.chart.geometry import Box, modal_colour
+from deployments.perception.chart.geometry import Box, chroma, modal_colour
 
 INK_THRESHOLD = 30.0  # sum |ΔRGB| from the background that counts as drawn
 
@@ -90,8 +90,9 @@ def _filled_panel(rgb: np.ndarray, figure_bg: np.ndarray) -> Box | None:
         return None
     colour = modal_colour(candidates)
     same = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).sum(axis=2) <= 12
-    rows = np.flatnonzero(same.mean(axis=1) >= 0.08)
-    cols = np.flatnonzero(same.mean(axis=0) >= 0.08)
+    covered = same | (chroma(rgb) > 45)  # bars on the panel count as panel
+    rows = np.flatnonzero(covered.mean(axis=1) >= 0.3)
+    cols = np.flatnonzero(covered.mean(axis=0) >= 0.3)
     if rows.size == 0 or cols.size == 0:
         return None
     box = Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)

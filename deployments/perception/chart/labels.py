@@ -174,14 +174,16 @@ def split_row(row: list[Word], gap_factor: float = 1.0) -> list[list[Word]]:
 
 def join_words(words: list[Word]) -> str:
     """Words of one line in reading order; pieces of one word split by Tesseract (a gap under
-    a third of the text height, common with monospaced fonts) are rejoined without a space."""
+    0.4 character widths, common with monospaced fonts) are rejoined without a space."""
     text = ""
     previous: Word | None = None
     for word in sorted(words, key=lambda w: w.box.x0):
         if previous is not None:
             gap = word.box.x0 - previous.box.x1
-            height = max(word.box.height, previous.box.height, 1.0)
-            text += "" if gap < 0.33 * height else " "
+            char_width = (word.box.width + previous.box.width) / max(
+                len(word.text) + len(previous.text), 1
+            )
+            text += "" if gap < 0.4 * char_width else " "
         text += word.text
         previous = word
     return text.strip()
@@ -235,9 +237,16 @@ def harmonise_labels(labels: list[str]) -> list[str]:
     return fixed
 
 
+_PRINTABLE_PUNCTUATION = set("$€£¥%.,-+:/()&'’−–#*")  # noqa: RUF001
+
+
 def is_wordlike(text: str) -> bool:
-    """True when ``text`` has a letter or digit (drops tick dashes, bars read as '|', ...)."""
-    return any(ch.isalnum() for ch in text)
+    """True when ``text`` has a letter or digit and few odd marks (drops tick dashes, bars
+    read as '|', 'i]' from tick marks, ...)."""
+    if not any(ch.isalnum() for ch in text):
+        return False
+    odd = sum(1 for ch in text if not ch.isalnum() and ch not in _PRINTABLE_PUNCTUATION)
+    return odd / len(text) < 0.34
 
 
 # ---------------------------------------------------------------------------- numbers

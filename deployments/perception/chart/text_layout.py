@@ -17,6 +17,7 @@ from deployments.perception.chart.labels import (
     join_words,
     ocr_scale,
     ocr_words,
+    parse_number,
     text_gray,
 )
 
@@ -40,11 +41,19 @@ class TextLayout:
 
     @property
     def bottom_ticks(self) -> list[Word]:
-        return self.bottom_rows[0] if self.bottom_rows else []
+        """The tick-label row below the plot: the nearer of the first two rows, unless the
+        second holds more numbers (the first is then stray marks)."""
+        rows = self.bottom_rows[:2]
+        if not rows:
+            return []
+        numbers = [sum(parse_number(w.text) is not None for w in row) for row in rows]
+        return rows[1] if len(rows) == 2 and numbers[1] > max(numbers[0], 1) else rows[0]
 
     @property
     def bottom_title(self) -> str:
-        return " ".join(join_words(row) for row in self.bottom_rows[1:]).strip()
+        ticks = self.bottom_ticks
+        after = self.bottom_rows[self.bottom_rows.index(ticks) + 1 :] if ticks else []
+        return " ".join(join_words(row) for row in after).strip()
 
     @property
     def all_words(self) -> list[Word]:
@@ -115,14 +124,15 @@ def read_text(
         layout.bottom_rows = group_rows(bottom_words)
         top = Box(box.x0, 0, width, box.y0)
         layout.above = _clean(
-            ocr_words(gray, top, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+            ocr_words(gray, top, scale=scale, psm=6, timeout_s=timeout_s, lang=lang), text_height
         )
         rest = gray.copy()
         rest[left.y0 : left.y1, : left.x1] = 255
         rest[bottom.y0 :, bottom.x0 : bottom.x1] = 255
         rest[: box.y0, box.x0 :] = 255
         main = Box(0, 0, width, box.y1)
-        words = _clean(ocr_words(rest, main, scale=scale, psm=11, timeout_s=timeout_s, lang=lang))
+        words = ocr_words(rest, main, scale=scale, psm=11, timeout_s=timeout_s, lang=lang)
+        words = _clean(words, text_height)
     except OcrUnavailable as exc:
         layout.errors.append(str(exc))
         return layout
@@ -135,8 +145,18 @@ def read_text(
     return layout
 
 
-def _clean(words: list[Word]) -> list[Word]:
-    return [w for w in words if is_wordlike(w.text)]
+def _clean(words: list[Word], text_height: float | None = None) -> list[Word]:
+    """Words with a letter or digit and a plausible size (Tesseract sometimes reads a
+    whole plot region as one garbage 'word')."""
+    kept = [w for w in words if is_wordlike(w.text)]
+    if text_height is None:
+        return kept
+    return [
+        w
+        for w in kept
+        if min(w.box.height, w.box.width) <= 4 * text_height
+        and w.box.width / len(w.text) <= 3 * text_height
+    ]
 
 
 def _left_blocks(gray: np.ndarray, region: Box, text_height: float) -> tuple[Box | None, ...]:

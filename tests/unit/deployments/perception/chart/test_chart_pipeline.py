@@ -1,0 +1,96 @@
+"""The whole classical pipeline on rendered charts with known values (Tesseract included)."""
+
+import numpy as np
+import pytest
+from chart_samples import SAMPLES, chart_png, png_bytes, text_page_png
+
+from deployments.perception.chart.pipeline import ChartParser, ParserOptions, parse_chart_bytes
+from deployments.perception.chart.protocol import ChartResult
+
+
+def parsed(name: str) -> ChartResult:
+    return parse_chart_bytes(chart_png(name), "image/png")
+
+
+def assert_values(result: ChartResult, name: str, tolerance: float) -> None:
+    truth = dict(SAMPLES[name].series)
+    assert len(result.series) == len(truth)
+    for series, (_, expected) in zip(result.series, SAMPLES[name].series, strict=True):
+        assert series.values == pytest.approx(expected, rel=tolerance)
+
+
+def test_labelled_bar_chart_reads_printed_values_exactly():
+    result = parsed("bar_labelled")
+    assert result.kind == "bar"
+    assert result.title == "Sales by region"
+    assert result.x_labels == ["North", "South", "East", "West"]
+    assert result.y_axis.unit == "%"
+    assert_values(result, "bar_labelled", 1e-9)
+    assert result.confidence >= 0.9
+    assert result.is_chart
+    assert result.table[0][0] == "category"
+    assert result.table[1] == ["North", "42"]
+    assert {"ocr", "geometry"} <= set(result.timings_ms)
+
+
+def test_unlabelled_bar_chart_on_a_grey_panel_from_geometry():
+    result = parsed("bar_plain")
+    assert result.kind == "bar"
+    assert result.x_labels == ["Jan", "Feb", "Mar", "Apr", "May"]
+    assert_values(result, "bar_plain", 0.03)
+    assert result.confidence >= 0.7
+
+
+def test_grouped_bars_take_series_names_from_the_legend():
+    result = parsed("grouped")
+    assert result.kind == "grouped_bar"
+    assert [s.name for s in result.series] == ["Plan", "Actual"]
+    assert result.x_labels == ["Q1", "Q2", "Q3"]
+    assert result.y_axis.unit == "$k"
+    assert "Revenue" in result.y_axis.label
+    assert_values(result, "grouped", 0.03)
+
+
+def test_line_chart_with_markers_and_legend():
+    result = parsed("line")
+    assert result.kind == "line"
+    assert [s.name for s in result.series] == ["Site A", "Site B"]
+    assert result.x_labels == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    assert_values(result, "line", 0.05)
+
+
+def test_horizontal_bars():
+    result = parsed("hbar")
+    assert result.kind == "hbar"
+    assert result.x_labels == ["Apples", "Pears", "Plums"]
+    assert result.y_axis.unit == "kg"
+    assert_values(result, "hbar", 1e-9)
+
+
+def test_a_text_page_is_a_low_confidence_non_chart():
+    result = parse_chart_bytes(text_page_png(), "image/png")
+    assert not result.is_chart
+    assert result.confidence < 0.3
+    assert result.notes
+
+
+def test_odd_pictures_give_low_confidence_not_errors():
+    blank = parse_chart_bytes(png_bytes(np.full((200, 300, 3), 255, np.uint8)))
+    assert blank.kind == "unknown" and blank.confidence < 0.2
+    tiny = parse_chart_bytes(png_bytes(np.zeros((3, 3, 3), np.uint8)))
+    assert tiny.confidence < 0.2
+    frame_only = np.full((200, 300, 3), 255, np.uint8)
+    frame_only[20:180, 30] = 0
+    frame_only[179, 30:280] = 0
+    empty_axes = parse_chart_bytes(png_bytes(frame_only))
+    assert empty_axes.kind == "unknown" and empty_axes.confidence < 0.2
+
+
+def test_without_ocr_there_is_no_calibration_and_confidence_collapses():
+    parser = ChartParser(ParserOptions(ocr=False))
+    result = parser.parse_bytes(
+        chart_png("bar_plain"), "image/png", max_bytes=10**7, max_pixels=10**7
+    )
+    assert result.kind == "bar"
+    assert result.confidence < 0.2
+    assert "no value axis calibration" in result.notes
