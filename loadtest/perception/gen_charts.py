@@ -22,8 +22,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 ChartKind = Literal["bar", "grouped_bar", "line", "hbar"]
 KINDS: tuple[ChartKind, ...] = ("bar", "grouped_bar", "line", "hbar")

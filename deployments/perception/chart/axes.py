@@ -39,10 +39,8 @@ def ink_mask(rgb: np.ndarray, background: np.ndarray, threshold: float = INK_THR
 
 def border_colour(rgb: np.ndarray) -> np.ndarray:
     """The figure background: the modal colour of the outer two-pixel frame."""
-    frame = np.concatenate(
-        [rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3), rgb[:, :2].reshape(-1, 3)]
-        + [rgb[:, -2:].reshape(-1, 3)]
-    )
+    sides = (rgb[:2], rgb[-2:], rgb[:, :2], rgb[:, -2:])
+    frame = np.concatenate([side.reshape(-1, 3) for side in sides])
     return modal_colour(frame)
 
 

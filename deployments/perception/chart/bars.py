@@ -165,4 +165,3 @@ def far_edge(bar: Bar, baseline_px: float) -> float:
 
 def near_edge(bar: Bar, baseline_px: float) -> float:
     return bar.hi if far_edge(bar, baseline_px) == bar.lo else bar.lo
-

@@ -23,7 +23,7 @@ class ColourCluster:
 
     @property
     def hex(self) -> str:
-        r, g, b = (int(round(c)) for c in self.colour)
+        r, g, b = (round(float(c)) for c in self.colour)
         return f"#{r:02x}{g:02x}{b:02x}"
 
 
@@ -106,7 +106,9 @@ def _blend_clusters(
         for parent_index, parent in enumerate(clusters):
             if parent_index == index or parent.pixels <= cluster.pixels:
                 continue
-            ends = [background] + [c.colour for c in clusters if c is not cluster and c is not parent]
+            ends = [background] + [
+                c.colour for c in clusters if c is not cluster and c is not parent
+            ]
             if not any(_on_segment(cluster.colour, parent.colour, end) for end in ends):
                 continue
             hugging = (masks[index] & near[parent_index]).sum() / masks[index].sum()

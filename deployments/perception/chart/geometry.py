@@ -40,7 +40,10 @@ class Box:
     def rounded(self) -> Box:
         """Integer box enclosing this one."""
         return Box(
-            int(np.floor(self.x0)), int(np.floor(self.y0)), int(np.ceil(self.x1)), int(np.ceil(self.y1))
+            int(np.floor(self.x0)),
+            int(np.floor(self.y0)),
+            int(np.ceil(self.x1)),
+            int(np.ceil(self.y1)),
         )
 
     def union(self, other: Box) -> Box:

@@ -126,7 +126,12 @@ def ocr_words(
                 region.y0 + left + width,
             )
         else:
-            box = Box(region.x0 + left, region.y0 + top, region.x0 + left + width, region.y0 + top + height)
+            box = Box(
+                region.x0 + left,
+                region.y0 + top,
+                region.x0 + left + width,
+                region.y0 + top + height,
+            )
         words.append(Word(text=text, conf=conf, box=box))
     return words
 
@@ -196,7 +201,7 @@ def union_box(words: list[Word]) -> Box:
     return box
 
 
-_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,.-–—"  # noqa: RUF001 (stray quotes Tesseract sees in margins)
+_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,.-–—"
 
 
 def clean_label(text: str) -> str:
@@ -237,7 +242,7 @@ def harmonise_labels(labels: list[str]) -> list[str]:
     return fixed
 
 
-_PRINTABLE_PUNCTUATION = set("$€£¥%.,-+:/()&'’−–#*")  # noqa: RUF001
+_PRINTABLE_PUNCTUATION = set("$€£¥%.,-+:/()&'’−–#*")
 
 
 def is_wordlike(text: str) -> bool:

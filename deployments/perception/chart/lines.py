@@ -82,7 +82,7 @@ def sample_line(trace: LineTrace, x: float, spacing: float) -> tuple[float | Non
             slope, intercept = np.polyfit(columns[good], ys[good], 1)
             estimates.append(slope * x + intercept)
     if not estimates:
-        direct = trace.centres[int(round(x)) - trace.x0] if _inside(trace, x) else np.nan
+        direct = trace.centres[round(x) - trace.x0] if _inside(trace, x) else np.nan
         return (None, 0.0) if np.isnan(direct) else (float(direct), 0.4)
     if len(estimates) == 1:
         return float(estimates[0]), 0.8
@@ -91,4 +91,4 @@ def sample_line(trace: LineTrace, x: float, spacing: float) -> tuple[float | Non
 
 
 def _inside(trace: LineTrace, x: float) -> bool:
-    return 0 <= int(round(x)) - trace.x0 < trace.centres.size
+    return 0 <= round(x) - trace.x0 < trace.centres.size

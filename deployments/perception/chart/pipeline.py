@@ -35,10 +35,10 @@ from deployments.perception.chart.geometry import Box
 from deployments.perception.chart.image import load_image, resize_to_fit
 from deployments.perception.chart.labels import (
     ParsedNumber,
-    clean_label,
-    harmonise_labels,
     Word,
+    clean_label,
     group_rows,
+    harmonise_labels,
     join_words,
     parse_number,
     split_row,
@@ -196,16 +196,12 @@ class ChartParser:
         everything = [box for boxes in bar_boxes.values() for box in boxes]
         orientation = orientation_of(everything)
         bars = [
-            Bar(box, cluster, orientation)
-            for cluster, boxes in bar_boxes.items()
-            for box in boxes
+            Bar(box, cluster, orientation) for cluster, boxes in bar_boxes.items() for box in boxes
         ]
         typical = float(np.median([b.thickness for b in bars]))
         bars = [b for b in bars if b.thickness >= 0.4 * typical]
         for bar in bars:
-            bar.lo, bar.hi = measure_edges(
-                rgb, bar, clusters[bar.cluster].colour, plot.plot_bg
-            )
+            bar.lo, bar.hi = measure_edges(rgb, bar, clusters[bar.cluster].colour, plot.plot_bg)
         notes: list[str] = []
         fit = self._value_axis_fit(rgb, plot, layout, orientation, notes)
         baseline = _shared_baseline(bars)
@@ -262,7 +258,9 @@ class ChartParser:
                 Category(label, snap(position, marks, tolerance)[0]) for label, position in labels
             ]
         else:
-            inside = [m for m in tick_marks(rgb, plot, "bottom") if plot.inner.x0 < m < plot.inner.x1]
+            inside = [
+                m for m in tick_marks(rgb, plot, "bottom") if plot.inner.x0 < m < plot.inner.x1
+            ]
             categories = [Category("", position) for position in inside]
             notes.append("no category labels read; x positions from tick marks")
         categories.sort(key=lambda c: c.position)
@@ -323,8 +321,13 @@ class ChartParser:
     ) -> AxisFit | None:
         """Linear pixel → value fit on the numeric tick labels, snapped to ticks/gridlines."""
         if orientation == "vertical":
-            words = [w for w in layout.left if plot.box.y0 - 2 * layout.text_height
-                     <= w.box.cy <= plot.box.y1 + 2 * layout.text_height]
+            words = [
+                w
+                for w in layout.left
+                if plot.box.y0 - 2 * layout.text_height
+                <= w.box.cy
+                <= plot.box.y1 + 2 * layout.text_height
+            ]
             marks = tick_marks(rgb, plot, "left") + gridlines(rgb, plot, "y")
             position = lambda w: w.box.cy  # noqa: E731
         else:
@@ -378,7 +381,9 @@ class ChartParser:
             rows = [[w for w in r if w.box.cx >= plot.box.x0 - 2] for r in layout.bottom_rows]
             row = next((r for r in rows if r), [])
             phrases = split_row(row, gap_factor=0.8)
-            found = [(clean_label(join_words(p)), (p[0].box.x0 + p[-1].box.x1) / 2) for p in phrases]
+            found = [
+                (clean_label(join_words(p)), (p[0].box.x0 + p[-1].box.x1) / 2) for p in phrases
+            ]
         else:
             found = [
                 (clean_label(join_words(row)), float(np.mean([w.box.cy for w in row])))
@@ -415,9 +420,7 @@ class ChartParser:
             axis.max = round(float(max(ends)), decimals)
         series = []
         for name, row in zip(extraction.series_names, extraction.readings, strict=True):
-            values = [
-                None if r.value is None else _round_value(r, decimals) for r in row
-            ]
+            values = [None if r.value is None else _round_value(r, decimals) for r in row]
             series.append(Series(name=name, values=values))
         x_labels = [c.label for c in extraction.categories]
         confidence = _confidence(verdict, extraction, notes)
@@ -522,8 +525,14 @@ def _series_keys(groups: list[list[Bar]], legend: Legend):
     if by_colour:
         clusters = sorted({b.cluster for g in groups for b in g})
         position = {
-            c: np.mean([sorted(g, key=lambda b: b.cat_center).index(b) for g in groups
-                        for b in g if b.cluster == c])
+            c: np.mean(
+                [
+                    sorted(g, key=lambda b: b.cat_center).index(b)
+                    for g in groups
+                    for b in g
+                    if b.cluster == c
+                ]
+            )
             for c in clusters
         }
         clusters.sort(key=lambda c: (_legend_rank(legend, c), position[c]))
@@ -647,4 +656,4 @@ def parse_chart_bytes(data: bytes, mime: str | None = None, **limits) -> ChartRe
     return ChartParser().parse_bytes(data, mime, **limits)
 
 
-__all__ = ["ChartParser", "ParserOptions", "ParsedNumber", "Word", "parse_chart_bytes"]
+__all__ = ["ChartParser", "ParsedNumber", "ParserOptions", "Word", "parse_chart_bytes"]

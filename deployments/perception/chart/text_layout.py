@@ -110,11 +110,13 @@ def read_text(
     try:
         tick_block, title_block = _left_blocks(gray, left, text_height)
         if tick_block is not None:
-            layout.left = _clean(ocr_words(gray, tick_block, scale=scale, psm=6,
-                                           timeout_s=timeout_s, lang=lang))
+            layout.left = _clean(
+                ocr_words(gray, tick_block, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+            )
         if title_block is not None:
-            words = ocr_words(gray, title_block, scale=scale, psm=7, timeout_s=timeout_s,
-                              lang=lang, rotate=True)
+            words = ocr_words(
+                gray, title_block, scale=scale, psm=7, timeout_s=timeout_s, lang=lang, rotate=True
+            )
             layout.left_title = " ".join(w.text for w in _clean(words))  # reading order
         corner = gray.copy()  # the lowest y tick label overhangs the x-axis: not a category
         corner[: box.y1 + round(0.6 * text_height), : max(box.x0 - 1, 0)] = 255

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deployments.perception.chart.bars import Bar
-from deployments.perception.chart.labels import ParsedNumber, Word, parse_number, split_merged_number
+from deployments.perception.chart.labels import (
+    ParsedNumber,
+    Word,
+    parse_number,
+    split_merged_number,
+)
 
 LABEL_REL_TOLERANCE = 0.08  # label and geometry agree within 8 % ...
 LABEL_PX_TOLERANCE = 3.0  # ... or within 3 pixels' worth of value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import matplotlib
 import numpy as np
@@ -48,7 +48,10 @@ SAMPLES: dict[str, ChartSpec] = {
         kind="line",
         title="Energy use",
         categories=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
-        series=[("Site A", [30.0, 45.0, 38.0, 52.0, 47.0, 60.0]), ("Site B", [20.0, 18.0, 26.0, 24.0, 31.0, 28.0])],
+        series=[
+            ("Site A", [30.0, 45.0, 38.0, 52.0, 47.0, 60.0]),
+            ("Site B", [20.0, 18.0, 26.0, 24.0, 31.0, 28.0]),
+        ],
         labelled=False,
         markers=True,
         colours=["#d62728", "#2ca02c"],
@@ -66,7 +69,7 @@ SAMPLES: dict[str, ChartSpec] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def chart_png(name: str) -> bytes:
     return render_chart(SAMPLES[name])
 
@@ -78,9 +81,7 @@ def chart_rgb(name: str) -> np.ndarray:
 @lru_cache(maxsize=1)
 def text_page_png() -> bytes:
     """A scanned-looking page of prose: grey paper, noise, a slight tilt."""
-    font = ImageFont.truetype(
-        f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSerif.ttf", 18
-    )
+    font = ImageFont.truetype(f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSerif.ttf", 18)
     page = Image.new("RGB", (900, 1200), (248, 247, 243))
     draw = ImageDraw.Draw(page)
     words = "the quarterly report shows steady growth in every region of the company".split()

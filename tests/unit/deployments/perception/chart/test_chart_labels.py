@@ -23,7 +23,7 @@ from deployments.perception.chart.labels import (
         ("$4,000", 4000.0, "$"),
         ("45%", 45.0, "%"),
         ("$20k", 20.0, "$k"),
-        ("−3.5", -3.5, ""),  # noqa: RUF001 (a Unicode minus, as matplotlib prints it)
+        ("−3.5", -3.5, ""),
         ("-12", -12.0, ""),
         ("0.80 kg", 0.8, "kg"),
         ("$1.2-", 1.2, "$"),  # the tick mark read as a dash
