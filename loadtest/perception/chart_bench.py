@@ -5,15 +5,17 @@
 
 For each chart kind (bar, grouped bar, line, horizontal bar), labelled (value labels printed)
 and unlabelled, prints the mean relative error of the values, the share within 5 %, how often
-the x labels, title and series names were read exactly, the mean confidence, and seconds per
-chart. A value the parser did not return counts as outside 5 % (relative error 1.0). Series
-are matched by name, else by the assignment with the least error.
+the x labels, title and series names were read exactly, the mean confidence, and wall-clock
+and CPU seconds per chart (CPU includes the Tesseract subprocesses; wall time grows with
+whatever else loads the machine). A value the parser did not return counts as outside 5 %
+(relative error 1.0). Series are matched by name, else by the assignment with the least error.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import resource
 import statistics
 import time
 from collections import defaultdict
@@ -29,6 +31,7 @@ class ChartScore:
     spec: ChartSpec
     errors: list[float]
     seconds: float
+    cpu_seconds: float
     confidence: float
     kind_ok: bool
     labels_ok: bool
@@ -45,7 +48,7 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def score_chart(spec: ChartSpec, result: dict, seconds: float) -> ChartScore:
+def score_chart(spec: ChartSpec, result: dict, seconds: float, cpu_seconds: float) -> ChartScore:
     """Relative error of every true value against what the parser returned."""
     truth = spec.series
     predicted = [(s["name"], s["values"]) for s in result.get("series", [])]
@@ -82,6 +85,7 @@ def score_chart(spec: ChartSpec, result: dict, seconds: float) -> ChartScore:
         spec=spec,
         errors=errors,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         confidence=float(result.get("confidence", 0.0)),
         kind_ok=result.get("kind") == spec.kind
         or (spec.kind == "grouped_bar" and result.get("kind") == "bar" and len(truth) == 1),
@@ -98,10 +102,10 @@ def run(n: int, seed: int, verbose: bool) -> list[ChartScore]:
     scores = []
     for index, spec in enumerate(generate_suite(n, seed)):
         png = render_chart(spec)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         result = parse_chart_bytes(png, "image/png").model_dump(mode="json")
         seconds = time.perf_counter() - start
-        score = score_chart(spec, result, seconds)
+        score = score_chart(spec, result, seconds, _cpu_seconds() - cpu_start)
         scores.append(score)
         if verbose:
             flag = "ok " if score.within == 1 else "BAD"
@@ -121,6 +125,13 @@ def run(n: int, seed: int, verbose: bool) -> list[ChartScore]:
     return scores
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the Tesseract runs)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _row(name: str, group: list[ChartScore]) -> str:
     errors = [e for s in group for e in s.errors]
     within = sum(e <= WITHIN for e in errors) / max(len(errors), 1)
@@ -131,14 +142,16 @@ def _row(name: str, group: list[ChartScore]) -> str:
         f"{statistics.fmean(s.title_ok for s in group):6.0%} "
         f"{statistics.fmean(s.names_ok for s in group):6.0%} "
         f"{statistics.fmean(s.confidence for s in group):6.2f} "
-        f"{statistics.fmean(s.seconds for s in group):7.2f}"
+        f"{statistics.fmean(s.seconds for s in group):7.2f} "
+        f"{statistics.fmean(s.cpu_seconds for s in group):7.2f}"
     )
 
 
 def report(scores: list[ChartScore]) -> str:
     header = (
         f"{'group':24s} {'charts':>6s} {'values':>6s} {'mean_rel':>9s} {'<=5%':>8s} "
-        f"{'kind':>6s} {'xlabels':>7s} {'title':>6s} {'names':>6s} {'conf':>6s} {'s/chart':>7s}"
+        f"{'kind':>6s} {'xlabels':>7s} {'title':>6s} {'names':>6s} {'conf':>6s} {'s/chart':>7s} "
+        f"{'cpu_s':>7s}"
     )
     lines = [header, "-" * len(header)]
     groups: dict[str, list[ChartScore]] = defaultdict(list)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from deployments.perception.chart.geometry import Box, modal_colour
 
@@ -17,6 +17,7 @@ from deployments.perception.chart.geometry import Box, modal_colour
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 MIN_WORD_CONFIDENCE = 20.0
+OCR_BORDER = 20  # white margin around every crop: Tesseract misreads text touching the edge
 
 
 class OcrUnavailable(RuntimeError):
@@ -97,7 +98,7 @@ def ocr_words(
     if rotate:
         image = image.transpose(Image.Transpose.ROTATE_270)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    image = image.resize(size, Image.Resampling.LANCZOS)
+    image = ImageOps.expand(image.resize(size, Image.Resampling.LANCZOS), OCR_BORDER, fill=255)
     try:
         data = pytesseract.image_to_data(
             image,
@@ -116,7 +117,8 @@ def ocr_words(
         conf = float(data["conf"][index])
         if not text or conf < MIN_WORD_CONFIDENCE:
             continue
-        left, top = data["left"][index] / scale, data["top"][index] / scale
+        left = (data["left"][index] - OCR_BORDER) / scale
+        top = (data["top"][index] - OCR_BORDER) / scale
         width, height = data["width"][index] / scale, data["height"][index] / scale
         if rotate:  # undo the clockwise turn: (x, y) in the turned crop → (y, h - x)
             box = Box(
@@ -179,7 +181,7 @@ def split_row(row: list[Word], gap_factor: float = 1.0) -> list[list[Word]]:
 
 def join_words(words: list[Word]) -> str:
     """Words of one line in reading order; pieces of one word split by Tesseract (a gap under
-    0.4 character widths, common with monospaced fonts) are rejoined without a space."""
+    half a character width, common with monospaced fonts) are rejoined without a space."""
     text = ""
     previous: Word | None = None
     for word in sorted(words, key=lambda w: w.box.x0):
@@ -188,7 +190,7 @@ def join_words(words: list[Word]) -> str:
             char_width = (word.box.width + previous.box.width) / max(
                 len(word.text) + len(previous.text), 1
             )
-            text += "" if gap < 0.4 * char_width else " "
+            text += "" if gap < 0.5 * char_width else " "
         text += word.text
         previous = word
     return text.strip()
@@ -201,7 +203,7 @@ def union_box(words: list[Word]) -> Box:
     return box
 
 
-_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,.-–—"
+_LABEL_JUNK = "\"'`“”‘’|_~^*«»:;,.-–—#"
 
 
 def clean_label(text: str) -> str:

@@ -227,8 +227,9 @@ class ChartParser:
                 quality=_bar_quality(bar, far[index], baseline, fit),
             )
         groups = group_by_category(bars)
-        labels = self._category_labels(plot, layout, orientation)
-        categories = _name_groups(groups, labels)
+        centres = [float(np.mean([b.cat_center for b in g])) for g in groups]
+        labels = self._category_labels(plot, layout, orientation, centres)
+        categories = [Category(text, position) for text, position in labels]
         series_keys, key_of = _series_keys(groups, legend)
         names = _series_names(series_keys, key_of, legend)
         readings: list[list[Reading]] = []
@@ -247,16 +248,15 @@ class ChartParser:
     def _extract_lines(self, rgb, plot, traces, layout, legend, masks) -> Extraction:
         notes: list[str] = []
         fit = self._value_axis_fit(rgb, plot, layout, "vertical", notes)
-        labels = self._category_labels(plot, layout, "vertical")
         marks = tick_marks(rgb, plot, "bottom") + gridlines(rgb, plot, "x", _union(masks))
-        tolerance = 0.6 * layout.text_height
-        if len(labels) > 1:
-            label_spacing = float(np.median(np.diff(sorted(p for _, p in labels))))
-            tolerance = max(tolerance, 0.3 * label_spacing)
+        marks = _dedupe([m for m in marks if plot.inner.x0 <= m <= plot.inner.x1])
+        labels = self._category_labels(plot, layout, "vertical")
+        if len(marks) >= 2 and len(labels) <= len(marks) + 1:
+            # Categories sit on the ticks / vertical gridlines: name each by the words under it.
+            labels = self._category_labels(plot, layout, "vertical", marks)
+            labels = [(text, position) for text, position in labels if text]
         if labels:
-            categories = [
-                Category(label, snap(position, marks, tolerance)[0]) for label, position in labels
-            ]
+            categories = [Category(label, position) for label, position in labels]
         else:
             inside = [
                 m for m in tick_marks(rgb, plot, "bottom") if plot.inner.x0 < m < plot.inner.x1
@@ -331,7 +331,7 @@ class ChartParser:
             marks = tick_marks(rgb, plot, "left") + gridlines(rgb, plot, "y")
             position = lambda w: w.box.cy  # noqa: E731
         else:
-            words = layout.bottom_ticks
+            words = layout.bottom_ticks(numeric=True)
             marks = tick_marks(rgb, plot, "bottom") + gridlines(rgb, plot, "x")
             position = lambda w: w.box.cx  # noqa: E731
         points, precise, snapped = [], [], 0
@@ -374,22 +374,39 @@ class ChartParser:
         return fit
 
     def _category_labels(
-        self, plot: PlotArea, layout: TextLayout, orientation: str
+        self,
+        plot: PlotArea,
+        layout: TextLayout,
+        orientation: str,
+        centres: list[float] | None = None,
     ) -> list[tuple[str, float]]:
-        """(label, position along the category axis) for the printed category names."""
+        """(label, position along the category axis) for the printed category names.
+
+        With ``centres`` (bar groups, ticks) every word joins the nearest centre, so labels
+        printed close together are not merged; without, words are split into phrases by gaps.
+        """
         if orientation == "vertical":
-            rows = [[w for w in r if w.box.cx >= plot.box.x0 - 2] for r in layout.bottom_rows]
-            row = next((r for r in rows if r), [])
+            row = [w for w in layout.bottom_ticks(numeric=False) if w.box.cx >= plot.box.x0 - 2]
+            units = [([w], w.box.cx) for w in row]
+        else:
+            units = [(r, float(np.mean([w.box.cy for w in r]))) for r in group_rows(layout.left)]
+        if centres:
+            spacing = float(np.median(np.diff(sorted(centres)))) if len(centres) > 1 else 1e9
+            members: list[list[Word]] = [[] for _ in centres]
+            for words, position in units:
+                nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - position))
+                if abs(centres[nearest] - position) <= 0.6 * spacing:
+                    members[nearest].extend(words)
+            found = [(clean_label(join_words(m)), c) for m, c in zip(members, centres, strict=True)]
+        elif orientation == "vertical":
             phrases = split_row(row, gap_factor=0.8)
             found = [
                 (clean_label(join_words(p)), (p[0].box.x0 + p[-1].box.x1) / 2) for p in phrases
             ]
+            found = [(text, position) for text, position in found if text]
         else:
-            found = [
-                (clean_label(join_words(row)), float(np.mean([w.box.cy for w in row])))
-                for row in group_rows(layout.left)
-            ]
-        found = [(text, position) for text, position in found if text]
+            found = [(clean_label(join_words(words)), position) for words, position in units]
+            found = [(text, position) for text, position in found if text]
         texts = harmonise_labels([text for text, _ in found])
         return [(text, position) for text, (_, position) in zip(texts, found, strict=True)]
 
@@ -406,8 +423,8 @@ class ChartParser:
         notes = list(layout.errors) + extraction.notes
         fit = extraction.fit
         horizontal = extraction.orientation == "horizontal"
-        value_title = layout.bottom_title if horizontal else layout.left_title
-        category_title = layout.left_title if horizontal else layout.bottom_title
+        value_title = layout.bottom_title(numeric=True) if horizontal else layout.left_title
+        category_title = layout.left_title if horizontal else layout.bottom_title(numeric=False)
         axis = ValueAxis(label=value_title, unit=_unit(layout, extraction, value_title))
         decimals = 2
         if fit is not None:
@@ -501,19 +518,14 @@ def _bar_quality(bar: Bar, far: float, baseline: float, fit: AxisFit | None) -> 
     return float(fit.confidence * math.exp(-max(relative - 0.01, 0.0) / 0.04))
 
 
-def _name_groups(groups: list[list[Bar]], labels: list[tuple[str, float]]) -> list[Category]:
-    centres = [float(np.mean([b.cat_center for b in g])) for g in groups]
-    spacing = float(np.median(np.diff(centres))) if len(centres) > 1 else 1e9
-    categories = []
-    free = list(labels)
-    for centre in centres:
-        best = min(free, key=lambda label: abs(label[1] - centre), default=None)
-        if best is not None and abs(best[1] - centre) <= 0.5 * spacing:
-            free.remove(best)
-            categories.append(Category(best[0], centre))
-        else:
-            categories.append(Category("", centre))
-    return categories
+def _dedupe(positions: list[float], within: float = 2.0) -> list[float]:
+    """Sorted positions with near-duplicates (a tick and its gridline) merged."""
+    merged: list[float] = []
+    for position in sorted(positions):
+        if merged and position - merged[-1] <= within:
+            continue
+        merged.append(position)
+    return merged
 
 
 def _series_keys(groups: list[list[Bar]], legend: Legend):
@@ -567,7 +579,8 @@ def _legend_rank(legend: Legend, cluster: int) -> float:
 def _unit(layout: TextLayout, extraction: Extraction, axis_title: str) -> str:
     fit = extraction.fit
     units: Counter[str] = Counter()
-    words = layout.bottom_ticks if extraction.orientation == "horizontal" else layout.left
+    horizontal = extraction.orientation == "horizontal"
+    words = layout.bottom_ticks(numeric=True) if horizontal else layout.left
     for word in _tick_labels(words):
         number = parse_number(word.text)
         if number is not None and number.unit:

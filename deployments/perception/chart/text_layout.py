@@ -39,20 +39,27 @@ class TextLayout:
     title: str = ""
     errors: list[str] = field(default_factory=list)
 
-    @property
-    def bottom_ticks(self) -> list[Word]:
-        """The tick-label row below the plot: the nearer of the first two rows, unless the
-        second holds more numbers (the first is then stray marks)."""
+    def tick_row_index(self, numeric: bool) -> int | None:
+        """Which row below the plot holds the tick labels: the nearer of the first two rows,
+        unless the second holds more numbers (``numeric``) or words (the first is then stray
+        marks from the ticks)."""
         rows = self.bottom_rows[:2]
         if not rows:
-            return []
-        numbers = [sum(parse_number(w.text) is not None for w in row) for row in rows]
-        return rows[1] if len(rows) == 2 and numbers[1] > max(numbers[0], 1) else rows[0]
+            return None
 
-    @property
-    def bottom_title(self) -> str:
-        ticks = self.bottom_ticks
-        after = self.bottom_rows[self.bottom_rows.index(ticks) + 1 :] if ticks else []
+        def weight(row: list[Word]) -> int:
+            return sum(parse_number(w.text) is not None for w in row) if numeric else len(row)
+
+        return 1 if len(rows) == 2 and weight(rows[1]) > weight(rows[0]) else 0
+
+    def bottom_ticks(self, numeric: bool) -> list[Word]:
+        index = self.tick_row_index(numeric)
+        return [] if index is None else self.bottom_rows[index]
+
+    def bottom_title(self, numeric: bool) -> str:
+        """The axis title: the rows below the tick-label row."""
+        index = self.tick_row_index(numeric)
+        after = [] if index is None else self.bottom_rows[index + 1 :]
         return " ".join(join_words(row) for row in after).strip()
 
     @property
@@ -210,7 +217,7 @@ def _is_rotated_text(block: np.ndarray, text_height: float) -> bool:
         return False
     gaps = np.diff(rows)
     longest_gap = int(gaps.max()) if gaps.size else 0
-    return rows[-1] - rows[0] >= 2.0 * text_height and longest_gap <= 0.8 * text_height
+    return rows[-1] - rows[0] >= 2.0 * text_height and longest_gap <= 1.8 * text_height
 
 
 def _is_tick_marks(crop: np.ndarray, block: list[int], background: float) -> bool:
