@@ -180,8 +180,9 @@ def split_row(row: list[Word], gap_factor: float = 1.0) -> list[list[Word]]:
 
 
 def join_words(words: list[Word]) -> str:
-    """Words of one line in reading order; pieces of one word split by Tesseract (a gap under
-    half a character width, common with monospaced fonts) are rejoined without a space."""
+    """Words of one line in reading order; pieces of one word split by Tesseract (common with
+    monospaced fonts: a lowercase continuation under half a character width away) are
+    rejoined without a space."""
     text = ""
     previous: Word | None = None
     for word in sorted(words, key=lambda w: w.box.x0):
@@ -190,7 +191,8 @@ def join_words(words: list[Word]) -> str:
             char_width = (word.box.width + previous.box.width) / max(
                 len(word.text) + len(previous.text), 1
             )
-            text += "" if gap < 0.5 * char_width else " "
+            inside_word = word.text[:1].islower() and previous.text[-1:].isalpha()
+            text += "" if inside_word and gap < 0.5 * char_width else " "
         text += word.text
         previous = word
     return text.strip()

@@ -109,6 +109,7 @@ def read_text(
         return layout
     height, width = rgb.shape[:2]
     gray = text_gray(rgb, hide)
+    gray[_straight_lines(gray)] = 255  # gridlines and spines make Tesseract see a table
     scale = ocr_scale(text_height)
     box = plot.box
     pad = round(1.5 * text_height)
@@ -152,6 +153,19 @@ def read_text(
         else:
             layout.outside.append(word)
     return layout
+
+
+def _straight_lines(gray: np.ndarray) -> np.ndarray:
+    """Pixels of long horizontal or vertical lines (axes, gridlines, frames), grown by one."""
+    height, width = gray.shape
+    background = float(np.median(gray))
+    drawn = (np.abs(gray - background) > 25).astype(np.uint8)
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 8), 1))
+    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, height // 8)))
+    lines = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, across) | cv2.morphologyEx(
+        drawn, cv2.MORPH_OPEN, down
+    )
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def _clean(words: list[Word], text_height: float | None = None) -> list[Word]:
