@@ -30,6 +30,7 @@ class RapidOcrBackend:
             "Global.log_level": "warning",
             "Global.return_word_box": True,
             "Global.text_score": options.text_score,
+            "Global.use_cls": options.use_angle_cls,
         }
         if options.threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = options.threads
@@ -51,8 +52,13 @@ class RapidOcrBackend:
             return RecognizedPage(ordered=False)
         lines = []
         for i, (box, text, score) in enumerate(zip(boxes, texts, scores, strict=False)):
+            text = " ".join(str(text).split())
             words = _words(word_results[i] if i < len(word_results) else (), float(score))
-            lines.append(OcrLine(words or [_box_word(str(text), box, float(score))]))
+            if "".join(w.text for w in words) != text.replace(" ", ""):
+                # Word boxes that do not spell the line (seen on long English lines): keep the
+                # line's text, spread over its box.
+                words = _spread(text, _box_word(text, box, float(score)))
+            lines.append(OcrLine(words))
         return RecognizedPage(lines=lines, ordered=False)
 
     def check(self) -> None:
@@ -63,6 +69,19 @@ def _box_word(text: str, quad, score: float) -> OcrWord:
     xs = [float(p[0]) for p in quad]
     ys = [float(p[1]) for p in quad]
     return OcrWord(text, min(xs), min(ys), max(xs), max(ys), round(score, 4))
+
+
+def _spread(text: str, line: OcrWord) -> list[OcrWord]:
+    """Words of ``text`` with boxes shared out along the line's box by character count."""
+    parts = text.split()
+    if len(parts) <= 1:
+        return [line]
+    unit = (line.x1 - line.x0) / max(len(text), 1)
+    words, x = [], line.x0
+    for part in parts:
+        words.append(OcrWord(part, x, line.y0, x + unit * len(part), line.y1, line.confidence))
+        x += unit * (len(part) + 1)
+    return words
 
 
 def _words(results, line_score: float) -> list[OcrWord]:
