@@ -67,3 +67,10 @@ def test_prepare_leaves_a_clean_render_alone(clean_scan):
 def test_unknown_dpi_follows_the_text_size(noisy_scan):
     prepared = prepare(noisy_scan, None, PrepareOptions())
     assert prepared.denoised and len(prepared.rulings.horizontal) == 4
+
+
+def test_sideways_page_is_turned_upright(clean_scan):
+    sideways = clean_scan.rotate(90, expand=True)  # counter-clockwise, as a scanner might
+    prepared = prepare(sideways, 200, PrepareOptions(detect_orientation=True))
+    assert prepared.orientation_deg == 90
+    assert prepared.image.size == clean_scan.size

@@ -1,6 +1,7 @@
 """The whole reading path on generated documents (no Ray): text layers, scans, mixed PDFs."""
 
 import pytest
+from PIL import Image
 
 from deployments.perception.ocr.config import OcrSettings
 from deployments.perception.ocr.reader import OcrReader
@@ -68,3 +69,8 @@ def test_oversized_pdf_page_renders_at_a_lower_dpi():
         reader.close()
     assert "to stay within ocr.max_pixels=300000" in result.warnings[0]
     assert result.pages[0].width == pytest.approx(samples.PAGE[0], abs=1)
+
+
+def test_tiny_image_gives_an_empty_page(reader):
+    result = reader.read({"data": samples.encode(Image.new("L", (1, 1), 255), "PNG")})
+    assert result.text == "" and result.confidence == 0.0 and result.pages[0].source == "ocr"
