@@ -175,11 +175,12 @@ class FieldAnswerer:
         runner_up = next((c for c in candidates[1:] if c[1].value != best.value), None)
         margin = score - (runner_up[0] if runner_up else 0.0)
         confidence = min(best.source.confidence, 1.0) * min(1.0, 0.55 + 0.45 * score)
-        if field is None:
-            confidence *= 0.8
+        if field is None:  # matched on the key's own words ("Price: ..." for "the price")
+            confidence *= 0.9 if score >= 0.85 else 0.7
+        else:
+            confidence *= field_conf
         if margin < 0.05:
             confidence *= 0.75
-        confidence *= max(field_conf, 0.8)
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),

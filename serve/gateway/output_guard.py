@@ -126,6 +126,14 @@ class OutputGuardHook(GatewayHook):
         )
 
 
+_SECRET_START = re.compile(r"[0-9@+]|[A-Za-z0-9_\-]{12,}|\b(sk|pk|AKIA|ghp|xox)", re.I)
+
+
+def _could_start_secret(text: str) -> bool:
+    """Digits, '@', long tokens or key prefixes may be the start of a secret or PII."""
+    return bool(_SECRET_START.search(text))
+
+
 class StreamRedactor:
     """Redacts a streamed answer chunk by chunk.
 
@@ -143,6 +151,10 @@ class StreamRedactor:
             return chunk
         self._buffer += chunk
         cut = len(self._buffer) - self.holdback
+        tail = self._buffer[max(cut, 0) :]
+        if not _could_start_secret(tail):  # plain words: release up to the last space now
+            space = self._buffer.rfind(" ")
+            cut = max(cut, space + 1 if space >= 0 else 0)
         if cut <= 0:
             return ""
         findings = [f for f in find_sensitive(self._buffer) if f.category in self.categories]

@@ -49,7 +49,12 @@ def test_stream_is_incremental(client):
     pieces = []
     meta = None
     stream = ask(
-        client, "Count from 1 to 100: 1, 2, 3, 4, 5,", max_tokens=120, temperature=0.2, stream=True
+        client,
+        "Write a long story about a lighthouse keeper.",
+        max_tokens=120,
+        temperature=0.8,
+        seed=11,
+        stream=True,
     )
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:

@@ -38,11 +38,12 @@ def test_client_disconnect_cancels_the_generation(running_app):
         return httpx.get(f"{base}/healthz", timeout=30).json()["deployments"]["llm"]
 
     before = llm_stats()["cancelled"]
-    body = {
-        "model": "interfaze",
-        "messages": [{"role": "user", "content": "Count from 1 to 500: 1, 2, 3, 4, 5, 6,"}],
+    body = {  # the bare LLM sampling a long story: hundreds of tokens if not cancelled
+        "model": running_app.config.llm.model_id,
+        "messages": [{"role": "user", "content": "Write a very long story about a lighthouse."}],
         "max_tokens": 600,
         "temperature": 1.0,
+        "seed": 7,
         "stream": True,
     }
     with (
@@ -52,7 +53,7 @@ def test_client_disconnect_cancels_the_generation(running_app):
         assert response.status_code == 200
         received = 0
         for line in response.iter_lines():
-            if line.startswith("data: ") and '"content"' in line:
+            if line.startswith("data: ") and '"content":"' in line and '"content":""' not in line:
                 received += 1
             if received >= 3:
                 break  # leave the with-block: the connection closes mid-stream
