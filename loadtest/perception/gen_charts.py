@@ -151,6 +151,10 @@ def random_spec(rng: random.Random, kind: ChartKind, labelled: bool) -> ChartSpe
     palette = list(rng.choice(PALETTES))
     rng.shuffle(palette)
     width = rng.uniform(5.0, 9.0)
+    font_size = rng.choice([9, 10, 11, 12, 13])
+    if kind != "hbar":  # keep category labels from running into each other, as a person would
+        longest = max(len(c) for c in categories)
+        font_size = min(font_size, int(0.5 * width * 72 / (0.62 * len(categories) * longest)))
     return ChartSpec(
         kind=kind,
         title=rng.choice(TITLES),
@@ -162,7 +166,7 @@ def random_spec(rng: random.Random, kind: ChartKind, labelled: bool) -> ChartSpe
         axis_label=rng.choice(["", "Value", "Amount", "Total"]),
         style=style,
         font=rng.choice(FONTS),
-        font_size=rng.choice([9, 10, 11, 12, 13]),
+        font_size=max(font_size, 7),
         figsize=(round(width, 2), round(width * rng.uniform(0.6, 0.8), 2)),
         dpi=rng.choice([80, 100, 120, 150]),
         colours=palette,

@@ -98,6 +98,10 @@ def _filled_panel(rgb: np.ndarray, figure_bg: np.ndarray) -> Box | None:
         return None
     if same[box.y0 : box.y1, box.x0 : box.x1].mean() < 0.3:
         return None
+    inside = rgb[box.y0 : box.y1, box.x0 : box.x1].astype(np.int16)
+    page = np.abs(inside - figure_bg.astype(np.int16)).sum(axis=2) < 30
+    if page.mean() > 0.2:  # page colour between the "panel" parts: grey bars, not a panel
+        return None
     return box
 
 

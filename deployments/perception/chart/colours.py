@@ -78,7 +78,8 @@ def series_colours(
 def colour_masks(
     rgb: np.ndarray, clusters: list[ColourCluster], background: np.ndarray
 ) -> list[np.ndarray]:
-    """One boolean mask per cluster: pixels nearer to it than to the background or others."""
+    """One boolean mask per cluster: pixels nearer to it than to the background or others
+    (for a grey cluster, only those in solid blocks)."""
     if not clusters:
         return []
     distances = np.stack([colour_distance(rgb, c.colour) for c in clusters])
@@ -89,7 +90,11 @@ def colour_masks(
         others = [np.linalg.norm(cluster.colour - o.colour) for o in clusters if o is not cluster]
         if others:
             reach = min(reach, 0.5 * min(others))
-        masks.append((nearest == index) & (distances[index] < min(reach, 45.0)))
+        mask = (nearest == index) & (distances[index] < min(reach, 45.0))
+        if int(np.ptp(cluster.colour)) <= MIN_SATURATION:
+            # A grey series is only ever solid blocks (grey bars): never text or axes.
+            mask = _solid_grey_blocks(rgb, mask)
+        masks.append(mask)
     return masks
 
 

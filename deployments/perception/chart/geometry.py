@@ -72,6 +72,10 @@ class Box:
             self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
         )
 
+    def intersects_row(self, other: Box) -> bool:
+        """Whether the two boxes overlap vertically (sit on one text line)."""
+        return self.y0 < other.y1 and other.y0 < self.y1
+
     def as_list(self) -> list[float]:
         return [self.x0, self.y0, self.x1, self.y1]
 

@@ -186,7 +186,7 @@ class ChartParser:
             trace = trace_line(mask, region, cluster.index)
             if is_line_series(trace, region):
                 traces[cluster.index] = trace
-        if bar_boxes:
+        if bar_boxes and _share_a_baseline([b for boxes in bar_boxes.values() for b in boxes]):
             return self._extract_bars(rgb, plot, clusters, bar_boxes, layout, legend)
         if traces:
             return self._extract_lines(rgb, plot, traces, layout, legend, data_masks)
@@ -484,6 +484,17 @@ def _union(masks: list[np.ndarray]) -> np.ndarray | None:
     return union
 
 
+def _share_a_baseline(boxes: list[Box]) -> bool:
+    """Bars stand on a common edge (the value-0 line); scattered blocks (markers) do not."""
+    if len(boxes) < 2:
+        return bool(boxes)
+    for edges in ([b.y1 for b in boxes] + [b.y0 for b in boxes], [b.x0 for b in boxes]):
+        values = np.array(edges, dtype=float)
+        if max(np.sum(np.abs(values - v) <= 2) for v in values) >= 0.5 * len(boxes):
+            return True
+    return False
+
+
 def _shared_baseline(bars: list[Bar]) -> float | None:
     """The value-axis edge most bars share (where value 0 sits), if at least two share it."""
     if len(bars) == 1:
@@ -497,16 +508,29 @@ def _shared_baseline(bars: list[Bar]) -> float | None:
 
 
 def _tick_labels(words: list[Word]) -> list[Word]:
-    """Tick labels as printed: words a small gap apart ('$3' '000') joined without a space."""
-    labels = []
+    """Tick labels as printed: a number and a unit Tesseract split ('1.0' 'kg', '$' '40',
+    '1,' '000') rejoined; two numbers side by side stay two labels."""
+    labels: list[Word] = []
     for row in group_rows(words):
         for phrase in split_row(row, gap_factor=1.2):
-            box = phrase[0].box
-            for word in phrase[1:]:
-                box = box.union(word.box)
-            text = "".join(w.text for w in phrase)
-            labels.append(Word(text=text, conf=min(w.conf for w in phrase), box=box))
+            for word in phrase:
+                previous = (
+                    labels[-1] if labels and labels[-1].box.intersects_row(word.box) else None
+                )
+                if previous is not None and _same_label(previous.text, word.text):
+                    labels[-1] = Word(
+                        text=previous.text + word.text,
+                        conf=min(previous.conf, word.conf),
+                        box=previous.box.union(word.box),
+                    )
+                else:
+                    labels.append(word)
     return labels
+
+
+def _same_label(before: str, after: str) -> bool:
+    has_digit = [any(ch.isdigit() for ch in text) for text in (before, after)]
+    return not all(has_digit) or before.endswith((",", ".")) or after.startswith((",", "."))
 
 
 def _bar_quality(bar: Bar, far: float, baseline: float, fit: AxisFit | None) -> float:

@@ -156,15 +156,17 @@ def read_text(
 
 
 def _straight_lines(gray: np.ndarray) -> np.ndarray:
-    """Pixels of long horizontal or vertical lines (axes, gridlines, frames), grown by one."""
+    """Pixels of long, thin, dark horizontal or vertical lines (axes, gridlines, frames),
+    grown by one. Ink is judged against the local background, so a grey panel is not ink."""
     height, width = gray.shape
-    background = float(np.median(gray))
-    drawn = (np.abs(gray - background) > 25).astype(np.uint8)
-    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 8), 1))
-    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, height // 8)))
-    lines = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, across) | cv2.morphologyEx(
-        drawn, cv2.MORPH_OPEN, down
-    )
+    local = cv2.medianBlur(np.clip(gray, 0, 255).astype(np.uint8), 21).astype(np.float32)
+    drawn = (gray < local - 25).astype(np.uint8)  # darker than what surrounds it: ink
+    lines = np.zeros_like(drawn)
+    across, down = max(25, width // 8), max(25, height // 8)
+    for long_shape, thick_shape in (((across, 1), (across, 6)), ((1, down), (6, down))):
+        long_parts = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones(long_shape[::-1], np.uint8))
+        thick_parts = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones(thick_shape[::-1], np.uint8))
+        lines |= long_parts & (1 - thick_parts)
     return cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool)
 
 
