@@ -92,6 +92,9 @@ class RetrieveSettings(DeploymentSettings):
             "cleaned at start. (A Lite file has one owner: every unfinished insert is cleaned.)"
         ),
     )
+    timeout_s: float = Field(
+        30.0, gt=0, description="Time limit of one call to Milvus (searches, inserts, queries)."
+    )
     purge_interval_s: float = Field(
         600.0, ge=0, description="How often expired documents are deleted (0: only on demand)."
     )

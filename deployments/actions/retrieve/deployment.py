@@ -54,6 +54,7 @@ class RetrieveDeployment:
             token=os.environ.get(s.token_env) or None,
             insert_batch_rows=s.insert_batch_rows,
             stale_pending_s=s.stale_pending_s,
+            timeout_s=s.timeout_s,
         ).open()
         self._last_purge = time.monotonic()
         self._purge_task: asyncio.Task | None = None
