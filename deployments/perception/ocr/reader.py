@@ -209,9 +209,13 @@ class OcrReader:
         return pages
 
     def _ocr_pdf_page(
-        self, document: PdfDocument, index: int, request: OcrRequest, clock: _Clock,
+        self,
+        document: PdfDocument,
+        index: int,
+        request: OcrRequest,
+        clock: _Clock,
         warnings: list[str],
-    ) -> Page:  # fmt: skip
+    ) -> Page:
         started = time.perf_counter()
         image, dpi = clock.time(
             "render", document.render, index, self.settings.dpi, self.settings.max_pixels
@@ -248,7 +252,7 @@ class OcrReader:
                 )
                 if request.mode == "text_layer" or self._usable(layer):
                     layers[index] = (layer, time.perf_counter() - started)
-                    if not layer.chars:
+                    if request.mode == "text_layer" and not layer.chars:
                         warnings.append(f"page {index + 1} has no text layer (mode text_layer)")
                     continue
                 if layer.chars and layer.readable_ratio < MIN_READABLE:
