@@ -42,7 +42,7 @@ def series_colours(
     candidates = away & (chroma(crop) > MIN_SATURATION)
     candidates |= away & _solid_grey_blocks(crop, away & ~candidates)
     pixels = crop[candidates]
-    min_pixels = max(25, int(0.0004 * crop.shape[0] * crop.shape[1]))
+    min_pixels = max(50, int(0.0008 * crop.shape[0] * crop.shape[1]))
     if len(pixels) < min_pixels:
         return []
     bins = (pixels // 8).astype(np.int32)
@@ -84,6 +84,7 @@ def colour_masks(
         return []
     distances = np.stack([colour_distance(rgb, c.colour) for c in clusters])
     nearest = distances.argmin(axis=0)
+    saturation = chroma(rgb)
     masks = []
     for index, cluster in enumerate(clusters):
         reach = 0.5 * float(np.linalg.norm(cluster.colour - background))
@@ -91,9 +92,12 @@ def colour_masks(
         if others:
             reach = min(reach, 0.5 * min(others))
         mask = (nearest == index) & (distances[index] < min(reach, 45.0))
-        if int(np.ptp(cluster.colour)) <= MIN_SATURATION:
+        own_chroma = float(np.ptp(cluster.colour))
+        if own_chroma <= MIN_SATURATION:
             # A grey series is only ever solid blocks (grey bars): never text or axes.
             mask = _solid_grey_blocks(rgb, mask)
+        else:  # grey text and gridlines never belong to a coloured series
+            mask &= saturation >= 0.35 * own_chroma
         masks.append(mask)
     return masks
 

@@ -181,7 +181,7 @@ def split_row(row: list[Word], gap_factor: float = 1.0) -> list[list[Word]]:
 
 def join_words(words: list[Word]) -> str:
     """Words of one line in reading order; pieces of one word split by Tesseract (common with
-    monospaced fonts: a lowercase continuation under half a character width away) are
+    monospaced fonts: a lowercase continuation under a third of a character width away) are
     rejoined without a space."""
     text = ""
     previous: Word | None = None
@@ -192,7 +192,7 @@ def join_words(words: list[Word]) -> str:
                 len(word.text) + len(previous.text), 1
             )
             inside_word = word.text[:1].islower() and previous.text[-1:].isalpha()
-            text += "" if inside_word and gap < 0.5 * char_width else " "
+            text += "" if inside_word and gap < 0.3 * char_width else " "
         text += word.text
         previous = word
     return text.strip()

@@ -84,6 +84,7 @@ class Extraction:
     fit: AxisFit | None
     orientation: str = "vertical"
     notes: list[str] = field(default_factory=list)
+    coverage: float = 1.0  # share of the drawn data the categories account for
 
 
 class Timer:
@@ -269,6 +270,13 @@ class ChartParser:
         positions = [c.position for c in categories]
         spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else plot.inner.width
         ordered = sorted(traces.values(), key=lambda t: _legend_rank(legend, t.cluster))
+        drawn_from = min(t.x_extent[0] for t in ordered)
+        drawn_to = max(t.x_extent[1] for t in ordered)
+        unexplained = max(0.0, positions[0] - drawn_from) + max(0.0, drawn_to - positions[-1])
+        coverage = 1.0
+        if unexplained > 0.5 * spacing:
+            coverage = max(0.0, 1.0 - unexplained / max(drawn_to - drawn_from, 1.0))
+            notes.append("lines run past the x labels read: a category is probably missing")
         points, samples = [], {}
         for series_index, trace in enumerate(ordered):
             start, stop = trace.x_extent
@@ -312,7 +320,7 @@ class ChartParser:
         names = [
             legend.name_of(t.cluster) or f"Series {index + 1}" for index, t in enumerate(ordered)
         ]
-        return Extraction("line", categories, names, readings, fit, "vertical", notes)
+        return Extraction("line", categories, names, readings, fit, "vertical", notes, coverage)
 
     # -------------------------------------------------------------- axes and labels
 
@@ -683,6 +691,7 @@ def _confidence(verdict: ChartClassification, extraction: Extraction, notes: lis
         notes.append("no value axis calibration")
     probability = verdict.confidence if verdict.is_chart else 1.0 - verdict.confidence
     score *= 0.6 + 0.4 * probability
+    score *= extraction.coverage**2
     return round(float(np.clip(score, 0.0, 1.0)), 3)
 
 

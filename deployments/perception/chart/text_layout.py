@@ -128,6 +128,10 @@ def read_text(
             layout.left_title = " ".join(w.text for w in _clean(words))  # reading order
         corner = gray.copy()  # the lowest y tick label overhangs the x-axis: not a category
         corner[: box.y1 + round(0.6 * text_height), : max(box.x0 - 1, 0)] = 255
+        for word in layout.left:
+            if word.box.y1 > box.y1:
+                hidden = word.box.pad(2).clip(height, width)
+                corner[hidden.y0 : hidden.y1, hidden.x0 : hidden.x1] = 255
         bottom_words = _clean(
             ocr_words(corner, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
         )

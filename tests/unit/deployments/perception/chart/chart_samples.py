@@ -109,3 +109,39 @@ def png_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _figure_png(draw) -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    try:
+        draw(ax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def grey_negative_bars_png() -> bytes:
+    """Grey bars, some below zero, on a white page (no panel, no legend)."""
+
+    def draw(ax):
+        ax.bar(["A", "B", "C", "D"], [12.0, -7.0, 5.0, -15.0], color="#777777")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title("Profit change")
+
+    return _figure_png(draw)
+
+
+@lru_cache(maxsize=1)
+def black_marker_line_png() -> bytes:
+    """A black line with markers: black is the text colour, so it is not read as a series."""
+
+    def draw(ax):
+        ax.plot(["2019", "2020", "2021", "2022"], [3.1, 4.5, 2.2, 5.8], color="black", marker="o")
+        ax.set_title("Black line")
+
+    return _figure_png(draw)

@@ -2,7 +2,14 @@
 
 import numpy as np
 import pytest
-from chart_samples import SAMPLES, chart_png, png_bytes, text_page_png
+from chart_samples import (
+    SAMPLES,
+    black_marker_line_png,
+    chart_png,
+    grey_negative_bars_png,
+    png_bytes,
+    text_page_png,
+)
 
 from deployments.perception.chart.pipeline import ChartParser, ParserOptions, parse_chart_bytes
 from deployments.perception.chart.protocol import ChartResult
@@ -94,3 +101,17 @@ def test_without_ocr_there_is_no_calibration_and_confidence_collapses():
     assert result.kind == "bar"
     assert result.confidence < 0.2
     assert "no value axis calibration" in result.notes
+
+
+def test_grey_bars_below_zero():
+    result = parse_chart_bytes(grey_negative_bars_png())
+    assert result.kind == "bar"
+    assert result.series[0].values == pytest.approx([12.0, -7.0, 5.0, -15.0], rel=0.03)
+    assert result.y_axis.min < -15 < 12 < result.y_axis.max
+
+
+def test_a_black_line_is_not_mistaken_for_bars_and_says_so():
+    result = parse_chart_bytes(black_marker_line_png())
+    assert result.kind == "unknown"
+    assert result.confidence < 0.2
+    assert result.title == "Black line"
