@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from deployments.common.errors import MalformedInput
@@ -30,6 +31,12 @@ class ChartDeployment:
             "chart_threshold": self.settings.chart_threshold,
             **self.settings.backend_options,
         }
+        known = {f.name for f in dataclasses.fields(ParserOptions)}
+        unknown = sorted(set(self.settings.backend_options) - known)
+        if unknown:
+            raise ValueError(
+                f"chart.backend_options: unknown key(s) {unknown}; known: {sorted(known)}"
+            )
         self.parser = ChartParser(ParserOptions(**options))
         self._slots = asyncio.Semaphore(self.settings.max_concurrency)
         self._ocr_error: str | None = None

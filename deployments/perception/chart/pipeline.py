@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import Counter
@@ -54,6 +55,8 @@ from deployments.perception.chart.values import (
     match_point_labels,
     reconcile,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,6 +130,14 @@ class ChartParser:
 
     def parse(self, rgb: np.ndarray) -> ChartResult:
         """Parse a decoded RGB chart. Never raises for odd content: low confidence instead."""
+        try:
+            return self._parse(rgb)
+        except Exception as exc:  # a parser bug must not fail the request: the LLM takes over
+            logger.exception("chart parser failed")
+            verdict = self.classify(rgb)
+            return self._unknown(verdict, f"chart parser failed: {type(exc).__name__}: {exc}")
+
+    def _parse(self, rgb: np.ndarray) -> ChartResult:
         timer = Timer()
         with timer.step("classify"):
             verdict = self.classify(rgb)

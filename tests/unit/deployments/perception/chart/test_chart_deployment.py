@@ -99,6 +99,8 @@ def test_backend_options_reach_the_parser():
         ChartSettings(backend_options={"ocr": False}).model_dump(mode="json")
     )
     assert deployment.parser.options.ocr is False
+    with pytest.raises(ValueError, match="unknown key"):
+        ChartDeployment(ChartSettings(backend_options={"upscale": 3}).model_dump(mode="json"))
 
 
 def test_builder_binds_the_named_deployment():

@@ -115,3 +115,15 @@ def test_a_black_line_is_not_mistaken_for_bars_and_says_so():
     assert result.kind == "unknown"
     assert result.confidence < 0.2
     assert result.title == "Black line"
+
+
+def test_a_parser_bug_degrades_to_an_unknown_result(monkeypatch):
+    import deployments.perception.chart.pipeline as pipeline
+
+    def broken(_rgb):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(pipeline, "find_plot_area", broken)
+    result = parse_chart_bytes(chart_png("bar_labelled"))
+    assert result.kind == "unknown" and result.confidence <= 0.1
+    assert "ValueError: boom" in result.notes[0]
