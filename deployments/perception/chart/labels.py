@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from deployments.perception.chart.geometry import Box, modal_colour
+from deployments.perception.chart.geometry import Box, colour_distance, modal_colour
 
 # One thread per Tesseract process: replicas already run charts in parallel, and OpenMP
 # threads only fight over the cores.
@@ -57,9 +57,16 @@ def tesseract_version() -> str:
         raise OcrUnavailable(f"tesseract is not usable: {exc}") from None
 
 
-def text_gray(rgb: np.ndarray, hide: np.ndarray | None) -> np.ndarray:
-    """Grey image for OCR: ``hide`` pixels (plotted series) painted with the page colour."""
+def text_gray(
+    rgb: np.ndarray, hide: np.ndarray | None, backgrounds: tuple[np.ndarray, ...] = ()
+) -> np.ndarray:
+    """Grey image for OCR, dark text on white: ``hide`` pixels (plotted series) and pixels of
+    the ``backgrounds`` (page, grey plot panel) become white, so Tesseract's binarisation
+    sees only the text (a grey panel full of white holes reads as one giant blob)."""
     gray = rgb.astype(np.float32).mean(axis=2)
+    for colour in backgrounds:
+        if float(np.mean(colour)) >= 110:  # only light backgrounds under dark text
+            gray[colour_distance(rgb, colour) < 20] = 255.0
     if hide is not None and hide.any():
         gray[hide] = 255.0
     return gray

@@ -108,8 +108,9 @@ def read_text(
     if not enabled:
         return layout
     height, width = rgb.shape[:2]
-    gray = text_gray(rgb, hide)
-    gray[_straight_lines(gray)] = 255  # gridlines and spines make Tesseract see a table
+    gray = text_gray(rgb, hide, (plot.figure_bg, plot.plot_bg))
+    # Gridlines and frames make Tesseract see a table; text a gridline crosses stays dark.
+    gray[_straight_lines(gray) & (gray >= 120)] = 255
     scale = ocr_scale(text_height)
     box = plot.box
     pad = round(1.5 * text_height)
