@@ -19,7 +19,7 @@ def install_backpressure_shim(retry_after_s: float, status_code: int = 503) -> b
 
     from serve.config.base import DeploymentSettings
 
-    if "backpressure_config" in DeploymentSettings.model_fields:
+    if "backpressure_retry_after_s" in DeploymentSettings.model_fields:  # native now
         return False
     if getattr(DeploymentSettings.serve_options, "_ifz_backpressure_shim", False):
         return True

@@ -12,7 +12,8 @@ def test_shim_adds_backpressure_config(monkeypatch):
     installed = install_backpressure_shim(2.0)
     options = DeploymentSettings().serve_options()
     if not installed:  # the schema carries backpressure_config itself now
-        assert "backpressure_config" in DeploymentSettings.model_fields
+        assert "backpressure_retry_after_s" in DeploymentSettings.model_fields
+        assert options["backpressure_config"]["status_code"] == 503
         return
     config = options["backpressure_config"]
     assert config.status_code == 503 and config.retry_after_s == 2.0
