@@ -31,7 +31,10 @@ class BrowseDeployment:
         return result.model_dump(mode="json")
 
     async def check_health(self) -> None:
-        """Ray Serve's health check: relaunch a crashed browser, fail if that is impossible."""
+        """Ray Serve's health check: launch the browser early (the first check runs seconds
+        after start, so the first request does not pay for it), relaunch a crashed one, and
+        fail only if that is impossible."""
+        await self.service.start()
         await self.service.check_health()
 
     async def shutdown(self) -> None:
