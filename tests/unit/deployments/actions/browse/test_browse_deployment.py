@@ -94,13 +94,13 @@ async def test_errors_are_input_rejected(http_deployment):
 
 
 @session_loop
-async def test_chromium_starts_lazily_and_shuts_down(site):
+async def test_chromium_starts_at_the_first_health_check_and_shuts_down(site):
     deployment = BrowseDeployment(
         BrowseSettings(allow_hosts=["127.0.0.1"], page_pool_size=1).model_dump(mode="json")
     )
-    assert not deployment.service.browsers.started
-    await deployment.check_health()  # healthy before the first request, nothing launched
-    assert not deployment.service.browsers.started
+    assert not deployment.service.browsers.started  # constructing launches nothing
+    await deployment.check_health()  # the first health check warms the browser up
+    assert deployment.service.browsers.started
     result = await deployment.browse({"url": site.url("/js")})
     assert result["renderer"] == "chromium" and "Quarterly report" in result["text"]
     assert deployment.service.browsers.connected
