@@ -8,7 +8,7 @@ from serve.config.schema import AutoscalingSettings, DeploymentSettings
 def test_shipped_profiles_validate(profile):
     config = load_config(profile)
     assert config.profile == profile
-    assert config.routing.timeouts.perception_ms == 5000
+    assert config.routing.timeouts.perception_ms == 15000
     assert config.routing.timeouts.action_ms == 15000
     assert config.router.max_ongoing_requests > 5  # Ray's default collapses under load
 
@@ -83,5 +83,5 @@ def test_routing_needs_text_route():
 
 def test_stage_timeouts_in_seconds():
     timeouts = load_config("local").routing.timeouts
-    assert timeouts.for_stage("ocr") == 5.0
+    assert timeouts.for_stage("ocr") == 15.0
     assert timeouts.for_stage("browse") == 15.0
