@@ -163,7 +163,10 @@ class ChartParser:
             )
         with timer.step("legend"):
             legend = find_legend(
-                masks, layout.inside + layout.outside + layout.above, layout.text_height
+                masks,
+                layout.inside + layout.outside + layout.above,
+                layout.text_height,
+                frame=plot.inner,
             )
         with timer.step("geometry"):
             extraction = self._extract(rgb, plot, clusters, masks, layout, legend)

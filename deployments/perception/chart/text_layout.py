@@ -134,7 +134,7 @@ def read_text(
                 hidden = word.box.pad(2).clip(height, width)
                 corner[hidden.y0 : hidden.y1, hidden.x0 : hidden.x1] = 255
         bottom_words = _clean(
-            ocr_words(corner, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
+            ocr_words(corner, bottom, scale=scale, psm=11, timeout_s=timeout_s, lang=lang)
         )
         layout.bottom_rows = group_rows(bottom_words)
         top = Box(box.x0, 0, width, box.y0)
