@@ -154,9 +154,9 @@ def speech_cases(count: int, rng: random.Random) -> list[Case]:
     cases: list[Case] = []
     with tempfile.TemporaryDirectory(prefix="ifz-eval-speech-") as tmp:
         for index in range(count):
-            fact = sentence(rng, index)
+            _, fact = sentence(rng, index)
             raw = Path(tmp) / f"{index}.wav"
-            synthesize(fact.spoken, "en-us", 150, raw)
+            synthesize(fact.spoken, "en-us", 150, 4, raw)  # 4: word gap (10 ms units)
             wav = Path(tmp) / f"{index}-16k.wav"
             encode(raw, wav, 16000, [])
             part = {
