@@ -51,7 +51,7 @@ def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
     panel = _filled_panel(rgb, figure_bg)
     if panel is not None:
         inner = panel.pad(-2)
-        plot_bg = modal_colour(rgb[inner.y0 : inner.y1, inner.x0 : inner.x1].reshape(-1, 3))
+        plot_bg = _plot_background(rgb, inner)
         return PlotArea(box=panel, figure_bg=figure_bg, plot_bg=plot_bg, spine_px=1)
     mask = ink_mask(rgb, figure_bg).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -69,8 +69,25 @@ def find_plot_area(rgb: np.ndarray) -> PlotArea | None:
     if box.width < 0.2 * width or box.height < 0.2 * height:
         return None
     inner = box.pad(-(spine + 1))
-    plot_bg = modal_colour(rgb[inner.y0 : inner.y1, inner.x0 : inner.x1].reshape(-1, 3))
+    plot_bg = _plot_background(rgb, inner)
     return PlotArea(box=box, figure_bg=figure_bg, plot_bg=plot_bg, spine_px=spine)
+
+
+def _plot_background(rgb: np.ndarray, inner: Box, band: int = 4) -> np.ndarray:
+    """Colour of the empty plot: the modal colour of thin bands along the inner edges (the
+    margins the axes keep around data), preferring greyish pixels, since a bar chart's
+    commonest colour inside the frame may be its bars."""
+    strips = [
+        rgb[inner.y0 : inner.y0 + band, inner.x0 : inner.x1],
+        rgb[inner.y1 - band : inner.y1, inner.x0 : inner.x1],
+        rgb[inner.y0 : inner.y1, inner.x0 : inner.x0 + band],
+        rgb[inner.y0 : inner.y1, inner.x1 - band : inner.x1],
+    ]
+    pixels = np.concatenate([s.reshape(-1, 3) for s in strips if s.size])
+    if pixels.size == 0:
+        return np.array([255.0, 255.0, 255.0], np.float32)
+    greyish = pixels[chroma(pixels) <= 30]
+    return modal_colour(greyish if len(greyish) >= 0.1 * len(pixels) else pixels)
 
 
 def _filled_panel(rgb: np.ndarray, figure_bg: np.ndarray) -> Box | None:

@@ -23,7 +23,7 @@ class ColourCluster:
 
     @property
     def hex(self) -> str:
-        r, g, b = (round(float(c)) for c in self.colour)
+        r, g, b = (min(255, max(0, round(float(c)))) for c in self.colour)
         return f"#{r:02x}{g:02x}{b:02x}"
 
 

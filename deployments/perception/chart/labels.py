@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections import Counter
@@ -228,7 +229,35 @@ _PREFIXED_NUMBER = re.compile(r"^([A-Za-z]*?)(\d+)$")
 
 def harmonise_labels(labels: list[str]) -> list[str]:
     """Fix digit look-alikes using sibling labels: among 'Q1', 'Q2', 'Q3', a 'Ql' is 'Q1';
-    among years, '2O21' is '2021'."""
+    among years, '2O21' is '2021' and '2621' between '2020' and '2022' is '2021'."""
+    return _fix_sequences(_fix_prefixes(labels))
+
+
+def _fix_sequences(labels: list[str]) -> list[str]:
+    """Integer labels that mostly step evenly (years): the odd ones out follow the step."""
+    numbers = [int(label) if label.isdigit() else None for label in labels]
+    known = [(i, n) for i, n in enumerate(numbers) if n is not None]
+    if len(known) < 3 or len(known) < 0.6 * len(labels):
+        return labels
+    best: tuple[int, int, int] | None = None  # (agreeing, start, step)
+    for (i, a), (j, b) in itertools.combinations(known, 2):
+        if (b - a) % (j - i):
+            continue
+        step = (b - a) // (j - i)
+        start = a - step * i
+        agreeing = sum(n == start + step * k for k, n in known)
+        if step and (best is None or agreeing > best[0]):
+            best = (agreeing, start, step)
+    if best is None or best[0] < max(3, 0.6 * len(labels)):
+        return labels
+    _, start, step = best
+    return [
+        str(start + step * i) if n is not None else label
+        for i, (label, n) in enumerate(zip(labels, numbers, strict=True))
+    ]
+
+
+def _fix_prefixes(labels: list[str]) -> list[str]:
     patterns = [_PREFIXED_NUMBER.match(label) for label in labels]
     prefixes = Counter(m.group(1) for m in patterns if m)
     if not prefixes:

@@ -31,17 +31,27 @@ class LineTrace:
 
 
 def trace_line(mask: np.ndarray, region: Box, cluster: int) -> LineTrace | None:
-    """The centre line of ``mask`` in ``region``; specks far from the main path are dropped."""
+    """The centre line of ``mask`` in ``region``.
+
+    A line is a function of x: its pieces (split where other lines cross it) follow one
+    another along x. Pieces sharing columns with a bigger piece (a legend key, a stray
+    mark) are dropped, and so are specks.
+    """
     crop = mask[region.y0 : region.y1, region.x0 : region.x1].astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     if count <= 1:
         return None
     keep = np.zeros(count, dtype=bool)
-    widest = int(stats[1:, cv2.CC_STAT_WIDTH].max())
-    for index in range(1, count):
-        width = stats[index, cv2.CC_STAT_WIDTH]
-        if width >= max(4, 0.05 * widest) or stats[index, cv2.CC_STAT_AREA] >= 20:
-            keep[index] = True
+    taken: list[tuple[int, int]] = []
+    for index in sorted(range(1, count), key=lambda i: -stats[i, cv2.CC_STAT_AREA]):
+        start = int(stats[index, cv2.CC_STAT_LEFT])
+        stop = start + int(stats[index, cv2.CC_STAT_WIDTH])
+        if stats[index, cv2.CC_STAT_AREA] < 6:
+            continue
+        if any(min(stop, b) - max(start, a) > 3 for a, b in taken):
+            continue
+        keep[index] = True
+        taken.append((start, stop))
     clean = keep[labels]
     rows = np.arange(clean.shape[0], dtype=np.float64)[:, None]
     weight = clean.sum(axis=0)

@@ -269,7 +269,8 @@ class ChartParser:
         if len(marks) >= 2 and len(labels) <= len(marks) + 1:
             # Categories sit on the ticks / vertical gridlines: name each by the words under it.
             labels = self._category_labels(plot, layout, "vertical", marks)
-            labels = [(text, position) for text, position in labels if text]
+            if sum(bool(text) for text, _ in labels) < len(labels) / 2:
+                labels = [(text, position) for text, position in labels if text]
         if labels:
             categories = [Category(label, position) for label, position in labels]
         else:
@@ -411,6 +412,7 @@ class ChartParser:
             row = [w for w in layout.bottom_ticks(numeric=False) if w.box.cx >= plot.box.x0 - 2]
             units = [([w], w.box.cx) for w in row]
         else:
+            row = []
             units = [(r, float(np.mean([w.box.cy for w in r]))) for r in group_rows(layout.left)]
         if centres:
             spacing = float(np.median(np.diff(sorted(centres)))) if len(centres) > 1 else 1e9
@@ -419,6 +421,11 @@ class ChartParser:
                 nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - position))
                 if abs(centres[nearest] - position) <= 0.6 * spacing:
                     members[nearest].extend(words)
+            for index, centre in enumerate(centres):
+                if not members[index]:  # the block pass dropped it: read that label alone
+                    members[index] = layout.read_line(
+                        _label_region(plot, layout, orientation, row, centre, spacing)
+                    )
             found = [(clean_label(join_words(m)), c) for m, c in zip(members, centres, strict=True)]
         elif orientation == "vertical":
             phrases = split_row(row, gap_factor=0.8)
@@ -562,6 +569,23 @@ def _bar_quality(bar: Bar, far: float, baseline: float, fit: AxisFit | None) -> 
     length = max(abs(far - baseline), 0.5)
     relative = 0.7 / length
     return float(fit.confidence * math.exp(-max(relative - 0.01, 0.0) / 0.04))
+
+
+def _label_region(
+    plot: PlotArea,
+    layout: TextLayout,
+    orientation: str,
+    row: list[Word],
+    centre: float,
+    spacing: float,
+) -> Box:
+    """Where the category label at ``centre`` must be printed."""
+    half = 0.5 * min(spacing, 40 * layout.text_height)
+    if orientation == "vertical":
+        top = min((w.box.y0 for w in row), default=plot.box.y1 + 2)
+        bottom = max((w.box.y1 for w in row), default=plot.box.y1 + 3 * layout.text_height)
+        return Box(centre - half, top - 3, centre + half, bottom + 3)
+    return Box(0, centre - half, plot.box.x0 - 3, centre + half)
 
 
 def _dedupe(positions: list[float], within: float = 2.0) -> list[float]:

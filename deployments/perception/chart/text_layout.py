@@ -38,6 +38,28 @@ class TextLayout:
     left_title: str = ""
     title: str = ""
     errors: list[str] = field(default_factory=list)
+    page: np.ndarray | None = field(default=None, repr=False)  # the image OCR read
+    scale: float = 2.0
+    lang: str = "eng"
+    timeout_s: float = 15.0
+
+    def read_line(self, region: Box) -> list[Word]:
+        """OCR one short line again, alone (a label the block pass dropped)."""
+        if self.page is None:
+            return []
+        try:
+            words = ocr_words(
+                self.page,
+                region,
+                scale=self.scale,
+                psm=7,
+                timeout_s=self.timeout_s,
+                lang=self.lang,
+            )
+        except OcrUnavailable as exc:
+            self.errors.append(str(exc))
+            return []
+        return _clean(words, self.text_height)
 
     def tick_row_index(self, numeric: bool) -> int | None:
         """Which row below the plot holds the tick labels: the nearer of the first two rows,
@@ -127,6 +149,7 @@ def read_text(
                 gray, title_block, scale=scale, psm=7, timeout_s=timeout_s, lang=lang, rotate=True
             )
             layout.left_title = " ".join(w.text for w in _clean(words))  # reading order
+        layout.scale, layout.lang, layout.timeout_s = scale, lang, timeout_s
         corner = gray.copy()  # the lowest y tick label overhangs the x-axis: not a category
         corner[: box.y1 + round(0.6 * text_height), : max(box.x0 - 1, 0)] = 255
         for word in layout.left:
@@ -134,9 +157,10 @@ def read_text(
                 hidden = word.box.pad(2).clip(height, width)
                 corner[hidden.y0 : hidden.y1, hidden.x0 : hidden.x1] = 255
         bottom_words = _clean(
-            ocr_words(corner, bottom, scale=scale, psm=11, timeout_s=timeout_s, lang=lang)
+            ocr_words(corner, bottom, scale=scale, psm=6, timeout_s=timeout_s, lang=lang)
         )
         layout.bottom_rows = group_rows(bottom_words)
+        layout.page = corner
         top = Box(box.x0, 0, width, box.y0)
         layout.above = _clean(
             ocr_words(gray, top, scale=scale, psm=6, timeout_s=timeout_s, lang=lang), text_height

@@ -84,3 +84,15 @@ def test_rows_and_phrases():
     assert [[w.text for w in row] for row in rows] == [["Team", "A", "Costs"], ["Title"]]
     phrases = split_row(rows[0], gap_factor=1.0)
     assert [[w.text for w in p] for p in phrases] == [["Team", "A"], ["Costs"]]
+
+
+def test_year_sequences_repair_misread_digits():
+    assert harmonise_labels(["2019", "2020", "2621", "2022", "2923", "2024"]) == [
+        "2019",
+        "2020",
+        "2021",
+        "2022",
+        "2023",
+        "2024",
+    ]
+    assert harmonise_labels(["5", "17", "3"]) == ["5", "17", "3"]  # no even step: unchanged
