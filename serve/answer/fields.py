@@ -142,9 +142,13 @@ def _key_score(field: str | None, key: str, question_tokens: list[str]) -> float
                 score = max(score, 0.85 - rank * 0.03)
         if field == "total" and ("sub" in key_norm or "tax" in key_norm):
             score = min(score, 0.2)
+        others = (a for name, (_, al) in FIELDS.items() if name != field for a in al if len(a) > 4)
+        if score < 0.8 and any(key_norm == alias for alias in others):
+            return 0.0  # the key names another field ("Invoice number" when a date is asked)
         if field == "invoice_date" and "due" in key_norm:
             score = min(score, 0.2)
-    score = max(score, 0.9 * overlap(question_tokens, key))
+    if field is None or score > 0:
+        score = max(score, 0.9 * overlap(question_tokens, key))
     return score
 
 

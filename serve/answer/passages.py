@@ -9,6 +9,7 @@ from collections import Counter
 from serve.answer.base import Answer
 from serve.answer.text import content_tokens, normalize
 from serve.context.observations import Observation
+from serve.planner.inputs import URL_PATTERN
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _TRANSCRIBE = re.compile(
@@ -34,7 +35,7 @@ def rank_sentences(
     question: str, observations: list[Observation]
 ) -> list[tuple[float, str, Observation]]:
     """BM25 scores of every sentence of the text observations for the question."""
-    query = [_stem(t) for t in content_tokens(question)]
+    query = [_stem(t) for t in content_tokens(URL_PATTERN.sub(" ", question))]
     if not query:
         return []
     sentences = [

@@ -10,7 +10,8 @@ from difflib import SequenceMatcher
 STOPWORDS = frozenset(
     """a an and are as at be by do does did for from has have how i in is it its me my of on or
     our please show tell that the their there this to us was we were what when where which who
-    whom whose why will with you your can could would should give find get value number""".split()
+    whom whose why will with you your can could would should give find get value number
+    according listed shown stated mentioned page website site""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:[,\s]\d{3})+|\d+)(?:\.\d+)?")
