@@ -102,3 +102,23 @@ def sample_line(trace: LineTrace, x: float, spacing: float) -> tuple[float | Non
 
 def _inside(trace: LineTrace, x: float) -> bool:
     return 0 <= round(x) - trace.x0 < trace.centres.size
+
+
+def drop_shadow_traces(traces: list[LineTrace]) -> list[LineTrace]:
+    """Drop traces that only shadow a bigger one (anti-aliasing fringes of a line running
+    along a gridline get a colour of their own): mostly within 3 px of it."""
+    ordered = sorted(traces, key=lambda t: -np.sum(~np.isnan(t.centres)))
+    kept: list[LineTrace] = []
+    for trace in ordered:
+        shadow = False
+        for big in kept:
+            a, b = trace.centres, big.centres
+            if a.shape != b.shape or trace.x0 != big.x0:
+                continue
+            both = ~np.isnan(a) & ~np.isnan(b)
+            if both.sum() >= 0.5 * np.sum(~np.isnan(a)) and np.median(np.abs(a - b)[both]) <= 3:
+                shadow = True
+                break
+        if not shadow:
+            kept.append(trace)
+    return kept

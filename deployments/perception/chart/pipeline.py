@@ -46,7 +46,13 @@ from deployments.perception.chart.labels import (
     unit_from_axis_title,
 )
 from deployments.perception.chart.legend import Legend, find_legend
-from deployments.perception.chart.lines import LineTrace, is_line_series, sample_line, trace_line
+from deployments.perception.chart.lines import (
+    LineTrace,
+    drop_shadow_traces,
+    is_line_series,
+    sample_line,
+    trace_line,
+)
 from deployments.perception.chart.protocol import ChartResult, Series, ValueAxis
 from deployments.perception.chart.text_layout import TextLayout, read_text
 from deployments.perception.chart.values import (
@@ -203,6 +209,8 @@ class ChartParser:
                 traces[cluster.index] = trace
         if bar_boxes and _share_a_baseline([b for boxes in bar_boxes.values() for b in boxes]):
             return self._extract_bars(rgb, plot, clusters, bar_boxes, layout, legend)
+        kept = {t.cluster for t in drop_shadow_traces(list(traces.values()))}
+        traces = {c: t for c, t in traces.items() if c in kept}
         if traces:
             return self._extract_lines(rgb, plot, traces, layout, legend, data_masks)
         return Extraction("unknown", [], [], [], None, notes=["no bars or lines found"])
@@ -413,7 +421,8 @@ class ChartParser:
             units = [([w], w.box.cx) for w in row]
         else:
             row = []
-            units = [(r, float(np.mean([w.box.cy for w in r]))) for r in group_rows(layout.left)]
+            beside = [w for w in layout.left if plot.box.y0 <= w.box.cy <= plot.box.y1]
+            units = [(r, float(np.mean([w.box.cy for w in r]))) for r in group_rows(beside)]
         if centres:
             spacing = float(np.median(np.diff(sorted(centres)))) if len(centres) > 1 else 1e9
             members: list[list[Word]] = [[] for _ in centres]
