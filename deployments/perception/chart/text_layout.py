@@ -36,7 +36,6 @@ class TextLayout:
     outside: list[Word] = field(default_factory=list)
     above: list[Word] = field(default_factory=list)
     left_title: str = ""
-    title: str = ""
     errors: list[str] = field(default_factory=list)
     page: np.ndarray | None = field(default=None, repr=False)  # the image OCR read
     scale: float = 2.0
