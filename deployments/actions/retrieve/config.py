@@ -48,17 +48,26 @@ class RetrieveSettings(DeploymentSettings):
         "COSINE", description="Similarity metric (COSINE/IP: higher is closer; L2: lower)."
     )
     index_type: Literal["FLAT", "IVF_FLAT", "HNSW"] = Field(
-        "IVF_FLAT",
+        "FLAT",
         description=(
-            "Vector index. Milvus Lite 2.5 builds FLAT and IVF_FLAT only; HNSW needs a server. "
-            "FLAT is exact (the recall reference)."
+            "Vector index. FLAT is exact (recall 1.0; ~24 ms per top-5 search at 100k chunks "
+            "on 2 cores). Milvus Lite 2.5 keeps every segment 'growing': its IVF_FLAT is a "
+            "small interim index with built-in nlist/nprobe (ours are ignored; recall@5 0.85 "
+            "at 100k chunks), and it has no HNSW. On a Milvus server IVF_FLAT and HNSW are "
+            "built with the parameters below."
         ),
     )
     nlist: int = Field(
-        256, ge=1, le=65536, description="IVF_FLAT: clusters built (about 4*sqrt(rows))."
+        1024,
+        ge=1,
+        le=65536,
+        description="IVF_FLAT on a server: clusters built (about 4*sqrt(rows)).",
     )
     nprobe: int = Field(
-        32, ge=1, le=65536, description="IVF_FLAT: clusters searched per query (recall vs speed)."
+        64,
+        ge=1,
+        le=65536,
+        description="IVF_FLAT on a server: clusters searched per query (recall vs speed).",
     )
     hnsw_m: int = Field(16, ge=2, le=2048, description="HNSW: graph degree M.")
     hnsw_ef_construction: int = Field(

@@ -74,8 +74,10 @@ def test_lite_file_needs_one_replica_and_a_lite_index() -> None:
 def test_uri_resolves_against_data_dir_and_params_are_explicit(tmp_path) -> None:
     settings = RetrieveSettings()
     assert settings.resolved_uri(tmp_path) == str(tmp_path / "index.db")
-    assert settings.index_params() == {"nlist": settings.nlist}
-    assert settings.search_params() == {"nprobe": settings.nprobe}
+    assert settings.index_type == "FLAT" and settings.index_params() == {}
+    ivf = RetrieveSettings(index_type="IVF_FLAT", nlist=512, nprobe=700)
+    assert ivf.index_params() == {"nlist": 512}
+    assert ivf.search_params() == {"nprobe": 512}  # never more than nlist
     for name, field in RetrieveSettings.model_fields.items():
         assert field.description, name
 
