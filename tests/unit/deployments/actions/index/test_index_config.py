@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_pdf
+from index_site import make_pdf
 from pydantic import ValidationError
 
 from deployments.actions.index.config import IndexSettings

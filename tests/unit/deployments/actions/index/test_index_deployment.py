@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import Site, make_pdf
+from index_site import Site, make_pdf
 
 from deployments.actions.index.config import IndexSettings
 from deployments.actions.index.deployment import IndexDeployment

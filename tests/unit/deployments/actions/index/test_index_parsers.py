@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import html, make_pdf
+from index_site import html, make_pdf
 
 from deployments.actions.index.parsers import (
     PdfiumParser,
