@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from serve.cli import dashboards_cmd, k8s_cmd, keys_cmd, loadtest_cmd, trace_cmd
+from serve.cli import dashboards_cmd, index_cmd, k8s_cmd, keys_cmd, loadtest_cmd, trace_cmd
 from serve.config.loader import ConfigError, load_config, parse_overrides
 
 
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     trace_cmd.register(sub)
     keys_cmd.register(sub)
+    index_cmd.register(sub)
     loadtest_cmd.register(sub)
     k8s_cmd.register(sub)
     dashboards_cmd.register(sub)
