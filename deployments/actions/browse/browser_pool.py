@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from deployments.actions.browse.egress_proxy import EgressProxy, ProxySession
 from deployments.actions.browse.errors import BrowseTimeout, TooManyRedirects
+from deployments.actions.browse.settle import pending_init_script
 from deployments.common.errors import InputRejected
 from deployments.common.netguard import NetGuard
 
@@ -39,6 +40,7 @@ class PageOptions:
     block_resource_types: frozenset[str] = frozenset({"image", "media", "font"})
     user_agent: str | None = None
     viewport: dict[str, int] = field(default_factory=lambda: {"width": 1280, "height": 800})
+    settle_timer_ms: int = 2000
 
 
 class BrowserManager:
@@ -164,6 +166,7 @@ class PageSlot:
             user_agent=self.options.user_agent,
             viewport=self.options.viewport,
         )
+        await self.context.add_init_script(pending_init_script(self.options.settle_timer_ms))
         await self.context.route("**/*", self._route)
         self.page = await self.context.new_page()
         self.page.on("popup", self._on_popup)

@@ -84,6 +84,23 @@ class BrowseSettings(DeploymentSettings):
     wait_until: Literal["commit", "domcontentloaded", "load", "networkidle"] = Field(
         "load", description="Navigation milestone Chromium waits for before reading the page."
     )
+    settle_quiet_ms: int = Field(
+        300,
+        ge=0,
+        description=(
+            "After the navigation milestone, wait until the page has no fetch/XHR in flight, "
+            "no short timer pending and no DOM change for this long (client-side rendering). "
+            "0 reads the page right after the milestone."
+        ),
+    )
+    settle_max_ms: int = Field(
+        4000, ge=0, description="Longest settle wait; pages that keep polling are read then."
+    )
+    settle_timer_ms: int = Field(
+        2000,
+        ge=0,
+        description="Timers up to this delay (ms) count as pending work while settling.",
+    )
     max_page_bytes: int = Field(
         10 * 1024 * 1024,
         ge=1024,

@@ -18,6 +18,7 @@ from deployments.actions.browse.errors import (
     TooManyRedirects,
     UnsupportedContent,
 )
+from deployments.actions.browse.settle import SETTLE_JS
 from deployments.common.errors import InputRejected, MalformedInput
 
 PAGE_MEDIA_TYPES = {
@@ -68,6 +69,8 @@ class RenderLimits:
     max_redirects: int
     max_html_chars: int
     wait_until: str = "load"
+    settle_quiet_ms: int = 300
+    settle_max_ms: int = 4000
 
 
 class ChromiumRenderer:
@@ -141,6 +144,8 @@ class ChromiumRenderer:
         self._check_response(state, response)
         if wait_for:
             await self._wait_for(page, state, wait_for, remaining_ms(), timeout_s)
+        t_wait = time.perf_counter()
+        await self._settle(page, state, remaining_ms())
         t2 = time.perf_counter()
         snapshot = await self._snapshot(page, state)
         if state.fatal is not None:
@@ -164,7 +169,8 @@ class ChromiumRenderer:
             blocked=state.blocked_urls(),
             timings_ms={
                 "navigate": (t1 - t0) * 1000,
-                "wait_for": (t2 - t1) * 1000,
+                "wait_for": (t_wait - t1) * 1000,
+                "settle": (t2 - t_wait) * 1000,
                 "snapshot": (t3 - t2) * 1000,
             },
         )
@@ -205,6 +211,24 @@ class ChromiumRenderer:
                 f"wait_for {selector!r} is not a valid selector: {_first_line(exc)}",
                 code="invalid_selector",
             ) from None
+
+    async def _settle(self, page: Any, state: RequestState, remaining_ms: float) -> None:
+        """Let client-side rendering finish (see ``settle``); never fails the request."""
+        from playwright.async_api import Error as PlaywrightError
+
+        quiet = self.limits.settle_quiet_ms
+        # Keep a margin of the deadline for the snapshot and the extraction.
+        cap = min(self.limits.settle_max_ms, max(0.0, remaining_ms - 1000.0))
+        if quiet <= 0 or cap <= 0:
+            return
+        # Navigated away or stuck: the snapshot decides what is readable.
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(
+                _unless_failed(state, page.evaluate(SETTLE_JS, [quiet, cap])),
+                timeout=cap / 1000 + 1.0,
+            )
+        if state.fatal is not None:
+            raise state.fatal
 
     async def _snapshot(self, page: Any, state: RequestState) -> dict[str, Any]:
         from playwright.async_api import Error as PlaywrightError

@@ -61,6 +61,7 @@ class BrowseService:
                 block_resource_types=frozenset(settings.block_resource_types),
                 user_agent=settings.user_agent,
                 viewport={"width": settings.viewport_width, "height": settings.viewport_height},
+                settle_timer_ms=settings.settle_timer_ms,
             ),
         )
         self.renderer = ChromiumRenderer(
@@ -70,6 +71,8 @@ class BrowseService:
                 max_redirects=settings.max_redirects,
                 max_html_chars=self.limits.max_html_chars,
                 wait_until=settings.wait_until,
+                settle_quiet_ms=settings.settle_quiet_ms,
+                settle_max_ms=settings.settle_max_ms,
             ),
         )
 

@@ -200,6 +200,30 @@ class _Handler(BaseHTTPRequestHandler):
                     ),
                 )
                 site.rebound.set()
+            elif path == "/data":
+                time.sleep(float(query.get("s", ["0.6"])[0]))
+                self._send(200, b'{"price": "42.50 EUR"}', "application/json")
+            elif path == "/late-fetch":
+                self._send(
+                    200,
+                    _page(
+                        "Late fetch",
+                        "<p id='out'>Loading...</p><script>"
+                        "setTimeout(() => fetch('/data?s=0.6').then(r => r.json()).then(d => {"
+                        " document.getElementById('out').textContent = 'Price: ' + d.price; }),"
+                        " 100)</script>",
+                    ),
+                )
+            elif path == "/poll":
+                self._send(
+                    200,
+                    _page(
+                        "Poll",
+                        "<p id='out'>0</p><script>let n = 0; const tick = () => {"
+                        " document.getElementById('out').textContent = String(++n);"
+                        " setTimeout(tick, 50); }; tick();</script>",
+                    ),
+                )
             elif path == "/wait":
                 self._send(
                     200,

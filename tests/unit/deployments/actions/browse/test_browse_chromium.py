@@ -66,6 +66,23 @@ async def test_js_rendered_text_title_links_and_tables(service, site):
     assert {"navigate", "extract", "total"} <= set(page["timings_ms"])
 
 
+async def test_client_side_rendering_settles_before_the_snapshot(service, site):
+    # A timer, then a fetch answered after 0.6 s, then the DOM update: no wait_for needed.
+    page = await browse(service, site.url("/late-fetch"))
+    assert "Price: 42.50 EUR" in page["text"] and "Loading" not in page["text"]
+    assert page["timings_ms"]["settle"] >= 600
+    # The 300 ms timer of the /js page has fired too.
+    assert "late content" in (await browse(service, site.url("/js")))["text"]
+
+
+async def test_a_page_that_never_settles_is_read_at_the_settle_cap(service, site):
+    started = time.perf_counter()
+    page = await browse(service, site.url("/poll"))
+    elapsed = time.perf_counter() - started
+    assert int(page["text"].strip()) > 10  # the page kept running meanwhile
+    assert SETTINGS.settle_max_ms / 1000 <= elapsed < SETTINGS.settle_max_ms / 1000 + 3
+
+
 async def test_wait_for_selector(service, site):
     page = await browse(service, site.url("/wait"), wait_for="#ready")
     assert "ready now" in page["text"]
