@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,53 @@ class RotatingJsonl:
             self.path.with_name(f"{self.path.name}.{n}") for n in range(1, self.backups + 1)
         ]
         return [p for p in names if p.exists()]
+
+
+class BackgroundWriter:
+    """One daemon thread that runs file writes in order, off the event loop.
+
+    Jobs queue up to ``max_pending``; beyond that a job is dropped and counted (the audit
+    must never stall or crash request handling). ``flush`` waits until the queue is done.
+    """
+
+    def __init__(self, name: str, max_pending: int = 10_000) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(max_pending)
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], None]) -> bool:
+        try:
+            self._jobs.put_nowait(job)
+            return True
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.error("audit writer is behind: %d jobs dropped", self.dropped)
+            return False
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Block until every job queued so far ran; False on timeout."""
+        done = threading.Event()
+        if not self.submit(done.set):
+            return False
+        return done.wait(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._thread.is_alive():
+            self.flush(timeout_s)
+            self._jobs.put(None)
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:
+                logger.exception("audit write failed")
 
 
 class RawInputStore:
@@ -116,6 +165,7 @@ class AuditHook(GatewayHook):
             raw if raw.is_absolute() else data_dir / raw, settings.raw_retention_days
         )
         self._last_purge = 0.0
+        self.writer = BackgroundWriter(f"audit-{_SAFE_NAME.sub('_', replica_id)}")
 
     def keep_raw(self, ctx: RequestContext, stage: str, data: bytes | str) -> None:
         """Remember one stage's raw input (only when ``keep_raw_inputs`` is on)."""
@@ -162,13 +212,33 @@ class AuditHook(GatewayHook):
     async def on_complete(self, ctx: RequestContext, completion: Completion) -> None:
         if not self.settings.enabled:
             return
-        self.log.write(self.record(ctx, completion))
-        if self.settings.keep_raw_inputs:
-            for stage, data in ctx.raw_inputs.items():
-                self.raw.put(ctx.request_id, stage, data, ctx.started_at)
-        now = time.monotonic()
-        if now - self._last_purge > self.settings.purge_interval_s:
-            self._last_purge = now
+        record = self.record(ctx, completion)
+        raw = dict(ctx.raw_inputs) if self.settings.keep_raw_inputs else {}
+        purge = time.monotonic() - self._last_purge > self.settings.purge_interval_s
+        if purge:
+            self._last_purge = time.monotonic()
+        # Encoding and file I/O run on the writer thread: the event loop only builds the dict.
+        self.writer.submit(lambda: self._write(record, ctx.request_id, ctx.started_at, raw, purge))
+
+    def _write(
+        self,
+        record: dict[str, Any],
+        request_id: str,
+        started_at: float,
+        raw: dict[str, bytes | str],
+        purge: bool,
+    ) -> None:
+        self.log.write(record)
+        for stage, data in raw.items():
+            self.raw.put(request_id, stage, data, started_at)
+        if purge:
             removed = self.raw.purge()
             if removed:
                 logger.info("deleted %d expired raw-input folders", removed)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every audit line so far is on disk."""
+        return self.writer.flush(timeout_s)
+
+    async def close(self) -> None:
+        self.writer.close()

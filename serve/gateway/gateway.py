@@ -249,6 +249,11 @@ class Gateway:
             except Exception:
                 logger.exception("gateway hook %s failed in on_complete", hook.name)
 
+    def flush_audit(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the audit lines written so far are on disk (tests, shutdown)."""
+        audit = self.hook("audit")
+        return audit.flush(timeout_s) if isinstance(audit, AuditHook) else True
+
     async def close(self) -> None:
         for hook in self.hooks:
             try:

@@ -133,3 +133,9 @@ class RouterIngress:
     async def check_health(self) -> None:
         """Ray Serve's replica health check: the router itself has no external state."""
         return None
+
+    def __del__(self) -> None:
+        """Ray Serve calls this on graceful shutdown: audit lines still queued go to disk."""
+        gateway = getattr(self, "gateway", None)
+        if gateway is not None:
+            gateway.flush_audit(timeout_s=5.0)

@@ -47,6 +47,7 @@ async def test_audit_line_has_the_request_story(tmp_path):
         escalated=True, escalation_reason="no confident small-stack answer",
     )  # fmt: skip
     await hook.on_complete(ctx, completion)
+    assert hook.flush()
     [line] = (tmp_path / "audit" / "requests-replica-1.jsonl").read_text().splitlines()
     record = json.loads(line)
     assert record["request_id"] == "req-1" and record["key_id"] == "anonymous"
@@ -66,4 +67,5 @@ async def test_raw_inputs_are_not_kept_unless_enabled(tmp_path):
     await hook.on_request(ctx)
     hook.keep_raw(ctx, "ocr", "text")
     await hook.on_complete(ctx, Completion(200))
+    assert hook.flush()
     assert ctx.raw_inputs == {} and not (tmp_path / "audit" / "raw").exists()

@@ -27,7 +27,8 @@ def key(tmp_path):
     return KeyStore(tmp_path / "gateway" / "keys.db").create("tests")[0]
 
 
-def audit_lines(tmp_path):
+def audit_lines(tmp_path, gateway):
+    assert gateway.flush_audit()
     path = tmp_path / "audit" / "requests-t.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -54,7 +55,7 @@ async def test_a_typical_request_through_the_whole_chain(gateway, key, tmp_path)
         record.summary.update(prompt_tokens=12, completion_tokens=3)
     await gateway.on_complete(ctx, status=200, trace=trace)
     await gateway.on_complete(ctx, status=500)  # once only
-    [line] = audit_lines(tmp_path)
+    [line] = audit_lines(tmp_path, gateway)
     assert line["status"] == 200 and line["tokens"] == {"prompt": 12, "completion": 3}
     assert line["key_id"] == ctx.key_id and line["denied_tools"]["execute"]
     assert line["timings_ms"]["gateway_total"] > 0 and "llm" in line["timings_ms"]
@@ -72,7 +73,7 @@ async def test_rejections_are_audited_by_the_gateway_itself(gateway, key, tmp_pa
     with pytest.raises(RateLimited):
         await gateway.on_request(ctx)
     assert ctx.completed and ctx.rejected_by == "limits"
-    lines = {line["request_id"]: line for line in audit_lines(tmp_path)}
+    lines = {line["request_id"]: line for line in audit_lines(tmp_path, gateway)}
     assert lines["no-key"]["status"] == 401 and lines["no-key"]["rejected_by"] == "auth"
     assert lines["limited"]["status"] == 429 and lines["limited"]["key_id"] == ctx.key_id
 
@@ -84,7 +85,7 @@ async def test_refusal_as_message_is_audited_as_answered(tmp_path, embedder):
     with pytest.raises(PolicyRefusal) as err:
         await gateway.on_request(ctx)
     assert err.value.as_message
-    [line] = audit_lines(tmp_path)
+    [line] = audit_lines(tmp_path, gateway)
     assert line["status"] == 200 and line["verdicts"][0]["action"] == "refuse"
 
 
