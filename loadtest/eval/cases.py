@@ -141,8 +141,10 @@ def chart_cases(count: int, rng: random.Random) -> list[Case]:
         )
         top = spec.categories[max(range(len(values)), key=lambda i: values[i])]
         question = "Which category has the highest value?"
+        # The answer is a label: no numeric tolerance (a number in the answer scores nothing).
+        label_meta = {"kind": spec.kind, "labelled": spec.labelled}
         cases.append(
-            Case(f"chart-{index}-max", "chart", _user([part], question), [top], question, meta)
+            Case(f"chart-{index}-max", "chart", _user([part], question), [top], question, label_meta)
         )
     return cases
 

@@ -12,6 +12,15 @@ from serve.context.observations import Observation
 _MAX = re.compile(r"\b(highest|largest|most|maximum|max|biggest|peak|greatest|top)\b")
 _MIN = re.compile(r"\b(lowest|smallest|least|minimum|min|fewest|bottom)\b")
 _TREND = re.compile(r"\b(trend|increas\w*|decreas\w*|grow\w*|declin\w*|go(?:es|ing)? up|down)\b")
+# "Which month ...", "what category ..." ask for a label even when they say "value".
+_ASKS_LABEL = re.compile(
+    r"\b(which|what (category|label|month|year|day|quarter|region|city|country|item|product|"
+    r"series|group|bar|point|period|team|name))\b"
+)
+_ASKS_VALUE = re.compile(
+    r"\b(what|how much|how many) (is|was|were|are) the (highest|lowest|max|min|largest|"
+    r"smallest|biggest|greatest|maximum|minimum|peak)"
+)
 _DIFF = re.compile(r"\b(difference|more than|less than|compared|gap|change from|between)\b")
 
 
@@ -80,23 +89,37 @@ class ChartAnswerer:
             return None
         details: dict = {"series": series.get("name")}
 
+        # No series named and several plotted: answer for each series rather than guess one.
+        every_series = len(series_list) > 1 and series_score < 1.0
         if _MAX.search(lowered) or _MIN.search(lowered):
             pick_max = bool(_MAX.search(lowered))
-            label, value = (max if pick_max else min)(pairs, key=lambda p: p[1])
-            asks_value = (
-                bool(
-                    re.search(
-                        r"\b(what|how much|how many) (is|was|were) the (highest|lowest|max|min)",
-                        lowered,
-                    )
-                )
-                or "value" in lowered
+            asks_value = not _ASKS_LABEL.search(lowered) and bool(
+                _ASKS_VALUE.search(lowered) or "value" in lowered
             )
-            text = _fmt(value, unit) if asks_value else str(label)
-            details.update(op="max" if pick_max else "min", label=label, value=value)
-            return Answer(
-                text, round(base * 0.95 * series_score, 3), self.name, [chart.citation], details
+            picks = []
+            for one in series_list if every_series else [series]:
+                one_pairs = [
+                    (labels[i] if i < len(labels) else str(i + 1), v)
+                    for i, v in enumerate(one.get("values") or [])
+                    if v is not None
+                ]
+                if one_pairs:
+                    label, value = (max if pick_max else min)(one_pairs, key=lambda p: p[1])
+                    shown = _fmt(value, unit) if asks_value else f"{label} ({_fmt(value, unit)})"
+                    picks.append((one.get("name"), label, value, shown))
+            if not picks:
+                return None
+            if len(picks) == 1:
+                text = _fmt(picks[0][2], unit) if asks_value else str(picks[0][1])
+                confidence = base * 0.95 * series_score
+            else:
+                text = "; ".join(f"{name}: {shown}" for name, _, _, shown in picks)
+                confidence = base * 0.9
+            details.update(
+                op="max" if pick_max else "min",
+                picks=[{"series": n, "label": lab, "value": v} for n, lab, v, _ in picks],
             )
+            return Answer(text, round(confidence, 3), self.name, [chart.citation], details)
 
         index, label_score = _label_index(question, labels)
         if _DIFF.search(lowered):
@@ -114,6 +137,24 @@ class ChartAnswerer:
                 return Answer(
                     _fmt(abs(diff), unit),
                     round(base * 0.9, 3),
+                    self.name,
+                    [chart.citation],
+                    details,
+                )
+
+        if every_series and index is not None and label_score >= 0.6:
+            readings = [
+                (one.get("name"), (one.get("values") or [])[index])
+                for one in series_list
+                if index < len(one.get("values") or [])
+                and (one.get("values") or [])[index] is not None
+            ]
+            if readings:
+                details.update(op="value", label=labels[index], series=[n for n, _ in readings])
+                text = "; ".join(f"{name}: {_fmt(value, unit)}" for name, value in readings)
+                return Answer(
+                    text,
+                    round(base * (0.7 + 0.3 * label_score), 3),
                     self.name,
                     [chart.citation],
                     details,

@@ -17,6 +17,12 @@ _TRANSCRIBE = re.compile(
     r"|file|message) (?:say|said)|what (?:is|was) said|word for word|verbatim)\b"
 )
 TEXT_KINDS = ("page", "text", "passage", "transcript")
+_QUANTITY = re.compile(r"\bhow (many|much|long|old|far|often)\b")
+_DIGIT = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|dozen|single|double)\b",
+    re.IGNORECASE,
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -84,7 +90,9 @@ class TranscriptAnswerer:
 def question_terms(question: str) -> set[str]:
     """Content terms of the question, without the word a "how ..." phrase asks about."""
     text = re.sub(
-        r"\bhow (long|much|many|old|far|often|big|large|tall)\b", "how", normalize(question)
+        r"\bhow (long|much|many|old|far|often|big|large|tall)\b",
+        "how",
+        normalize(URL_PATTERN.sub(" ", question)),
     )
     return {_stem(t) for t in content_tokens(text)}
 
@@ -105,6 +113,8 @@ class PassageAnswerer:
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         margin = (score - runner_up) / score if score else 0.0
         confidence = obs.confidence * (0.45 + 0.4 * coverage + 0.15 * margin)
+        if _QUANTITY.search(normalize(question)) and not _DIGIT.search(sentence):
+            confidence *= 0.6  # a "how many/much/long" question needs a number in the answer
         return Answer(
             sentence,
             round(min(confidence, 0.9), 3),

@@ -46,6 +46,32 @@ TRANSCRIPT = Observation(
     "asr",
     {"text": "The meeting is on Friday at 3 pm. Bring the report."},
 )
+TWO_SERIES = Observation(
+    "img2",
+    "",
+    "chart",
+    "",
+    0.9,
+    "chart",
+    {
+        "x_labels": ["2019", "2020", "2021"],
+        "series": [
+            {"name": "Plan", "values": [10, 30, 20]},
+            {"name": "Actual", "values": [12, 25, 40]},
+        ],
+        "y_axis": {"unit": None},
+        "confidence": 0.9,
+    },
+)
+WEB = Observation(
+    "web1",
+    "http://shop.example/p/kettle",
+    "page",
+    "Blue Kettle\nPrice: 39.00 EUR\nDelivery takes 4 days. Free returns within 30 days.\n"
+    "The kettle is built to last.",
+    0.9,
+    "browse",
+)
 STACK = SmallStack()
 
 
@@ -65,6 +91,15 @@ STACK = SmallStack()
         ("What was the value in Q2?", [CHART], "55%", "chart"),
         ("Which quarter had the highest revenue?", [CHART], "Q4", "chart"),
         ("What is the difference between Q4 and Q1?", [CHART], "30%", "chart"),
+        # "which ... value" asks for a label, even with numeric labels
+        ("Which category has the highest value?", [CHART], "Q4", "chart"),
+        ("What is the highest value?", [CHART], "70%", "chart"),
+        ("Which year has the highest value?", [TWO_SERIES], "Plan: 2020 (30); Actual: 2021 (40)",
+         "chart"),
+        ("What is the value for 2021?", [TWO_SERIES], "Plan: 20; Actual: 40", "chart"),
+        ("What was the Actual value in 2020?", [TWO_SERIES], "25", "chart"),
+        ("According to http://shop.example/p/kettle , how many days does delivery take?", [WEB],
+         "Delivery takes 4 days.", "extractive"),
         ("Transcribe the audio.", [TRANSCRIPT], TRANSCRIPT.data["text"], "transcript"),
         ("When is the meeting?", [TRANSCRIPT], "The meeting is on Friday at 3 pm.", "extractive"),
     ],
@@ -75,6 +110,18 @@ def test_small_stack_answers(question, observations, expected, answerer):
     assert decision.answer.text == expected
     assert decision.answer.answerer == answerer
     assert decision.answer.sources
+
+
+def test_a_url_in_the_question_does_not_lower_the_passage_confidence():
+    question = "According to http://shop.example/p/kettle , how many days does delivery take?"
+    assert STACK.decide(question, [WEB]).answer.confidence >= 0.8
+
+
+def test_a_quantity_question_without_a_number_in_the_sentence_is_less_confident():
+    with_number = STACK.decide("How long does delivery take?", [WEB]).answer
+    without = Observation("w", "", "page", "Delivery takes a while. Returns are free.", 0.9, "x")
+    answer = STACK.decide("How long does delivery take?", [without]).answer
+    assert answer.confidence < 0.65 <= with_number.confidence
 
 
 def test_chart_trend():
