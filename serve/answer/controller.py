@@ -15,8 +15,9 @@ from serve.answer.passages import PassageAnswerer, TranscriptAnswerer
 from serve.answer.tables import TableAnswerer
 from serve.context.observations import Observation
 
-# "2024-001" or "12/05/2024" are identifiers and dates, not subtractions or divisions.
-_ID_LIKE = re.compile(r"^\d+(?:[-/]\d+)+$")
+# "2024-001" or "12/05/2024" written as one token are identifiers and dates, not subtractions
+# or divisions; "122 / 16", "122/16" and "122 divided by 16" are arithmetic.
+_ID_TOKEN = re.compile(r"(?<![\w.])\d+(?:-\d+)+(?![\w.])|(?<![\w.])\d+(?:/\d+){2,}(?![\w.])")
 
 
 @dataclass
@@ -62,8 +63,7 @@ class SmallStack:
             if answer is None:
                 continue
             if answer.answerer == "compute":
-                expression = answer.data.get("expression", "").replace(" ", "")
-                if _ID_LIKE.match(expression) or (observations and answer.confidence < 0.95):
+                if _ID_TOKEN.search(question) or (observations and answer.confidence < 0.95):
                     answer.confidence = min(answer.confidence, 0.3)
             candidates.append(answer)
         if not candidates:

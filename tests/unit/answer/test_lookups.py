@@ -137,6 +137,15 @@ def test_generation_and_open_questions_escalate():
 def test_identifiers_are_not_arithmetic():
     decision = STACK.decide("What is the total of invoice 2024-001?", [PAGE])
     assert decision.answer.answerer == "document_field"
+    for question in ("What is 12/05/2024?", "What is 2024-001?"):
+        answer = STACK.decide(question, []).answer
+        assert answer is None or answer.confidence < 0.5
+
+
+@pytest.mark.parametrize("question", ["Compute 122 divided by 16.", "What is 122/16?"])
+def test_divisions_are_arithmetic(question):
+    answer = STACK.decide(question, []).answer
+    assert answer.text == "7.625" and answer.confidence >= 0.95
 
 
 @pytest.mark.parametrize(
