@@ -144,7 +144,9 @@ def chart_cases(count: int, rng: random.Random) -> list[Case]:
         # The answer is a label: no numeric tolerance (a number in the answer scores nothing).
         label_meta = {"kind": spec.kind, "labelled": spec.labelled}
         cases.append(
-            Case(f"chart-{index}-max", "chart", _user([part], question), [top], question, label_meta)
+            Case(
+                f"chart-{index}-max", "chart", _user([part], question), [top], question, label_meta
+            )
         )
     return cases
 

@@ -62,9 +62,10 @@ class SmallStack:
             answer = answerer.answer(question, observations)
             if answer is None:
                 continue
-            if answer.answerer == "compute":
-                if _ID_TOKEN.search(question) or (observations and answer.confidence < 0.95):
-                    answer.confidence = min(answer.confidence, 0.3)
+            if answer.answerer == "compute" and (
+                _ID_TOKEN.search(question) or (observations and answer.confidence < 0.95)
+            ):
+                answer.confidence = min(answer.confidence, 0.3)
             candidates.append(answer)
         if not candidates:
             reason = "no answerer matched" if observations else "no evidence and no computation"

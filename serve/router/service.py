@@ -17,6 +17,7 @@ from deployments.common.errors import InputRejected
 from serve.actions.requests import find_targets
 from serve.actions.runner import ActionRunner
 from serve.answer.controller import SmallStack
+from serve.answer.intent import Intent
 from serve.api.errors import APIError, BadRequest, NotFound, Overloaded, PayloadTooLarge
 from serve.api.protocol import (
     AssistantMessage,
@@ -33,6 +34,7 @@ from serve.api.protocol import (
     Usage,
 )
 from serve.config.schema import STAGE_KINDS, AppConfig, PromptFormat, StageKind
+from serve.context.distill import distill
 from serve.context.observations import Observation
 from serve.context.prompt import build_prompt
 from serve.context.tokens import counter_for
@@ -61,6 +63,7 @@ class Outcome:
     finish_reason: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    intent: Intent | None = None  # set by the small stack; None: raw context (llm_only)
 
 
 logger = logging.getLogger(__name__)
@@ -275,11 +278,22 @@ class ChatService:
         """The LLM's answer from the distilled context (``stage`` names it in the trace)."""
         llm_settings = self.config.llm
         with trace.stage("context") as record:
+            if outcome.intent is None:  # the llm_only baseline reads the raw stage outputs
+                blocks = [o.render() for o in outcome.observations]
+            else:
+                distilled = distill(
+                    last_user_text(body.messages),
+                    outcome.observations,
+                    keep_full_text=outcome.intent is Intent.GENERATE,
+                    count=self.count_tokens,
+                )
+                blocks = distilled.blocks
+                record.summary.update(distilled.summary())
             parts = build_prompt(
                 body.messages,
                 template=llm_settings.prompt_format is PromptFormat.TEMPLATE,
                 budget_tokens=llm_settings.context_tokens,
-                context_blocks=[o.render() for o in outcome.observations],
+                context_blocks=blocks,
                 count=self.count_tokens,
             )
             record.summary.update(
@@ -328,6 +342,7 @@ class ChatService:
         question = last_user_text(body.messages)
         with trace.stage("answer") as record:
             decision = self.small_stack.decide(question, outcome.observations)
+            outcome.intent = decision.intent
             trace.confidence = round(decision.confidence, 4)
             record.summary.update(
                 intent=decision.intent.value,
