@@ -5,7 +5,9 @@ Each line is ``frame;frame;...;leaf count`` with frames like ``handle (serve/rou
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +47,16 @@ def parse_collapsed(text: str) -> Profile:
     return Profile(total, self_counts, inclusive)
 
 
+def py_spy_path() -> str:
+    """py-spy next to this interpreter (the venv, not necessarily on PATH), else from PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else (shutil.which("py-spy") or "py-spy")
+
+
 def record(pid: int, seconds: float, out: Path, rate: int = 100) -> Profile | None:
     """Sample ``pid`` for ``seconds`` (non-blocking: the target is not paused)."""
     cmd = [
-        "py-spy", "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+        py_spy_path(), "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
         "--rate", str(rate), "--format", "raw", "--nonblocking", "--output", str(out),
     ]  # fmt: skip
     try:

@@ -10,10 +10,13 @@ from serve.answer.charts import ChartAnswerer
 from serve.answer.compute import ComputeAnswerer
 from serve.answer.execution import ExecutionAnswerer
 from serve.answer.fields import FieldAnswerer
-from serve.answer.intent import Intent, classify
+from serve.answer.intent import Intent, classify, classify_by_rules
 from serve.answer.passages import PassageAnswerer, TranscriptAnswerer
 from serve.answer.tables import TableAnswerer
+from serve.answer.text import normalize
 from serve.context.observations import Observation
+
+INTENT_CACHE_SIZE = 4096
 
 # "2024-001" or "12/05/2024" written as one token are identifiers and dates, not subtractions
 # or divisions; "122 / 16", "122/16" and "122 divided by 16" are arithmetic.
@@ -52,11 +55,12 @@ class SmallStack:
     def __init__(self, answerers: list[Answerer] | None = None, intent_embedder=None) -> None:
         self.answerers = answerers or default_answerers()
         self.intent_embedder = intent_embedder  # set once the router's embedder is ready
+        self._intent_cache: dict[str, Intent] = {}
 
     def decide(self, question: str, observations: list[Observation]) -> Decision:
-        intent = classify(question, self.intent_embedder)
-        if intent is Intent.GENERATE:
-            return Decision(intent, None, reason="the question asks for generation")
+        ruled = classify_by_rules(question)
+        if ruled is Intent.GENERATE:
+            return Decision(ruled, None, reason="the question asks for generation")
         candidates: list[Answer] = []
         for answerer in self.answerers:
             answer = answerer.answer(question, observations)
@@ -67,8 +71,35 @@ class SmallStack:
             ):
                 answer.confidence = min(answer.confidence, 0.3)
             candidates.append(answer)
+        intent = ruled or self._intent(question, observations, candidates)
+        if intent is Intent.GENERATE:
+            return Decision(intent, None, candidates, reason="the question asks for generation")
         if not candidates:
             reason = "no answerer matched" if observations else "no evidence and no computation"
             return Decision(intent, None, reason=reason)
         best = max(candidates, key=lambda a: a.confidence)
         return Decision(intent, best, candidates, reason=f"best: {best.answerer}")
+
+    def needs_embedder(self, question: str) -> bool:
+        """Whether ``decide`` may run the embedding classifier (worth a worker thread)."""
+        return self.intent_embedder is not None and classify_by_rules(question) is None
+
+    def _intent(
+        self, question: str, observations: list[Observation], candidates: list[Answer]
+    ) -> Intent:
+        """The embedding classifier's intent, skipped when the question is plain arithmetic
+        (an exact computation is a lookup whatever the phrasing); cached per question."""
+        if self.intent_embedder is None:
+            return Intent.LOOKUP
+        if not observations and any(
+            a.answerer == "compute" and a.confidence >= 0.95 for a in candidates
+        ):
+            return Intent.LOOKUP
+        key = normalize(question)
+        intent = self._intent_cache.get(key)
+        if intent is None:
+            intent = classify(question, self.intent_embedder)
+            self._intent_cache[key] = intent
+            if len(self._intent_cache) > INTENT_CACHE_SIZE:
+                self._intent_cache.pop(next(iter(self._intent_cache)))
+        return intent

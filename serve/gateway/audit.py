@@ -26,16 +26,20 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 class RotatingJsonl:
     """Appends JSON lines; before a line would push the file past ``max_bytes`` it rotates
-    ``log → log.1 → … → log.<backups>`` (the oldest is deleted)."""
+    ``log → log.1 → … → log.<backups>`` (the oldest is deleted). The file stays open between
+    lines (one write and flush each); it is reopened when rotated or removed underneath."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self.backups = backups
         self._lock = threading.Lock()
+        self._file: Any = None
+        self._size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def _rotate(self) -> None:
+        self._close()
         if self.backups == 0:
             self.path.unlink(missing_ok=True)
             return
@@ -45,17 +49,39 @@ class RotatingJsonl:
                 os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
         os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
 
+    def _open(self) -> None:
+        if self._file is not None:
+            try:
+                if os.fstat(self._file.fileno()).st_nlink > 0:
+                    return  # still the live file
+            except OSError:
+                pass
+            self._close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "ab")  # noqa: SIM115 - kept open across writes
+        self._size = self._file.tell()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            finally:
+                self._file = None
+
     def write(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode()
         with self._lock:
-            try:
-                size = self.path.stat().st_size
-            except FileNotFoundError:
-                size = 0
-            if size and size + len(line) > self.max_bytes:
+            self._open()
+            if self._size and self._size + len(line) > self.max_bytes:
                 self._rotate()
-            with open(self.path, "ab") as f:
-                f.write(line)
+                self._open()
+            self._file.write(line)
+            self._file.flush()
+            self._size += len(line)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
 
     def files(self) -> list[Path]:
         """The live file then its backups, newest first."""
@@ -242,3 +268,4 @@ class AuditHook(GatewayHook):
 
     async def close(self) -> None:
         self.writer.close()
+        self.log.close()

@@ -6,6 +6,7 @@ deployment wires it to DeploymentHandles and FastAPI.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -253,7 +254,7 @@ class ChatService:
         acted = await self._act(body, trace, plan)
         outcome.observations += await self._screen(acted, trace, plan, ctx)
         if not plan.llm_only:
-            answer = self._small_stack(body, trace, plan, outcome)
+            answer = await self._small_stack(body, trace, plan, outcome)
             if answer is not None:
                 outcome.text.append(answer)
                 outcome.finish_reason = "stop"
@@ -335,13 +336,18 @@ class ChatService:
                 prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens
             )
 
-    def _small_stack(
+    async def _small_stack(
         self, body: ChatCompletionRequest, trace: Trace, plan: Plan, outcome: Outcome
     ) -> str | None:
         """The small stack's answer text when it is confident enough, else None."""
         question = last_user_text(body.messages)
         with trace.stage("answer") as record:
-            decision = self.small_stack.decide(question, outcome.observations)
+            if self.small_stack.needs_embedder(question):  # MiniLM: keep the event loop free
+                decision = await asyncio.to_thread(
+                    self.small_stack.decide, question, outcome.observations
+                )
+            else:
+                decision = self.small_stack.decide(question, outcome.observations)
             outcome.intent = decision.intent
             trace.confidence = round(decision.confidence, 4)
             record.summary.update(

@@ -69,3 +69,12 @@ async def test_raw_inputs_are_not_kept_unless_enabled(tmp_path):
     await hook.on_complete(ctx, Completion(200))
     assert hook.flush()
     assert ctx.raw_inputs == {} and not (tmp_path / "audit" / "raw").exists()
+
+
+def test_log_deleted_underneath_is_recreated(tmp_path):
+    log = RotatingJsonl(tmp_path / "a.jsonl", max_bytes=10_000, backups=1)
+    log.write({"n": 1})
+    (tmp_path / "a.jsonl").unlink()  # e.g. an external cleanup
+    log.write({"n": 2})
+    assert [json.loads(x)["n"] for x in (tmp_path / "a.jsonl").read_text().splitlines()] == [2]
+    log.close()
