@@ -238,6 +238,11 @@ class ChartParser:
             fit = self._fit_from_labels(bars, far, baseline, value_words, layout, notes)
         geometry = [fit.value_at(edge) if fit else None for edge in far]
         printed = match_bar_labels(bars, far, geometry, value_words, layout.text_height)
+        label_fit = self._label_fit_if_better(fit, bars, far, baseline, printed, notes)
+        if label_fit is not None:
+            fit = label_fit
+            geometry = [fit.value_at(edge) for edge in far]
+            printed = match_bar_labels(bars, far, geometry, value_words, layout.text_height)
         per_px = fit.slope if fit else 0.0
         readings_by_bar = {}
         for index, bar in enumerate(bars):
@@ -391,6 +396,29 @@ class ChartParser:
         if fit.inliers < len(points):
             notes.append(f"value axis: {len(points) - fit.inliers} tick label(s) disagree")
         return fit
+
+    def _label_fit_if_better(self, fit, bars, far, baseline, printed, notes) -> AxisFit | None:
+        """A fit on the printed bar values when it explains more of them than the tick fit
+        (tick labels misread alike, e.g. every '0' as '6', bend the tick fit; bar labels are
+        read one by one). None keeps the tick fit."""
+        points = [(edge, p.value) for edge, p in zip(far, printed, strict=True) if p is not None]
+        if fit is None or len(points) < 3:
+            return None
+        candidate = fit_axis([*points, (baseline, 0.0)], tolerance_px=2.0, source="value labels")
+        if candidate is None:
+            return None
+
+        def agreeing(axis: AxisFit) -> int:
+            return sum(
+                reconcile(p, axis.value_at(edge), axis.slope)[1] is True
+                for edge, p in zip(far, printed, strict=True)
+                if p is not None
+            )
+
+        if agreeing(candidate) > agreeing(fit):
+            notes.append("value axis refitted on printed value labels (tick labels disagree)")
+            return candidate
+        return None
 
     def _fit_from_labels(self, bars, far, baseline, words, layout, notes) -> AxisFit | None:
         """Without readable ticks: fit printed bar labels against bar ends (plus 0 at base)."""

@@ -127,3 +127,22 @@ def test_a_parser_bug_degrades_to_an_unknown_result(monkeypatch):
     result = parse_chart_bytes(chart_png("bar_labelled"))
     assert result.kind == "unknown" and result.confidence <= 0.1
     assert "ValueError: boom" in result.notes[0]
+
+
+def test_printed_bar_values_replace_a_tick_fit_they_contradict():
+    from deployments.perception.chart.axes import AxisFit
+    from deployments.perception.chart.labels import ParsedNumber
+    from deployments.perception.chart.pipeline import ChartParser
+
+    # True axis: value = -20 * px + 4000 (baseline at px 200). Misread ticks ('0' as '6')
+    # gave an axis offset by -100: the short bar (482 printed) reads 382 on it.
+    ticks = AxisFit(slope=-20.0, intercept=3900.0, inliers=3, candidates=8, rms_px=1.0)
+    far = [100.0, 175.9, 75.0, 85.0]
+    printed = [ParsedNumber(v, "", "", 0) for v in (2000.0, 482.0, 2500.0, 2300.0)]
+    notes: list[str] = []
+    fit = ChartParser()._label_fit_if_better(ticks, [None] * 4, far, 200.0, printed, notes)
+    assert fit is not None and fit.source == "value labels"
+    assert abs(fit.value_at(175.9) - 482) < 5 and notes
+    # Labels that agree with the ticks keep the tick fit.
+    agreeing = [ParsedNumber(ticks.value_at(px), "", "", 0) for px in far]
+    assert ChartParser()._label_fit_if_better(ticks, [None] * 4, far, 195.0, agreeing, []) is None
