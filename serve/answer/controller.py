@@ -11,7 +11,7 @@ from serve.answer.compute import ComputeAnswerer
 from serve.answer.execution import ExecutionAnswerer
 from serve.answer.fields import FieldAnswerer
 from serve.answer.intent import Intent, classify, classify_by_rules
-from serve.answer.passages import PassageAnswerer, TranscriptAnswerer
+from serve.answer.passages import TEXT_KINDS, PassageAnswerer, TranscriptAnswerer
 from serve.answer.tables import TableAnswerer
 from serve.answer.text import normalize
 from serve.context.observations import Observation
@@ -54,6 +54,7 @@ class SmallStack:
 
     def __init__(self, answerers: list[Answerer] | None = None, intent_embedder=None) -> None:
         self.answerers = answerers or default_answerers()
+        self._intent_embedder = None
         self.intent_embedder = intent_embedder  # set once the router's embedder is ready
         self._intent_cache: dict[str, Intent] = {}
 
@@ -80,9 +81,26 @@ class SmallStack:
         best = max(candidates, key=lambda a: a.confidence)
         return Decision(intent, best, candidates, reason=f"best: {best.answerer}")
 
-    def needs_embedder(self, question: str) -> bool:
-        """Whether ``decide`` may run the embedding classifier (worth a worker thread)."""
-        return self.intent_embedder is not None and classify_by_rules(question) is None
+    @property
+    def intent_embedder(self):
+        return self._intent_embedder
+
+    @intent_embedder.setter
+    def intent_embedder(self, embedder) -> None:
+        """The intent classifier; its sentence encoder also scores passages."""
+        self._intent_embedder = embedder
+        encoder = getattr(embedder, "encoder", None)
+        for answerer in self.answerers:
+            if isinstance(answerer, PassageAnswerer):
+                answerer.encoder = encoder
+
+    def needs_embedder(self, question: str, observations: list[Observation] = ()) -> bool:
+        """Whether ``decide`` may run the sentence encoder (worth a worker thread)."""
+        if self.intent_embedder is None:
+            return False
+        return classify_by_rules(question) is None or any(
+            o.kind in TEXT_KINDS for o in observations
+        )
 
     def _intent(
         self, question: str, observations: list[Observation], candidates: list[Answer]

@@ -17,6 +17,7 @@ _TRANSCRIBE = re.compile(
     r"|file|message) (?:say|said)|what (?:is|was) said|word for word|verbatim)\b"
 )
 TEXT_KINDS = ("page", "text", "passage", "transcript")
+RERANK_CANDIDATES = 8
 _QUANTITY = re.compile(r"\bhow (many|much|long|old|far|often)\b")
 _DIGIT = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -98,20 +99,31 @@ def question_terms(question: str) -> set[str]:
 
 
 class PassageAnswerer:
-    """Answers with the best-matching sentence; confidence from coverage and margin."""
+    """Answers with the best-matching sentence; confidence from coverage and margin.
+
+    Sentences are ranked lexically (BM25); with a sentence ``encoder`` (MiniLM in the router)
+    the top candidates are re-ranked by an equal blend of normalised BM25 and the cosine
+    similarity of their embeddings with the question's, so a paraphrase can win over a
+    sentence that merely repeats the question's words.
+    """
 
     name = "extractive"
+
+    def __init__(self, encoder=None) -> None:
+        self.encoder = encoder
 
     def answer(self, question: str, observations: list[Observation]) -> Answer | None:
         ranked = rank_sentences(question, observations)
         if not ranked:
             return None
+        if self.encoder is not None and len(ranked) > 1:
+            ranked = self._rerank(question, ranked)
         score, sentence, obs = ranked[0]
         query = question_terms(question)
         covered = query & {_stem(t) for t in content_tokens(sentence)}
         coverage = len(covered) / max(len(query), 1)
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-        margin = (score - runner_up) / score if score else 0.0
+        margin = max(0.0, (score - runner_up) / score) if score else 0.0
         confidence = obs.confidence * (0.45 + 0.4 * coverage + 0.15 * margin)
         if _QUANTITY.search(normalize(question)) and not _DIGIT.search(sentence):
             confidence *= 0.6  # a "how many/much/long" question needs a number in the answer
@@ -122,3 +134,20 @@ class PassageAnswerer:
             [obs.citation],
             {"coverage": round(coverage, 3), "score": round(score, 3)},
         )
+
+    def _rerank(
+        self, question: str, ranked: list[tuple[float, str, Observation]]
+    ) -> list[tuple[float, str, Observation]]:
+        top = ranked[:RERANK_CANDIDATES]
+        try:
+            vectors = self.encoder.encode([URL_PATTERN.sub(" ", question)] + [s for _, s, _ in top])
+        except Exception:  # the lexical ranking stands
+            return ranked
+        query, rows = vectors[0], vectors[1:]
+        best = top[0][0] or 1.0
+        blended = [
+            (0.5 * score / best + 0.5 * float(row @ query), (score, sentence, obs))
+            for (score, sentence, obs), row in zip(top, rows, strict=True)
+        ]
+        blended.sort(key=lambda item: -item[0])
+        return [item for _, item in blended] + ranked[RERANK_CANDIDATES:]

@@ -342,7 +342,7 @@ class ChatService:
         """The small stack's answer text when it is confident enough, else None."""
         question = last_user_text(body.messages)
         with trace.stage("answer") as record:
-            if self.small_stack.needs_embedder(question):  # MiniLM: keep the event loop free
+            if self.small_stack.needs_embedder(question, outcome.observations):  # MiniLM
                 decision = await asyncio.to_thread(
                     self.small_stack.decide, question, outcome.observations
                 )

@@ -173,3 +173,34 @@ def test_embedding_intent_classifier_separates_its_labelled_set():
     right = sum(classifier.predict(e["text"]) == e["label"] for e in examples)
     assert right / len(examples) >= 0.7
     assert classify("Summarize it", classifier) is Intent.GENERATE  # a rule, before embeddings
+
+
+class _KeywordEncoder:
+    """A stand-in sentence encoder: one dimension per concept, unit-normalised."""
+
+    CONCEPTS = (("ship", "deliver", "arriv"), ("return", "refund"), ("price", "cost"))
+
+    def encode(self, texts):
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            low = text.lower()
+            row = np.array([float(any(w in low for w in words)) for words in self.CONCEPTS])
+            rows.append(row / (np.linalg.norm(row) or 1.0))
+        return np.stack(rows)
+
+
+def test_sentence_encoder_reranks_passages_toward_the_meaning():
+    from serve.answer.passages import PassageAnswerer
+
+    page = Observation(
+        "web1", "", "page",
+        "Orders take days to pack. Shipping takes 4 days within the EU. Returns take 30 days.",
+        0.9, "browse",
+    )  # fmt: skip
+    question = "How many days until my order arrives?"
+    lexical = PassageAnswerer().answer(question, [page])
+    semantic = PassageAnswerer(encoder=_KeywordEncoder()).answer(question, [page])
+    assert lexical.text == "Orders take days to pack."
+    assert semantic.text == "Shipping takes 4 days within the EU."
