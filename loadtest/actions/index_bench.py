@@ -220,15 +220,29 @@ async def pipeline_throughput(docs: list[Doc], work: Path, chunk_tokens: int) ->
     }
 
 
-def load_store(path: Path, chunks: list[CorpusChunk], vectors: np.ndarray, spec) -> tuple:
+def load_store(
+    path: Path | str, chunks: list[CorpusChunk], vectors: np.ndarray, spec, collection: str = ""
+) -> tuple:
     """A fresh ChunkStore holding every chunk, one document per source (add_document: dedup
-    lookup, registry rows, batched inserts); returns it and the insert rates."""
+    lookup, registry rows, batched inserts); returns it and the insert rates. ``path`` is a
+    Milvus Lite file (recreated) or a server URI (``collection`` is dropped and recreated)."""
+    from pymilvus import MilvusClient
+
     from deployments.actions.retrieve.store import ChunkInput, ChunkStore, DocumentInput
 
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink() if leftover.is_file() else None
+    options: dict = {}
+    if isinstance(path, Path):
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink() if leftover.is_file() else None
+    else:
+        client = MilvusClient(uri=path)
+        for name in (collection, f"{collection}_docs"):
+            if client.has_collection(name):
+                client.drop_collection(name)
+        client.close()
+        options["collection"] = collection
     store = ChunkStore(
-        str(path), dimension=vectors.shape[1], index=spec, insert_batch_rows=2000
+        str(path), dimension=vectors.shape[1], index=spec, insert_batch_rows=2000, **options
     ).open()
     by_source: dict[str, list[int]] = {}
     for i, c in enumerate(chunks):
@@ -314,6 +328,34 @@ def embed_sample_rate(chunks: list[CorpusChunk], n: int = 2048) -> float:
 # ---- main ----------------------------------------------------------------------------------
 
 
+def hnsw_on_server(args, corpus, vectors, qvec, position, flat_pos) -> dict:
+    """HNSW (the gpu profile's index) on a Milvus server: recall@5 vs FLAT per ef."""
+    from deployments.actions.retrieve.store import IndexSpec
+
+    build = {"M": args.hnsw_m, "efConstruction": args.hnsw_ef_construction}
+    print(f"HNSW on {args.server_uri} {build}:", flush=True)
+    spec = IndexSpec("HNSW", "COSINE", build, {"ef": 64})
+    store, rates = load_store(args.server_uri, corpus, vectors, spec, "ifz_bench_hnsw")
+    result: dict = {"uri": args.server_uri, **build, **rates, "runs": []}
+    for ef in [int(n) for n in args.hnsw_ef.split(",")]:
+        store.index.search_params = {"ef": ef}
+        found, times = run_queries(store, qvec, position)
+        run = {
+            "ef": ef,
+            "p50_ms": pct(times, 50),
+            "p95_ms": pct(times, 95),
+            "recall5_vs_flat": recall_at(found, flat_pos),
+        }
+        result["runs"].append(run)
+        print(
+            f"  ef={ef}: p50 {run['p50_ms']:.1f} ms p95 {run['p95_ms']:.1f} ms "
+            f"recall@5 vs FLAT {run['recall5_vs_flat']:.3f}",
+            flush=True,
+        )
+    store.close()
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chunks", type=int, default=100_000, help="chunks stored")
@@ -321,6 +363,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-tokens", type=int, default=96, help="tokens per corpus chunk")
     parser.add_argument("--nlist", type=int, default=1024, help="IVF_FLAT clusters")
     parser.add_argument("--nprobe", default="8,16,32,64", help="IVF_FLAT nprobe values to test")
+    parser.add_argument(
+        "--server-uri",
+        default=None,
+        help="a Milvus server (http://host:19530): also measure HNSW recall@5 vs FLAT there",
+    )
+    parser.add_argument("--hnsw-m", type=int, default=16)
+    parser.add_argument("--hnsw-ef-construction", type=int, default=200)
+    parser.add_argument("--hnsw-ef", default="16,32,64,128", help="HNSW ef values to test")
     parser.add_argument("--pipeline-docs", type=int, default=150, help="docs for the pipeline run")
     parser.add_argument("--work-dir", default=".data/bench/index", help="cache and Lite files")
     args = parser.parse_args(argv)
@@ -419,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     ivf.close()
+
+    if args.server_uri:
+        report["hnsw_server"] = hnsw_on_server(args, corpus, vectors, qvec, position, flat_pos)
 
     e2e = asyncio.run(e2e_search(work / "flat.db", queries[:200], {"index_type": "FLAT"}))
     report["e2e_search"] = e2e
