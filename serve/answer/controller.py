@@ -64,6 +64,9 @@ class SmallStack:
             return Decision(ruled, None, reason="the question asks for generation")
         candidates: list[Answer] = []
         for answerer in self.answerers:
+            ceiling = getattr(answerer, "max_confidence", 1.0)
+            if candidates and max(a.confidence for a in candidates) >= ceiling:
+                continue  # it could not win (ties go to the earlier answerer): save its cost
             answer = answerer.answer(question, observations)
             if answer is None:
                 continue

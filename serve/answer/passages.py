@@ -17,7 +17,7 @@ _TRANSCRIBE = re.compile(
     r"|file|message) (?:say|said)|what (?:is|was) said|word for word|verbatim)\b"
 )
 TEXT_KINDS = ("page", "text", "passage", "transcript")
-RERANK_CANDIDATES = 8
+RERANK_CANDIDATES = 6
 _QUANTITY = re.compile(r"\bhow (many|much|long|old|far|often)\b")
 _DIGIT = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -98,6 +98,14 @@ def question_terms(question: str) -> set[str]:
     return {_stem(t) for t in content_tokens(text)}
 
 
+def _lexically_clear(question: str, ranked: list[tuple[float, str, Observation]]) -> bool:
+    """The BM25 winner holds every question term and leads clearly: no need to embed."""
+    query = question_terms(question)
+    score, sentence, _ = ranked[0]
+    covered = query <= {_stem(t) for t in content_tokens(sentence)}
+    return covered and score > 0 and (score - ranked[1][0]) / score >= 0.25
+
+
 class PassageAnswerer:
     """Answers with the best-matching sentence; confidence from coverage and margin.
 
@@ -108,6 +116,7 @@ class PassageAnswerer:
     """
 
     name = "extractive"
+    max_confidence = 0.9
 
     def __init__(self, encoder=None) -> None:
         self.encoder = encoder
@@ -116,7 +125,7 @@ class PassageAnswerer:
         ranked = rank_sentences(question, observations)
         if not ranked:
             return None
-        if self.encoder is not None and len(ranked) > 1:
+        if self.encoder is not None and len(ranked) > 1 and not _lexically_clear(question, ranked):
             ranked = self._rerank(question, ranked)
         score, sentence, obs = ranked[0]
         query = question_terms(question)
@@ -129,7 +138,7 @@ class PassageAnswerer:
             confidence *= 0.6  # a "how many/much/long" question needs a number in the answer
         return Answer(
             sentence,
-            round(min(confidence, 0.9), 3),
+            round(min(confidence, self.max_confidence), 3),
             self.name,
             [obs.citation],
             {"coverage": round(coverage, 3), "score": round(score, 3)},
