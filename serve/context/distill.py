@@ -84,9 +84,7 @@ def distill(
     # Facts and entities stand in for what the excerpts cut: only compressed observations
     # contribute, and only what their excerpts no longer show (tables and charts stay whole).
     kept_text = "\n".join(evidence)
-    relations = [
-        r for o in compressed for r in relations_from(o) if f"{r.predicate}" not in kept_text
-    ]
+    relations = [r for o in compressed for r in relations_from(o) if r.value not in kept_text]
     relations.sort(key=lambda r: -len(terms & set(content_tokens(f"{r.subject} {r.predicate}"))))
     relations = relations[:MAX_RELATIONS]
     entities = [e for e in entities_from(compressed) if e.text not in kept_text][:MAX_ENTITIES]
