@@ -22,13 +22,13 @@ PENDING_INIT_JS = """(() => {
     const wrapped = typeof fn === "function"
       ? function (...a) { pending.timers.delete(id); return fn.apply(this, a); }
       : fn;
-    id = origSetTimeout.call(this, wrapped, delay, ...args);
+    id = origSetTimeout.call(window, wrapped, delay, ...args);
     if (typeof fn === "function" && (Number(delay) || 0) <= SHORT_TIMER_MS) pending.timers.add(id);
     return id;
   };
   window.clearTimeout = function (id) {
     pending.timers.delete(id);
-    return origClearTimeout.call(this, id);
+    return origClearTimeout.call(window, id);
   };
   if (window.fetch) {
     const origFetch = window.fetch;
@@ -37,7 +37,7 @@ PENDING_INIT_JS = """(() => {
       let done = false;
       const finish = () => { if (!done) { done = true; pending.fetch--; } };
       try {
-        const p = origFetch.apply(this, args);
+        const p = origFetch.apply(window, args);
         p.then(finish, finish);
         return p;
       } catch (e) { finish(); throw e; }
