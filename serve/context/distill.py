@@ -63,20 +63,21 @@ def distill(
 ) -> DistilledContext:
     """Build the context blocks for ``question`` from ``observations``."""
     raw_blocks = [o.render() for o in observations]
-    tokens_in = sum(count(block) for block in raw_blocks)
+    raw_tokens = [count(block) for block in raw_blocks]
+    tokens_in = sum(raw_tokens)
     terms = set(content_tokens(question))
 
     compressed: list[Observation] = []
     evidence: list[str] = []
-    for observation, raw in zip(observations, raw_blocks, strict=True):
+    for observation, raw, raw_count in zip(observations, raw_blocks, raw_tokens, strict=True):
         block = raw
         if (
             not keep_full_text
             and observation.kind in ("page", "text", "passage", "transcript")
-            and count(raw) > LONG_OBSERVATION_TOKENS
+            and raw_count > LONG_OBSERVATION_TOKENS
         ):
             excerpt = _excerpt(question, observation)
-            if count(excerpt) < count(raw):
+            if count(excerpt) < raw_count:
                 block = excerpt
                 compressed.append(observation)
         evidence.append(block)
