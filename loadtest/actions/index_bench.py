@@ -328,6 +328,32 @@ def embed_sample_rate(chunks: list[CorpusChunk], n: int = 2048) -> float:
 # ---- main ----------------------------------------------------------------------------------
 
 
+def sweep_search_param(
+    store, name: str, values: str, qvec, position, flat_pos, truth=None
+) -> list[dict]:
+    """Latency and recall@5 (vs FLAT, and vs numpy when ``truth`` is given) for each value
+    of one search parameter (``values``: comma-separated)."""
+    runs = []
+    for value in [int(n) for n in values.split(",")]:
+        store.index.search_params = {name: value}
+        found, times = run_queries(store, qvec, position)
+        run = {
+            name: value,
+            "p50_ms": pct(times, 50),
+            "p95_ms": pct(times, 95),
+            "recall5_vs_flat": recall_at(found, flat_pos),
+        }
+        if truth is not None:
+            run["recall5_vs_numpy"] = recall_at(found, truth)
+        runs.append(run)
+        print(
+            f"  {name}={value}: p50 {run['p50_ms']:.1f} ms p95 {run['p95_ms']:.1f} ms "
+            f"recall@5 vs FLAT {run['recall5_vs_flat']:.3f}",
+            flush=True,
+        )
+    return runs
+
+
 def hnsw_on_server(args, corpus, vectors, qvec, position, flat_pos) -> dict:
     """HNSW (the gpu profile's index) on a Milvus server: recall@5 vs FLAT per ef."""
     from deployments.actions.retrieve.store import IndexSpec
@@ -337,21 +363,7 @@ def hnsw_on_server(args, corpus, vectors, qvec, position, flat_pos) -> dict:
     spec = IndexSpec("HNSW", "COSINE", build, {"ef": 64})
     store, rates = load_store(args.server_uri, corpus, vectors, spec, "ifz_bench_hnsw")
     result: dict = {"uri": args.server_uri, **build, **rates, "runs": []}
-    for ef in [int(n) for n in args.hnsw_ef.split(",")]:
-        store.index.search_params = {"ef": ef}
-        found, times = run_queries(store, qvec, position)
-        run = {
-            "ef": ef,
-            "p50_ms": pct(times, 50),
-            "p95_ms": pct(times, 95),
-            "recall5_vs_flat": recall_at(found, flat_pos),
-        }
-        result["runs"].append(run)
-        print(
-            f"  ef={ef}: p50 {run['p50_ms']:.1f} ms p95 {run['p95_ms']:.1f} ms "
-            f"recall@5 vs FLAT {run['recall5_vs_flat']:.3f}",
-            flush=True,
-        )
+    result["runs"] = sweep_search_param(store, "ef", args.hnsw_ef, qvec, position, flat_pos)
     store.close()
     return result
 
@@ -452,22 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     ivf_spec = IndexSpec("IVF_FLAT", "COSINE", {"nlist": args.nlist}, {"nprobe": 16})
     ivf, ivf_rates = load_store(work / "ivf.db", corpus, vectors, ivf_spec)
     report["ivf"] = {"nlist": args.nlist, **ivf_rates, "runs": []}
-    for nprobe in [int(n) for n in args.nprobe.split(",")]:
-        ivf.index.search_params = {"nprobe": nprobe}
-        pos, times = run_queries(ivf, qvec, position)
-        run = {
-            "nprobe": nprobe,
-            "p50_ms": pct(times, 50),
-            "p95_ms": pct(times, 95),
-            "recall5_vs_flat": recall_at(pos, flat_pos),
-            "recall5_vs_numpy": recall_at(pos, truth),
-        }
-        report["ivf"]["runs"].append(run)
-        print(
-            f"  nprobe={nprobe}: p50 {run['p50_ms']:.1f} ms p95 {run['p95_ms']:.1f} ms "
-            f"recall@5 vs FLAT {run['recall5_vs_flat']:.3f}",
-            flush=True,
-        )
+    report["ivf"]["runs"] = sweep_search_param(
+        ivf, "nprobe", args.nprobe, qvec, position, flat_pos, truth
+    )
     ivf.close()
 
     if args.server_uri:
