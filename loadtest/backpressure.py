@@ -3,7 +3,7 @@
 When a deployment's ``max_queued_requests`` is exceeded, Ray Serve 2.60 answers
 ``503 text/plain "Request dropped due to backpressure (...)"`` **without** ``Retry-After``
 unless the deployment has ``backpressure_config=BackpressureConfig(retry_after_s=...)``.
-:class:`serve.config.base.DeploymentSettings` does not expose that option yet, so load runs
+:class:`deployments.common.settings.DeploymentSettings` does not expose that option yet, so load runs
 and the spike test can install this shim in *their own* process: every deployment's serve
 options then carry a ``backpressure_config``. It does nothing once the schema has the field.
 """
@@ -17,7 +17,7 @@ def install_backpressure_shim(retry_after_s: float, status_code: int = 503) -> b
     """Add ``backpressure_config`` to every deployment's serve options; False if not needed."""
     from ray.serve.config import BackpressureConfig
 
-    from serve.config.base import DeploymentSettings
+    from deployments.common.settings import DeploymentSettings
 
     if "backpressure_retry_after_s" in DeploymentSettings.model_fields:  # native now
         return False

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 
 class EmbedSettings(DeploymentSettings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from serve.config.schema import LLMSettings
+from deployments.llm.config import LLMSettings
 
 LLM_DEPLOYMENT_NAME = "llm"
 

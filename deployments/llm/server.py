@@ -1,7 +1,7 @@
 """The LLM deployment class: ``ray.serve.llm``'s ``LLMServer`` plus a router-facing stream.
 
 ``LLMServer`` already serves OpenAI requests on vLLM. The router talks to it through a
-DeploymentHandle with a small, vLLM-free protocol (:mod:`serve.llm.protocol`): ``generate``
+DeploymentHandle with a small, vLLM-free protocol (:mod:`deployments.llm.protocol`): ``generate``
 takes a :class:`GenerationRequest` dict and streams :class:`GenerationChunk` dicts. Closing the
 stream (client disconnect, timeout) aborts the vLLM request.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from ray.serve.llm import LLMServer
 
-from serve.llm.protocol import GenerationChunk, GenerationRequest
+from deployments.llm.protocol import GenerationChunk, GenerationRequest
 
 SSE_DATA = "data: "
 

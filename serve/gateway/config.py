@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from serve.config.base import StrictModel
+from deployments.common.settings import StrictModel
 
 # Detector categories the guards score (policies are keyed by these names).
 INJECTION, JAILBREAK = "injection", "jailbreak"

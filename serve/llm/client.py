@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from serve.api.errors import APIError, BadRequest, Overloaded, StageTimeout, UpstreamError
-from serve.llm.protocol import GenerationChunk, GenerationRequest
+from deployments.llm.protocol import GenerationChunk, GenerationRequest
 
 
 def _error_from_chunk(error: dict[str, Any]) -> APIError:

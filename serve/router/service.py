@@ -44,7 +44,7 @@ from serve.gateway.gateway import Gateway
 from serve.gateway.integration import filter_stages
 from serve.gateway.pricing import CostEstimator
 from serve.llm.client import LLMClient
-from serve.llm.protocol import GenerationChunk, GenerationRequest
+from deployments.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
 from serve.observability.trace import SharedTraceStore, Trace, TraceStore
 from serve.perception.media import collect_media

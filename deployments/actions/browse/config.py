@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from deployments.common.netguard import GuardPolicy
-from serve.config.base import AutoscalingSettings, DeploymentSettings
+from deployments.common.settings import AutoscalingSettings, DeploymentSettings
 
 CHROMIUM_FLAGS = [
     # Without these Chromium keeps calling home, which floods a closed network.

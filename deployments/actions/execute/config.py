@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 OptionalLayer = Literal["unprivileged_uid", "cgroup_pids", "cgroup_memory", "seccomp", "landlock"]
 

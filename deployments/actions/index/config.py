@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from deployments.common.netguard import GuardPolicy
-from serve.config.base import DeploymentSettings, StrictModel
+from deployments.common.settings import DeploymentSettings, StrictModel
 
 MODEL_MAX_TOKENS = 254  # all-MiniLM-L6-v2 reads 256 word pieces, two of them [CLS]/[SEP]
 

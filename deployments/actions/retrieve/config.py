@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 LITE_INDEX_TYPES = ("FLAT", "IVF_FLAT")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 DEFAULT_FORMATS = ["wav", "mp3", "flac", "ogg", "webm", "mp4"]
 # A business-speech style sample: the vocabulary and number formats of invoices and orders.

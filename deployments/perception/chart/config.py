@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from serve.config.base import AutoscalingSettings, DeploymentSettings
+from deployments.common.settings import AutoscalingSettings, DeploymentSettings
 
 
 class ChartSettings(DeploymentSettings):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 BackendName = Literal["tesseract", "rapidocr", "nougat"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from serve.config.base import DeploymentSettings
+from deployments.common.settings import DeploymentSettings
 
 
 def test_shim_adds_backpressure_config(monkeypatch):

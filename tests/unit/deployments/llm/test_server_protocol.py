@@ -3,7 +3,7 @@
 import json
 
 from deployments.llm.server import chunks_from_event, engine_request_fields, parse_sse_events
-from serve.llm.protocol import GenerationRequest
+from deployments.llm.protocol import GenerationRequest
 
 
 def sse(*events) -> str:
