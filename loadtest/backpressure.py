@@ -3,8 +3,8 @@
 When a deployment's ``max_queued_requests`` is exceeded, Ray Serve 2.60 answers
 ``503 text/plain "Request dropped due to backpressure (...)"`` **without** ``Retry-After``
 unless the deployment has ``backpressure_config=BackpressureConfig(retry_after_s=...)``.
-:class:`deployments.common.settings.DeploymentSettings` does not expose that option yet, so load runs
-and the spike test can install this shim in *their own* process: every deployment's serve
+:class:`deployments.common.settings.DeploymentSettings` does not expose that option yet, so
+load runs and the spike test can install this shim in *their own* process: every deployment's serve
 options then carry a ``backpressure_config``. It does nothing once the schema has the field.
 """
 

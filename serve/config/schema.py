@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -16,12 +16,12 @@ from deployments.actions.browse.config import BrowseSettings
 from deployments.actions.execute.config import ExecuteSettings
 from deployments.actions.index.config import IndexSettings
 from deployments.actions.retrieve.config import RetrieveSettings
+from deployments.common.settings import AutoscalingSettings, DeploymentSettings, StrictModel
 from deployments.embed.config import EmbedSettings
 from deployments.llm.config import LLMSettings, PromptFormat
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.chart.config import ChartSettings
 from deployments.perception.ocr.config import OcrSettings
-from deployments.common.settings import AutoscalingSettings, DeploymentSettings, StrictModel
 from serve.gateway.config import GatewaySettings, check_profile
 
 __all__ = [

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from serve.api.errors import APIError, BadRequest, Overloaded, StageTimeout, UpstreamError
 from deployments.llm.protocol import GenerationChunk, GenerationRequest
+from serve.api.errors import APIError, BadRequest, Overloaded, StageTimeout, UpstreamError
 
 
 def _error_from_chunk(error: dict[str, Any]) -> APIError:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployments.common.errors import InputRejected
+from deployments.llm.protocol import GenerationChunk, GenerationRequest
 from serve.actions.requests import find_targets
 from serve.actions.runner import ActionRunner
 from serve.answer.controller import SmallStack
@@ -44,7 +45,6 @@ from serve.gateway.gateway import Gateway
 from serve.gateway.integration import filter_stages
 from serve.gateway.pricing import CostEstimator
 from serve.llm.client import LLMClient
-from deployments.llm.protocol import GenerationChunk, GenerationRequest
 from serve.observability.metrics import RouterMetrics
 from serve.observability.trace import SharedTraceStore, Trace, TraceStore
 from serve.perception.media import collect_media

@@ -2,8 +2,8 @@
 
 import json
 
-from deployments.llm.server import chunks_from_event, engine_request_fields, parse_sse_events
 from deployments.llm.protocol import GenerationRequest
+from deployments.llm.server import chunks_from_event, engine_request_fields, parse_sse_events
 
 
 def sse(*events) -> str:
