@@ -10,6 +10,13 @@ two thousand twenty four"), so the benchmark also tests the number normaliser. W
 and ``manifest.json`` (file, category, reference, spoken, voice, speed, format, sample rate,
 duration).
 Seeded: the same arguments give the same corpus. Needs espeak-ng and ffmpeg (Debian).
+
+Voicemails (:func:`voicemail`, :func:`render_voicemail`) carry facts to ask about (city, caller,
+company, order number, time, quantity, amount, date), split into a DEV part (voices, speeds,
+noise, templates and values tuned on) and a HELD-OUT part with other voices, speeds, noise,
+templates and values, fixed before tuning:
+
+    .venv/bin/python -m loadtest.perception.gen_speech --voicemails --split dev --out /tmp/vm
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
@@ -256,12 +264,216 @@ def load_manifest(folder: Path) -> list[Clip]:
     return [Clip(**clip) for clip in data["clips"]]
 
 
+# ----------------------------------------------------------------------------- voicemails
+SPLITS = ("dev", "heldout")
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """How a clip is spoken and degraded: espeak voice, speed and word gap, noise, channel."""
+
+    voice: str
+    speed: int
+    gap: int
+    noise: str  # "none", "white" or "brown"
+    snr_db: float
+    telephone: bool  # 300-3400 Hz band and 8 kHz sampling, like a phone line
+
+
+DEV_PROFILES = [
+    VoiceProfile("en-us", 150, 2, "none", 0.0, False),
+    VoiceProfile("en-gb", 165, 1, "white", 30.0, False),
+    VoiceProfile("en-gb-x-rp", 140, 2, "none", 0.0, False),
+    VoiceProfile("en-us+f2", 160, 1, "white", 25.0, False),
+]
+HELDOUT_PROFILES = [
+    VoiceProfile("en-gb-scotland+m3", 130, 2, "brown", 22.0, False),
+    VoiceProfile("en-029", 175, 1, "none", 0.0, True),
+    VoiceProfile("en-us-nyc+f4", 185, 0, "white", 20.0, False),
+    VoiceProfile("en-gb-x-gbcwmd", 125, 3, "brown", 25.0, True),
+    VoiceProfile("en-gb-x-gbclan+f3", 155, 1, "none", 0.0, False),
+]
+
+_POOLS = {
+    "dev": {
+        "city": ["Denver", "Chicago", "Boston", "Seattle", "Atlanta", "Dallas", "Phoenix",
+                 "Portland", "Houston", "Detroit", "Manchester", "Liverpool"],
+        "first": ["John", "Sarah", "Michael", "Emma", "David", "Laura", "Peter", "Anna"],
+        "last": ["Carter", "Miller", "Thompson", "Walker", "Harris", "Bennett", "Wright"],
+        "company": ["Northwind Traders", "Blue Harbor Logistics", "Acme Supplies",
+                    "Granite Partners", "Summit Office Supply", "Redwood Industrial"],
+        "unit": ["boxes", "cartons", "crates"],
+    },
+    "heldout": {
+        "city": ["Sacramento", "Milwaukee", "Nashville", "Toronto", "Glasgow", "Leeds",
+                 "Hamburg", "Rotterdam", "Adelaide", "Baltimore", "Pittsburgh", "Edinburgh"],
+        "first": ["Rachel", "Thomas", "Olivia", "James", "Sophie", "Daniel", "Karen", "Mark"],
+        "last": ["Robinson", "Fletcher", "Morgan", "Sullivan", "Hughes", "Palmer", "Cooper"],
+        "company": ["Silverline Packaging", "Orchard Foods", "Keystone Electrical",
+                    "Harbourside Print", "Maple Leaf Hardware", "Pioneer Freight"],
+        "unit": ["pallets", "units", "crates of parts"],
+    },
+}  # fmt: skip
+
+# Templates: text with {slot}s; the slots each template says something about.
+_TEMPLATES = {
+    "dev": [
+        "Hi, this is {caller} from {company}. I'm calling about order number {order}. The order "
+        "will ship from {city} on {weekday}, and the driver will arrive at {time}. Please call "
+        "me back.",
+        "Hello, {caller} here with {company}. We have {qty} {unit} ready for you in our {city} "
+        "warehouse. The total comes to {amount}. The pickup is at {time} on {date}.",
+        "Good morning, my name is {caller}, I work for {company}. Your invoice {order} for "
+        "{amount} is due on {date}. Our office in {city} opens at {time}.",
+    ],
+    "heldout": [
+        "Hey, it's {caller} at {company}. Quick update on order {order}: it leaves our {city} "
+        "depot on {weekday} morning and should reach you by {time}.",
+        "This message is for the purchasing team. {caller} from {company} calling. We can "
+        "deliver {qty} {unit} from {city} for a total of {amount}. Let me know before {time} on "
+        "{date}.",
+        "Hi there, {company} calling, {caller} speaking. The shipment with reference {order} "
+        "was sent from {city} on {date}. It contains {qty} {unit} and the freight cost is "
+        "{amount}.",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """A voicemail: what is written and spoken, and the answers per fact slot."""
+
+    template: int
+    written: str
+    spoken: str
+    answers: dict[str, list[str]]  # slot -> accepted answer texts
+
+
+_DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def _time_fact(rng: random.Random, split: str) -> tuple[str, str, list[str]]:
+    hour, minute = rng.randint(7, 17), rng.choice([0, 15, 30, 45])
+    h12, half = (hour - 1) % 12 + 1, "a.m." if hour < 12 else "p.m."
+    written = f"{h12}:{minute:02d} {half}"
+    accepted = [f"{h12}:{minute:02d}", f"{h12}.{minute:02d}"]
+    if minute == 0:
+        accepted += [f"{h12} {half}", f"{h12} o'clock", f"{h12}{half.replace('.', '')}"]
+    if split == "heldout" and minute in (15, 30, 45):
+        phrase = {15: "quarter past", 30: "half past", 45: "quarter to"}[minute]
+        shown = h12 if minute != 45 else h12 % 12 + 1
+        spoken = f"{phrase} {number_words(shown)}"
+        accepted += [f"{phrase} {number_words(shown)}", f"{phrase} {shown}"]
+        return written, spoken, accepted
+    spoken_minute = "" if minute == 0 else f" {number_words(minute)}"
+    if minute == 0:
+        return written, f"{number_words(h12)} o'clock {half}", accepted
+    return written, f"{number_words(h12)}{spoken_minute} {half}", accepted
+
+
+def voicemail(rng: random.Random, split: str, index: int) -> Voicemail:
+    """One voicemail of ``split`` (templates and value pools differ between splits)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    pool = _POOLS[split]
+    template_index = index % len(_TEMPLATES[split])
+    template = _TEMPLATES[split][template_index]
+    caller = f"{rng.choice(pool['first'])} {rng.choice(pool['last'])}"
+    order_digits = str(rng.randint(10_000, 999_999))
+    qty = rng.randint(3, 480)
+    cash, day, clock_ = amount(rng, 40, 9000), date(rng), _time_fact(rng, split)
+    month, day_word = day.written.split()[0], day.written.split()[1].rstrip(",")
+    day_number = "".join(c for c in day_word if c.isdigit())
+    values = {
+        "caller": (caller, caller, [caller, caller.split()[-1]]),
+        "company": (c := rng.choice(pool["company"]), c, [c]),
+        "city": (city := rng.choice(pool["city"]), city, [city]),
+        "order": (order_digits, " ".join(_DIGITS[int(d)] for d in order_digits), [order_digits]),
+        "weekday": (w := rng.choice(WEEKDAYS), w, [w]),
+        "time": clock_,
+        "qty": (f"{qty:,}", number_words(qty), [str(qty)]),
+        "unit": (u := rng.choice(pool["unit"]), u, []),
+        "amount": (cash.written, cash.spoken, [cash.written]),
+        "date": (
+            day.written,
+            day.spoken,
+            [f"{month} {day_number}", f"{month} {day_word}", f"{day_number} {month}"],
+        ),
+    }
+    slots = re.findall(r"\{(\w+)\}", template)
+    written = template.format(**{k: v[0] for k, v in values.items()}).replace("..", ".")
+    spoken = template.format(**{k: v[1] for k, v in values.items()}).replace("..", ".")
+    answers = {s: values[s][2] for s in slots if values[s][2]}
+    if "caller" in answers:  # "who called" is right with the full name or the surname
+        answers["caller"] = [caller, caller.split()[-1]]
+    return Voicemail(template_index, written, spoken, answers)
+
+
+def profiles(split: str) -> list[VoiceProfile]:
+    return DEV_PROFILES if split == "dev" else HELDOUT_PROFILES
+
+
+def _add_noise(path: Path, kind: str, snr_db: float, rng: random.Random) -> None:
+    import numpy as np
+    import soundfile
+
+    samples, rate = soundfile.read(str(path), dtype="float32")
+    gen = np.random.default_rng(rng.randrange(2**32))
+    noise = gen.standard_normal(len(samples)).astype("float32")
+    if kind == "brown":
+        noise = np.cumsum(noise)
+        noise -= np.convolve(noise, np.ones(801) / 801, mode="same")  # keep it centred
+    power = float(np.mean(samples**2)) or 1e-9
+    noise *= np.sqrt(power / (10 ** (snr_db / 10)) / (float(np.mean(noise**2)) or 1e-9))
+    mixed = np.clip(samples + noise, -1.0, 1.0)
+    soundfile.write(str(path), mixed, rate)
+
+
+def render_voicemail(
+    text: str, profile: VoiceProfile, target: Path, rng: random.Random, sample_rate: int = 16000
+) -> None:
+    """Speak ``text`` with ``profile`` into a mono WAV at ``target`` (noise and phone line)."""
+    with tempfile.TemporaryDirectory(prefix="vm-") as tmp:
+        raw = Path(tmp) / "raw.wav"
+        synthesize(text, profile.voice, profile.speed, profile.gap, raw)
+        if profile.noise != "none":
+            _add_noise(raw, profile.noise, profile.snr_db, rng)
+        args = ["-c:a", "pcm_s16le"]
+        if profile.telephone:
+            phone = Path(tmp) / "phone.wav"
+            encode(raw, phone, 8000, ["-af", "highpass=f=300,lowpass=f=3400", *args])
+            raw = phone
+        encode(raw, target, sample_rate, args)
+
+
+def generate_voicemails(out: Path, split: str, count_: int = 12, seed: int = 7) -> list[dict]:
+    """Write ``count_`` voicemail WAVs of ``split`` and ``manifest.json`` into ``out``."""
+    rng = random.Random(f"voicemail-{split}-{seed}")
+    out.mkdir(parents=True, exist_ok=True)
+    items = []
+    for index in range(count_):
+        mail = voicemail(rng, split, index)
+        profile = profiles(split)[index % len(profiles(split))]
+        name = f"voicemail-{split}-{index:03d}.wav"
+        render_voicemail(mail.spoken, profile, out / name, rng)
+        items.append({"file": name, **asdict(mail), "profile": asdict(profile)})
+    manifest = {"seed": seed, "split": split, "voicemails": items}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return items
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/asr-corpus"))
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--voicemails", action="store_true", help="voicemails with facts")
+    parser.add_argument("--split", choices=SPLITS, default="dev")
     args = parser.parse_args(argv)
+    if args.voicemails:
+        items = generate_voicemails(args.out, args.split, args.count, args.seed)
+        print(f"{len(items)} {args.split} voicemails in {args.out}")
+        return
     clips = generate(args.out, args.count, args.seed)
     total = sum(c.duration_s for c in clips)
     print(f"{len(clips)} clips, {total:.0f} s of speech in {args.out}")
