@@ -14,9 +14,13 @@ from serve.answer.intent import Intent, classify, classify_by_rules
 from serve.answer.passages import TEXT_KINDS, PassageAnswerer, TranscriptAnswerer
 from serve.answer.tables import TableAnswerer
 from serve.answer.text import normalize
+from serve.answer.types import AnswerType, TypeEmbedder, answer_type_matches, predict_type
 from serve.context.observations import Observation
 
 INTENT_CACHE_SIZE = 4096
+# A candidate whose text is not of the type the question asks for ("which company" answered
+# with a date) is capped here: well below every route's escalation threshold (0.65-0.75).
+TYPE_MISMATCH_CAP = 0.3
 
 # "2024-001" or "12/05/2024" written as one token are identifiers and dates, not subtractions
 # or divisions; "122 / 16", "122/16" and "122 divided by 16" are arithmetic.
@@ -31,6 +35,7 @@ class Decision:
     answer: Answer | None
     candidates: list[Answer] = field(default_factory=list)
     reason: str = ""
+    expected_type: AnswerType = AnswerType.FREE_TEXT
 
     @property
     def confidence(self) -> float:
@@ -49,6 +54,15 @@ def default_answerers() -> list[Answerer]:
     ]
 
 
+def check_type(answer: Answer, expected: AnswerType) -> bool:
+    """Whether ``answer`` is of the expected type; if not, cap its confidence and say why."""
+    if answer_type_matches(expected, answer.text):
+        return True
+    answer.confidence = min(answer.confidence, TYPE_MISMATCH_CAP)
+    answer.data["type_mismatch"] = f"expected {expected.value}, got {answer.text[:40]!r}"
+    return False
+
+
 class SmallStack:
     """Chooses the best small-stack answer, or explains why the LLM is needed."""
 
@@ -62,6 +76,7 @@ class SmallStack:
         ruled = classify_by_rules(question)
         if ruled is Intent.GENERATE:
             return Decision(ruled, None, reason="the question asks for generation")
+        expected = self.expected_type(question)
         candidates: list[Answer] = []
         for answerer in self.answerers:
             ceiling = getattr(answerer, "max_confidence", 1.0)
@@ -74,15 +89,23 @@ class SmallStack:
                 _ID_TOKEN.search(question) or (observations and answer.confidence < 0.95)
             ):
                 answer.confidence = min(answer.confidence, 0.3)
+            check_type(answer, expected)
             candidates.append(answer)
         intent = ruled or self._intent(question, observations, candidates)
         if intent is Intent.GENERATE:
-            return Decision(intent, None, candidates, reason="the question asks for generation")
+            return Decision(intent, None, candidates, "the question asks for generation", expected)
         if not candidates:
             reason = "no answerer matched" if observations else "no evidence and no computation"
-            return Decision(intent, None, reason=reason)
+            return Decision(intent, None, reason=reason, expected_type=expected)
         best = max(candidates, key=lambda a: a.confidence)
-        return Decision(intent, best, candidates, reason=f"best: {best.answerer}")
+        reason = f"best: {best.answerer}"
+        if "type_mismatch" in best.data:
+            reason += f" ({best.data['type_mismatch']})"
+        return Decision(intent, best, candidates, reason, expected)
+
+    def expected_type(self, question: str) -> AnswerType:
+        """The answer type the question asks for (cues, then the embedding vote)."""
+        return predict_type(question, self.type_embedder).type
 
     @property
     def intent_embedder(self):
@@ -93,6 +116,7 @@ class SmallStack:
         """The intent classifier; its sentence encoder also scores passages."""
         self._intent_embedder = embedder
         encoder = getattr(embedder, "encoder", None)
+        self.type_embedder = TypeEmbedder(encoder) if encoder is not None else None
         for answerer in self.answerers:
             if isinstance(answerer, PassageAnswerer):
                 answerer.encoder = encoder
@@ -101,6 +125,8 @@ class SmallStack:
         """Whether ``decide`` may run the sentence encoder (worth a worker thread)."""
         if self.intent_embedder is None:
             return False
+        if self.type_embedder is not None and not predict_type(question).decisive:
+            return True
         return classify_by_rules(question) is None or any(
             o.kind in TEXT_KINDS for o in observations
         )
