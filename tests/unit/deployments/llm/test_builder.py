@@ -1,7 +1,10 @@
+import json
+
 import pytest
 
 from deployments.llm.builder import build_llm_config, engine_kwargs, placement_bundles
 from deployments.llm.local_model import (
+    PACKAGED_MODELS,
     ModelNotPreparedError,
     is_local_source,
     resolve_model_source,
@@ -45,8 +48,12 @@ def test_hub_sources_pass_through_and_local_ones_must_be_prepared(tmp_path):
         resolve_model_source("local:llama-9000", tmp_path)
 
 
-def test_prepared_folder_resolves(tmp_path):
+def test_prepared_folder_resolves_only_with_the_current_recipe(tmp_path):
     folder = tmp_path / "models" / "gemma-3-270m"
     folder.mkdir(parents=True)
-    (folder / "interfaze-ready.json").write_text("{}")
+    (folder / "interfaze-ready.json").write_text("{}")  # an older conversion: no fingerprint
+    with pytest.raises(ModelNotPreparedError, match="stale"):
+        resolve_model_source("local:gemma-3-270m", tmp_path)
+    marker = {"fingerprint": PACKAGED_MODELS["gemma-3-270m"].fingerprint()}
+    (folder / "interfaze-ready.json").write_text(json.dumps(marker))
     assert resolve_model_source("local:gemma-3-270m", tmp_path) == str(folder)
