@@ -11,7 +11,7 @@ from serve.answer.compute import ComputeAnswerer
 from serve.answer.execution import ExecutionAnswerer
 from serve.answer.fields import FieldAnswerer
 from serve.answer.intent import Intent, classify, classify_by_rules
-from serve.answer.passages import TEXT_KINDS, PassageAnswerer, TranscriptAnswerer
+from serve.answer.passages import TEXT_KINDS, FactAnswerer, PassageAnswerer, TranscriptAnswerer
 from serve.answer.tables import TableAnswerer
 from serve.answer.text import normalize
 from serve.answer.types import AnswerType, TypeEmbedder, answer_type_matches, predict_type
@@ -50,6 +50,7 @@ def default_answerers() -> list[Answerer]:
         ChartAnswerer(),
         TableAnswerer(),
         FieldAnswerer(),
+        FactAnswerer(),
         PassageAnswerer(),
     ]
 

@@ -1,15 +1,19 @@
-"""Extractive answers: the passage sentence that best matches the question (lexical BM25)."""
+"""Extractive answers from transcripts and pages: the transcript itself, the best-matching
+sentence (BM25, MiniLM re-rank), and typed values ("which city" → a place) taken from them."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from serve.answer.base import Answer
+from serve.answer.entities import Span, digit_text, find_spans
 from serve.answer.text import content_tokens, normalize
+from serve.answer.types import AnswerType, expected_type
 from serve.context.observations import Observation
-from serve.planner.inputs import URL_PATTERN
+from serve.inputs.text import URL_PATTERN
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _TRANSCRIBE = re.compile(
@@ -160,3 +164,117 @@ class PassageAnswerer:
         ]
         blended.sort(key=lambda item: -item[0])
         return [item for _, item in blended] + ranked[RERANK_CANDIDATES:]
+
+
+# ------------------------------------------------------------------------------ facts
+EXTRACTABLE = frozenset(
+    {
+        AnswerType.PLACE,
+        AnswerType.PERSON,
+        AnswerType.ORGANISATION,
+        AnswerType.TIME,
+        AnswerType.DATE,
+        AnswerType.AMOUNT,
+        AnswerType.QUANTITY,
+        AnswerType.IDENTIFIER,
+    }
+)
+# Words that name the type asked for ("which *city*") say nothing about where the value is.
+_TYPE_WORDS = frozenset(
+    """city town place location where name who called caller company business firm time hour
+    date day when much many number amount total cost price quantity mention mentioned message
+    voicemail recording audio call speaker person give say said""".split()
+)
+_WEEKDAY_QUESTION = re.compile(r"\bday of the week\b|\bweekday\b|\bwhich day\b(?! of the month)")
+_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)")
+LOCAL_WINDOW = 48  # characters either side of a span that count as its context
+
+
+@dataclass
+class _Candidate:
+    span: Span
+    sentence: str
+    obs: Observation
+    score: float
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(t) for t in content_tokens(text)}
+
+
+class FactAnswerer:
+    """Extractive typed answers: the value of the type the question asks for ("which city" → a
+    place, "what time" → a time), taken from transcripts and pages.
+
+    Candidates are typed spans (:mod:`serve.answer.entities`) in every sentence; each is scored
+    by its type certainty, how well its sentence matches the question (BM25) and how many
+    question words stand near it. Confidence is high when one value is the only one of its type
+    or leads clearly, and it is scaled by the observation's own confidence (ASR, browse).
+    """
+
+    name = "fact"
+    max_confidence = 0.95
+
+    def answer(self, question: str, observations: list[Observation]) -> Answer | None:
+        kind = expected_type(question)
+        texts = [o for o in observations if o.kind in TEXT_KINDS]
+        if kind not in EXTRACTABLE or not texts:
+            return None
+        candidates = self._candidates(question, kind, texts)
+        if not candidates:
+            return None
+        best_by_value: dict[str, _Candidate] = {}
+        for candidate in candidates:
+            key = normalize(candidate.span.value)
+            if key not in best_by_value or candidate.score > best_by_value[key].score:
+                best_by_value[key] = candidate
+        ranked = sorted(best_by_value.values(), key=lambda c: -c.score)
+        best = ranked[0]
+        if len(ranked) == 1:
+            base = 0.97
+        else:
+            margin = (best.score - ranked[1].score) / best.score if best.score else 0.0
+            base = 0.5 + 0.45 * min(1.0, margin / 0.4)
+        confidence = base * best.span.certainty * (0.7 + 0.3 * best.obs.confidence)
+        return Answer(
+            best.span.value,
+            round(min(confidence, self.max_confidence), 3),
+            self.name,
+            [best.obs.citation],
+            {
+                "type": kind.value,
+                "sentence": best.sentence[:200],
+                "candidates": [c.span.value for c in ranked[:5]],
+            },
+        )
+
+    def _candidates(
+        self, question: str, kind: AnswerType, texts: list[Observation]
+    ) -> list[_Candidate]:
+        ranked = rank_sentences(question, texts)
+        top = ranked[0][0] if ranked else 0.0
+        relevance = {(id(o), s): score / top for score, s, o in ranked} if top else {}
+        terms = question_terms(question) - {_stem(w) for w in _TYPE_WORDS}
+        asked = normalize(question)
+        weekday_only = kind is AnswerType.DATE and bool(_WEEKDAY_QUESTION.search(asked))
+        noun = _HOW_MANY_NOUN.search(asked)
+        wanted_noun = _stem(noun.group(1)) if noun and noun.group(1) not in _TYPE_WORDS else ""
+        candidates = []
+        for obs in texts:
+            for sentence in split_sentences(obs.text):
+                text = digit_text(sentence)
+                for span in find_spans(sentence, kind):
+                    certainty = span.certainty
+                    if kind is AnswerType.DATE and (span.detail == "weekday") != weekday_only:
+                        if weekday_only:
+                            continue
+                        certainty *= 0.6  # a date question answered with a weekday
+                    if wanted_noun and span.detail:
+                        certainty *= 1.0 if _stem(span.detail) == wanted_noun else 0.7
+                    window = text[max(0, span.start - LOCAL_WINDOW) : span.end + LOCAL_WINDOW]
+                    local = len(terms & _stems(window)) / len(terms) if terms else 0.0
+                    rel = relevance.get((id(obs), sentence), 0.0)
+                    score = certainty * (0.6 + 0.25 * rel + 0.15 * local)
+                    span = Span(span.value, span.start, span.end, span.kind, certainty, span.detail)
+                    candidates.append(_Candidate(span, sentence, obs, score))
+        return candidates

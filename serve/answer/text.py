@@ -93,7 +93,7 @@ _ORDINAL_WORDS = {
     "first": "one", "second": "two", "third": "three", "fifth": "five", "eighth": "eight",
     "ninth": "nine", "twelfth": "twelve",
 }  # fmt: skip
-_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 
 def ordinal_value(word: str) -> int | None:
@@ -160,12 +160,12 @@ def _is_number_word(word: str) -> bool:
 def words_to_numbers(text: str) -> str:
     """Replace runs of English number words with digits ("sixty-one" → "61", "two hundred and
     five" → "205", "a thousand" → "1000"); each run is cut into the longest well-formed
-    numbers ("one two three" → "1 2 3"). Expects lower-case text."""
+    numbers ("one two three" → "1 2 3"). Case is ignored and kept elsewhere."""
     words = []  # (start, end, part) for every hyphen-separated part
     for match in _WORD.finditer(text):
         offset = match.start()
         for part in match.group(0).split("-"):
-            words.append((offset, offset + len(part), part))
+            words.append((offset, offset + len(part), part.lower()))
             offset += len(part) + 1
     pieces: list[tuple[int, int, str]] = []
     i = 0

@@ -1,0 +1,201 @@
+"""The small stack on speech and calculation cases, without Ray: DEV vs HELD-OUT.
+
+    flock /tmp/ifz-heavy.lock .venv/bin/python -m loadtest.eval.component_eval \
+        --categories speech calculation --splits dev heldout --count 45
+
+Runs what the pipeline runs for these categories, in process: speech clips through the same
+ASR deployment class (``AsrDeployment``, faster-whisper) and ``from_transcription``; then
+``SmallStack.decide``; calculations that the small stack does not answer confidently go to
+``ProgramSolver`` (grammar writer) with programs run in the real execute sandbox. An answer
+counts as given without the LLM when its confidence reaches the route's escalation threshold
+(routing.yaml: audio, text). Writes the report JSON that ``loadtest.eval.calibration`` reads
+(per case: category, split, escalated, confidence, answerer, correct) under loadtest/reports/.
+Transcripts are cached by audio hash (``--asr-cache``) so re-runs only redo the answering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from loadtest.eval.cases import Case
+from loadtest.eval.score import is_correct
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+ROUTING = Path(__file__).resolve().parents[2] / "serve" / "config" / "profiles" / "routing.yaml"
+BUILDERS = {"speech": "loadtest.eval.speech_cases", "calculation": "loadtest.eval.calc_cases"}
+ROUTE_OF = {"speech": "audio", "calculation": "text"}
+
+
+def thresholds() -> dict[str, float]:
+    routes = yaml.safe_load(ROUTING.read_text())["routes"]
+    return {c: float(routes[r]["escalation_threshold"]) for c, r in ROUTE_OF.items()}
+
+
+def build(category: str, split: str, count: int, seed: int) -> list[Case]:
+    import importlib
+
+    return importlib.import_module(BUILDERS[category]).build(count, seed, split)
+
+
+class Transcriber:
+    """ASR as the pipeline runs it, with an on-disk cache keyed by the audio's hash."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self._asr = None
+
+    async def observations(self, audio_b64: str) -> list:
+        from serve.perception.observe import from_transcription
+
+        data = base64.b64decode(audio_b64)
+        path = self.cache / f"{hashlib.sha256(data).hexdigest()[:24]}.json"
+        if path.exists():
+            result = json.loads(path.read_text())
+        else:
+            if self._asr is None:
+                from deployments.perception.asr.deployment import AsrDeployment
+
+                self._asr = AsrDeployment({})
+            result = await self._asr.transcribe({"data": data, "filename": "clip.wav"})
+            path.write_text(json.dumps(result))
+        return from_transcription("audio1", result)
+
+
+def small_stack():
+    from serve.answer.controller import SmallStack
+
+    return SmallStack()
+
+
+def program_solver():
+    from deployments.actions.execute.deployment import ExecuteDeployment
+    from serve.answer.programs import GrammarWriter, ProgramSolver, WriterSpec
+
+    sandbox = ExecuteDeployment({"timeout_s": 10.0})
+
+    async def run(code: str) -> dict:
+        return await sandbox.run({"code": code})
+
+    return ProgramSolver([WriterSpec("grammar", GrammarWriter(), 0.97)], run)
+
+
+def _audio(case: Case) -> str:
+    for part in case.messages[-1]["content"]:
+        if isinstance(part, dict) and part.get("type") == "input_audio":
+            return part["input_audio"]["data"]
+    raise ValueError(f"{case.id}: no audio part")
+
+
+async def evaluate(
+    categories: list[str], splits: list[str], count: int, seed: int, asr_cache: Path
+) -> list[dict[str, Any]]:
+    limits = thresholds()
+    stack = small_stack()
+    transcriber = Transcriber(asr_cache)
+    solver = program_solver() if "calculation" in categories else None
+    results = []
+    for category in categories:
+        for split in splits:
+            for case in build(category, split, count, seed):
+                started = time.perf_counter()
+                observations = (
+                    await transcriber.observations(_audio(case)) if category == "speech" else []
+                )
+                decision = stack.decide(case.question, observations)
+                answer = decision.answer
+                if category == "calculation" and (
+                    answer is None or answer.confidence < limits[category]
+                ):
+                    solution = await solver.solve(case.question)
+                    answer = solution.answer or answer
+                text = answer.text if answer else ""
+                confidence = answer.confidence if answer else 0.0
+                correct = bool(answer) and is_correct(case, text)[0]
+                results.append(
+                    {
+                        "id": case.id,
+                        "category": category,
+                        "split": split,
+                        "answer": text[:300],
+                        "expected": case.expected,
+                        "answerer": answer.answerer if answer else None,
+                        "confidence": round(confidence, 4),
+                        "escalated": answer is None or confidence < limits[category],
+                        "correct": correct,
+                        "slot": case.meta.get("slot") or case.meta.get("template"),
+                        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                    }
+                )
+    return results
+
+
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per category and split: accuracy if escalations were right*, share answered without
+    the LLM, accuracy of those answers (* escalations are counted as not answered here)."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in results:
+        groups[(r["category"], r["split"])].append(r)
+    rows = []
+    for (category, split), items in sorted(groups.items()):
+        small = [r for r in items if not r["escalated"]]
+        rows.append(
+            {
+                "category": category,
+                "split": split,
+                "n": len(items),
+                "no_llm_share": round(len(small) / len(items), 3),
+                "no_llm_accuracy": round(sum(r["correct"] for r in small) / max(1, len(small)), 3),
+                "no_llm_wrong": sum(not r["correct"] for r in small),
+                "top_answer_accuracy": round(sum(r["correct"] for r in items) / len(items), 3),
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--categories", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
+    parser.add_argument("--splits", nargs="+", default=["dev", "heldout"])
+    parser.add_argument("--count", type=int, default=45, help="cases per category and split")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--asr-cache", type=Path, default=Path("/tmp/ifz-asr-cache"))
+    parser.add_argument(
+        "--quiet-heldout", action="store_true", help="print no held-out case, only its figures"
+    )
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    results = asyncio.run(
+        evaluate(args.categories, args.splits, args.count, args.seed, args.asr_cache)
+    )
+    for r in results:
+        if r["split"] == "heldout" and args.quiet_heldout:
+            continue
+        mark = "ok " if r["correct"] else "BAD"
+        path = "LLM " if r["escalated"] else "small"
+        print(f"{mark} {path} {r['id']:34} {r['confidence']:.2f} {r['answerer']!s:10} "
+              f"{r['answer'][:40]!r} exp={r['expected'][:2]}")  # fmt: skip
+    rows = summarize(results)
+    print()
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
+    REPORTS.mkdir(exist_ok=True)
+    out = args.out or REPORTS / f"component-eval-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "results": results},
+                              indent=1))  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

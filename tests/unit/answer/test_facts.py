@@ -1,0 +1,88 @@
+"""Typed extractive answers from transcripts and pages (FactAnswerer, entities)."""
+
+from __future__ import annotations
+
+import pytest
+
+from serve.answer.controller import SmallStack
+from serve.answer.entities import find_spans
+from serve.answer.passages import FactAnswerer
+from serve.answer.types import AnswerType
+from serve.context.observations import Observation
+
+VOICEMAIL = (
+    "Hi, this is Michael Harris from Blue Harbor Logistics. I'm calling about order number "
+    "8-9-8-5-9-8. The order will ship from Chicago on Thursday, and the driver will arrive at "
+    "2.45 p.m. We have three hundred ninety three boxes ready. The total comes to $5,337.69, "
+    "due on May 24th, 2022. Please call me back."
+)
+
+
+def transcript(text: str, confidence: float = 0.9) -> list[Observation]:
+    return [Observation("audio1", "", "transcript", text, confidence, "asr", {"text": text})]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which city will the order ship from, according to this voicemail?", "Chicago"),
+        ("Who called?", "Michael Harris"),
+        ("Which company is the caller from?", "Blue Harbor Logistics"),
+        ("What is the order number?", "898598"),
+        ("What time will the driver arrive?", "2:45 p.m."),
+        ("How many boxes are ready?", "393"),
+        ("What is the total amount?", "$5,337.69"),
+        ("What date is it due?", "May 24, 2022"),
+        ("On which day of the week will it ship?", "Thursday"),
+    ],
+)
+def test_typed_values_from_a_voicemail(question, expected):
+    answer = FactAnswerer().answer(question, transcript(VOICEMAIL))
+    assert answer is not None and answer.text == expected
+    assert answer.confidence >= 0.75
+
+
+def test_the_small_stack_prefers_the_typed_value():
+    decision = SmallStack().decide("Which city will the order ship from?", transcript(VOICEMAIL))
+    assert decision.answer.text == "Chicago" and decision.answer.answerer == "fact"
+
+
+def test_two_values_of_the_type_follow_the_question_words():
+    text = (
+        "The parcel leaves our Denver depot on Monday. It will be delivered to the customer in "
+        "Boston by Friday."
+    )
+    answer = FactAnswerer().answer("Which city is the parcel delivered to?", transcript(text))
+    assert answer.text == "Boston"
+    alone = FactAnswerer().answer("Which city is mentioned?", transcript("We ship from Denver."))
+    assert alone.confidence > answer.confidence  # a unique value is surer than a ranked one
+
+
+def test_no_value_of_the_type_no_answer():
+    text = "Thanks for calling, we will get back to you soon."
+    assert FactAnswerer().answer("Which city is the order shipped from?", transcript(text)) is None
+    assert FactAnswerer().answer("Transcribe this audio.", transcript(VOICEMAIL)) is None
+
+
+def test_low_asr_confidence_lowers_the_answer():
+    sure = FactAnswerer().answer("Who called?", transcript(VOICEMAIL, 0.95))
+    unsure = FactAnswerer().answer("Who called?", transcript(VOICEMAIL, 0.5))
+    assert unsure.confidence < sure.confidence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "values"),
+    [
+        ("Meet me at half past ten or at 4 p.m.", AnswerType.TIME, ["10:30", "4:00 p.m."]),
+        ("It opens at four o'clock.", AnswerType.TIME, ["4:00"]),
+        ("Due on September eighth, 2026.", AnswerType.DATE, ["September 8, 2026"]),
+        ("It costs 12 dollars and 50 cents.", AnswerType.AMOUNT, ["$12.50"]),
+        ("Your reference is 4 4 7 1 9.", AnswerType.IDENTIFIER, ["44719"]),
+        ("We sent 12 crates on May 3, 2024 for $40.", AnswerType.QUANTITY, ["12"]),
+        ("Sophie Palmer from Orchard Foods in Leeds.", AnswerType.PERSON, ["Sophie Palmer"]),
+        ("Sophie Palmer from Orchard Foods in Leeds.", AnswerType.ORGANISATION, ["Orchard Foods"]),
+        ("Sophie Palmer from Orchard Foods in Leeds.", AnswerType.PLACE, ["Leeds"]),
+    ],
+)
+def test_spans(sentence, kind, values):
+    assert [s.value for s in find_spans(sentence, kind)] == values
