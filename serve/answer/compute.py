@@ -36,6 +36,7 @@ _WORD_OPS = [
     (r"\bplus\b", "+"),
     (r"\bminus\b", "-"),
     (r"\bmodulo\b|\bmod\b", "%"),
+    (r"\b(?:raised )?to the (\d+)(?:st|nd|rd|th) power\b", r"**\1"),
     (r"\bto the power of\b|\braised to(?: the power of)?\b", "**"),
     (r"\bsquared\b", "**2"),
     (r"\btwice\b|\bdouble\b", "2*"),
@@ -90,6 +91,9 @@ def rewrite(question: str) -> str:
     text = _strip_thousands(text)
     text = re.sub(rf"({_NUM})\s*(?:%|percent)\s+of\s+", r"(\1/100)*", text)
     text = re.sub(rf"({_NUM})\s*(?:%|percent)", r"(\1/100)", text)
+    text = re.sub(
+        r"\bremainder (?:when|of) (.+?) (?:is )?divided by ([\d.]+)", r"(\1) % (\2)", text
+    )
     text = re.sub(r"\b(?:the\s+)?square root of\s+", "sqrt ", text)
     text = re.sub(r"\bsqrt\s*(\d+(?:\.\d+)?)", r"sqrt(\1)", text)
     text = re.sub(r"\b(?:the\s+)?cube root of\s+(\d+(?:\.\d+)?)", r"cbrt(\1)", text)

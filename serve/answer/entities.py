@@ -147,13 +147,15 @@ def _dates(text: str) -> list[Span]:
 
 # ---------------------------------------------------------------------------- amounts
 _MONEY = re.compile(
-    r"(?P<cur>[$€£])\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
+    r"(?P<cur>[$€£]|\b(?:usd|eur|gbp)\b)\s?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
     r"(?:\s?(?P<scale>thousand|million|billion)\b)?"
     r"|(?P<num2>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s?"
-    r"(?P<unit>dollars?|euros?|pounds?|bucks)\b(?:,? and (?P<cents>\d{1,2}) cents?\b)?",
+    r"(?P<unit>dollars?|euros?|pounds?|bucks|usd|eur|gbp)\b(?:,? and (?P<cents>\d{1,2}) cents?\b)?",
     re.I,
 )
-_SYMBOL = {"dollar": "$", "buck": "$", "euro": "€", "pound": "£"}
+_SYMBOL = {"dollar": "$", "buck": "$", "euro": "€", "pound": "£", "usd": "$", "eur": "€"}
+_SYMBOL["gbp"] = "£"
 _SCALE = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 
 
@@ -161,7 +163,7 @@ def _amounts(text: str) -> list[Span]:
     spans = []
     for match in _MONEY.finditer(text):
         if match.group("cur"):
-            symbol, raw = match.group("cur"), match.group("num")
+            symbol, raw = _SYMBOL.get(match.group("cur").lower(), match.group("cur")), match["num"]
         else:
             symbol = _SYMBOL[match.group("unit").lower().rstrip("s")]
             raw = match.group("num2")

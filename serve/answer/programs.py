@@ -217,3 +217,22 @@ class GrammarWriter:
             return program_for(query, sample_index % 2)
         except NoParse:
             return ""
+
+
+GRAMMAR_CONFIDENCE = 0.97  # agreed grammar programs: no wrong answer on dev or held-out
+LLM_CONFIDENCE = 0.5  # agreed LLM programs: below every route threshold until calibrated
+
+
+def build_program_solver(
+    run_program: RunProgram,
+    generate: Callable[[list[dict[str, str]], float, int], Awaitable[str]] | None = None,
+    *,
+    llm_confidence: float = LLM_CONFIDENCE,
+) -> ProgramSolver:
+    """The default solver: the grammar writer first, then the LLM writer when ``generate`` is
+    given (its agreed answers get ``llm_confidence``: with the local SmolLM2-135M they stay
+    below the escalation threshold, so they never answer without the LLM on their own)."""
+    writers = [WriterSpec("grammar", GrammarWriter(), GRAMMAR_CONFIDENCE)]
+    if generate is not None:
+        writers.append(WriterSpec("llm", LLMProgramWriter(generate), llm_confidence))
+    return ProgramSolver(writers, run_program)

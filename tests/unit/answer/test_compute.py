@@ -79,6 +79,8 @@ def test_format_value_is_exact_for_integers_and_rounds_decimals():
         ("What is half of 250 plus 4?", "129"),
         ("Calculate 12 squared minus 5 squared.", "119"),
         ("What is five plus three times four?", "17"),
+        ("What is 2 to the 10th power?", "1024"),
+        ("What is the remainder when 2 to the power of 100 is divided by 7?", "2"),
     ],
 )
 def test_words_commas_and_rounding(question, expected):
