@@ -406,9 +406,11 @@ def calc_cases(per_template: int, rng: random.Random, split: str) -> list[Case]:
 
 
 def build(count: int, seed: int, split: str) -> list[Case]:
-    """About ``count`` cases of ``split`` (at least one per template)."""
-    per_template = max(1, round(count / len(templates(split))))
-    return calc_cases(per_template, random.Random(f"calc-{split}-{seed}"), split)
+    """``count`` cases of ``split``, templates taken in turn (every template once count allows)."""
+    per_template = max(1, -(-count // len(templates(split))))
+    cases = calc_cases(per_template, random.Random(f"calc-{split}-{seed}"), split)
+    rounds = sorted(range(len(cases)), key=lambda i: (i % per_template, i // per_template))
+    return [cases[i] for i in rounds][:count]
 
 
 def main(argv: list[str] | None = None) -> None:
