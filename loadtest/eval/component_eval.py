@@ -4,7 +4,7 @@
         --categories speech calculation --splits dev heldout --count 45
 
 Runs what the pipeline runs for these categories, in process: speech clips through the same
-ASR deployment class (``AsrDeployment``, faster-whisper) and ``from_transcription``; then
+ASR deployment class (``AsrDeployment``, faster-whisper) and ``transcript_observations``; then
 ``SmallStack.decide``; calculations that the small stack does not answer confidently go to
 ``ProgramSolver`` (grammar writer) with programs run in the real execute sandbox. An answer
 counts as given without the LLM when its confidence reaches the route's escalation threshold
@@ -56,7 +56,7 @@ class Transcriber:
         self._asr = None
 
     async def observations(self, audio_b64: str) -> list:
-        from serve.perception.observe import from_transcription
+        from serve.stages.adapters.asr import transcript_observations
 
         data = base64.b64decode(audio_b64)
         path = self.cache / f"{hashlib.sha256(data).hexdigest()[:24]}.json"
@@ -69,7 +69,7 @@ class Transcriber:
                 self._asr = AsrDeployment({})
             result = await self._asr.transcribe({"data": data, "filename": "clip.wav"})
             path.write_text(json.dumps(result))
-        return from_transcription("audio1", result)
+        return transcript_observations("audio1", result)
 
 
 def small_stack():

