@@ -121,7 +121,7 @@ def drive(
 
 
 def bench_ifz(requests: int, max_tokens: int) -> Result:
-    from serve.cli.serve_cmd import free_port, run_app, stop_app
+    from ops.cli.serve_cmd import free_port, run_app, stop_app
     from serve.config.loader import load_config
 
     config = load_config(
@@ -141,8 +141,8 @@ def bench_ifz(requests: int, max_tokens: int) -> Result:
 
 
 def bench_vllm(requests: int, max_tokens: int, model_dir: str) -> Result:
+    from ops.cli.serve_cmd import free_port
     from serve.api.protocol import ChatMessage
-    from serve.cli.serve_cmd import free_port
     from serve.context.prompt import build_prompt
 
     port = free_port()

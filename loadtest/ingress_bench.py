@@ -35,8 +35,7 @@ PATHS = {
 }
 FULL_APP_OVERRIDES: dict[str, Any] = {
     "llm": {"enabled": False},
-    "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
-    "gateway": {"validation": {"block_private_hosts": False}},  # the page server is loopback
+    "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},  # the page server is loopback
 }
 ROUTER_OVERRIDES: dict[str, Any] = {
     # one client = one API key: keep the per-key limiter on (it is router cost) but unreachable

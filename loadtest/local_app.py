@@ -1,6 +1,6 @@
 """Start the app in this process for a load run (loopback, free ports), and stop it after.
 
-Ray and Serve are started by :func:`serve.cli.serve_cmd.run_app`; with the HAProxy ingress
+Ray and Serve are started by :func:`ops.cli.serve_cmd.run_app`; with the HAProxy ingress
 its config, socket and state files go to a private temporary folder instead of the shared
 ``/tmp/haproxy-serve`` (two runs on one machine would otherwise fight over them).
 """
@@ -40,7 +40,7 @@ def app_config(
     ingress: str | None = None,
 ) -> AppConfig:
     """The profile with free loopback ports (and the ingress proxy, when given)."""
-    from serve.cli.serve_cmd import free_port
+    from ops.cli.serve_cmd import free_port
     from serve.config.loader import deep_merge, load_config
 
     base: dict[str, Any] = {
@@ -97,7 +97,7 @@ def isolate_haproxy(temp_dir: str) -> None:
 @contextmanager
 def local_app(config: AppConfig, log: Any = print) -> Iterator[LocalApp]:
     """Ray + the app on loopback for the duration of the ``with`` block."""
-    from serve.cli.serve_cmd import run_app, stop_app
+    from ops.cli.serve_cmd import run_app, stop_app
 
     temp_dir = tempfile.mkdtemp(prefix="ifzlt-", dir="/tmp")
     if config.local_cluster.ingress_proxy == "haproxy":

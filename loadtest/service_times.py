@@ -26,11 +26,8 @@ from loadtest.settings import REPORTS_DIR, load_loadtest_config
 
 APP_OVERRIDES: dict[str, Any] = {
     "llm": {"enabled": False},
-    "gateway": {
-        "limits": {"requests_per_minute": 100_000_000},
-        "validation": {"block_private_hosts": False},  # the page server is on 127.0.0.1
-    },
-    "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
+    "gateway": {"limits": {"requests_per_minute": 100_000_000}},
+    "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},  # the page server is on 127.0.0.1
 }
 
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
 printf '\n==> ruff\n'
-.venv/bin/ruff check serve deployments tests loadtest
+.venv/bin/ruff check serve deployments ops tests loadtest
 printf '\n==> pytest\n'
 set +e
 .venv/bin/python -m pytest -ra "$@"

@@ -12,50 +12,44 @@ from ray import serve
 
 from serve.config.loader import config_from_args
 from serve.config.schema import AppConfig
-from serve.router.ingress import RouterIngress
+from serve.ingress import RouterIngress
+from serve.stages.registry import REGISTRY, SPECS
 
 ROUTER_DEPLOYMENT_NAME = "router"
 
 
+def required_deployments(config: AppConfig) -> list[str]:
+    """Registry rows to deploy, each after the deployments it needs (registry order otherwise).
+
+    That is the enabled rows and every deployment they need, transitively.
+    """
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...] = ()) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise ValueError(f"deployment dependency cycle: {' -> '.join((*path, name))}")
+        for need in SPECS[name].needs:
+            visit(need, (*path, name))
+        ordered.append(name)
+
+    for spec in REGISTRY:
+        if spec.enabled(config):
+            visit(spec.name)
+    return ordered
+
+
 def build_stage_deployments(config: AppConfig) -> dict[str, Any]:
-    """Bound perception/action deployments by stage name (only the enabled ones)."""
-    stages: dict[str, Any] = {}
-    perception = config.perception
-    if perception.ocr.enabled:
-        from deployments.perception.ocr.builder import build_ocr_deployment
+    """Bound deployments the router gets as handles (only the enabled ones), in registry order.
 
-        stages["ocr"] = build_ocr_deployment(perception.ocr)
-    if perception.chart.enabled:
-        from deployments.perception.chart.builder import build_chart_deployment
-
-        stages["chart"] = build_chart_deployment(perception.chart)
-    if perception.asr.enabled:
-        from deployments.perception.asr.builder import build_asr_deployment
-
-        stages["asr"] = build_asr_deployment(perception.asr)
-    actions = config.actions
-    if actions.execute.enabled:
-        from deployments.actions.execute.builder import build_execute_deployment
-
-        stages["execute"] = build_execute_deployment(actions.execute)
-    if actions.browse.enabled:
-        from deployments.actions.browse.builder import build_browse_deployment
-
-        stages["browse"] = build_browse_deployment(actions.browse)
-    if actions.retrieve.enabled or actions.index.enabled:
-        from deployments.actions.index.builder import build_index_deployment
-        from deployments.actions.retrieve.builder import build_retrieve_deployment
-        from deployments.embed.builder import build_embed_deployment
-
-        embed = build_embed_deployment(config.embed)
-        retrieve = build_retrieve_deployment(actions.retrieve, config.data_path(), embed)
-        if actions.retrieve.enabled:
-            stages["retrieve"] = retrieve
-        if actions.index.enabled:
-            stages["index"] = build_index_deployment(
-                actions.index, embed, retrieve, stages.get("ocr")
-            )
-    return stages
+    Deployments that are only needed by another one (the embedder, say) are bound into it and
+    deployed with it, without a handle in the router.
+    """
+    bound: dict[str, Any] = {}
+    for name in required_deployments(config):
+        bound[name] = SPECS[name].build(config, bound)
+    return {name: node for name, node in bound.items() if SPECS[name].enabled(config)}
 
 
 def build_deployments(config: AppConfig) -> Any:

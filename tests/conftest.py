@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from serve.cli.serve_cmd import free_port
+from ops.cli.serve_cmd import free_port
 from serve.config.loader import load_config
 from serve.config.schema import AppConfig
 
@@ -33,9 +33,8 @@ def make_test_config(**overrides) -> AppConfig:
         "local_cluster": {"metrics_export_port": free_port()},
         "router": {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1}},
         "llm": {"engine_kwargs": {"max_model_len": 1024}, "context_tokens": 768},
+        # One setting decides which hosts browse may reach (the gateway checks URLs with it).
         "actions": {"browse": {"allow_hosts": ["127.0.0.1"]}},
-        # The browse stage's SSRF guard (with its allow-list) is the authority on hosts here.
-        "gateway": {"validation": {"block_private_hosts": False}},
     }
     from serve.config.loader import deep_merge
 
@@ -45,7 +44,7 @@ def make_test_config(**overrides) -> AppConfig:
 @pytest.fixture(scope="session")
 def running_app() -> Iterator[RunningApp]:
     """The real application (router + vLLM on CPU) on 127.0.0.1, shared by all tests."""
-    from serve.cli.serve_cmd import run_app, stop_app
+    from ops.cli.serve_cmd import run_app, stop_app
 
     config = make_test_config()
     temp_dir = tempfile.mkdtemp(prefix="ifzt-", dir="/tmp")

@@ -7,6 +7,8 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from deployments.common.errors import InputTooLarge, MalformedInput
 
 _DATA_URL = re.compile(
@@ -90,3 +92,13 @@ def decode_data_url(url: str, *, max_bytes: int) -> DecodedMedia:
         raise MalformedInput("data: URL must be base64-encoded", code="invalid_data_url")
     data = decode_base64(match.group("data"), max_bytes=max_bytes, what="data: URL payload")
     return DecodedMedia(data=data, declared_mime=match.group("mime"), sniffed_mime=sniff_mime(data))
+
+
+class MediaRequest(BaseModel):
+    """What a media-reading deployment (OCR, chart) takes: the bytes and what is known of them."""
+
+    model_config = ConfigDict(extra="allow")  # deployment-specific options (pages, mode, ...)
+
+    data: bytes = Field(description="The file, as is.")
+    mime: str | None = Field(None, description="Its media type (sniffed by the router).")
+    filename: str | None = Field(None, description="The client's file name (provenance).")

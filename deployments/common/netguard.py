@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from deployments.common.errors import InputRejected, MalformedInput
+from deployments.common.errors import InputRejected, MalformedInput, UpstreamError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -65,10 +65,9 @@ class ForbiddenDestination(InputRejected):
     code = "forbidden_destination"
 
 
-class DestinationUnreachable(InputRejected):
+class DestinationUnreachable(UpstreamError):
     """The host does not resolve or does not accept a connection."""
 
-    status = 502
     code = "unreachable_url"
 
 

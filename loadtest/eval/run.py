@@ -168,7 +168,6 @@ def start_app(browse_allow: list[str]) -> tuple[str, Any]:
         "port": free_port(),
         "local_cluster": {"metrics_export_port": free_port()},
         "actions": {"browse": {"allow_hosts": browse_allow}},
-        "gateway": {"validation": {"block_private_hosts": False}},
     }
     config = load_config("local", overrides)
     import tempfile

@@ -1,8 +1,8 @@
-"""The FastAPI application: thin routers over services held in ``app.state``."""
+"""The FastAPI application: thin routers over the services in ``app.state``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -15,42 +15,28 @@ from serve.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from serve.api.models.router import router as models_router
 from serve.api.traces.router import router as traces_router
 
+if TYPE_CHECKING:
+    from serve.composition import RouterServices
 
-def create_app(
-    *,
-    chat_service: Any,
-    audio_service: Any = None,
-    documents_service: Any = None,
-    gateway: Any = None,
-    health: Any,
-    metrics_relay: Any,
-    max_request_bytes: int,
-    echo_request_id: bool = True,
-) -> FastAPI:
-    """Build the HTTP app; services are plain objects so tests can pass fakes."""
+ROUTERS = (chat_router, audio_router, documents_router, models_router, traces_router, health_router)
+
+
+def create_app(services: RouterServices, *, echo_request_id: bool = True) -> FastAPI:
+    """Build the HTTP app over ``services`` (tests compose them with fake handles)."""
     app = FastAPI(
         title="interfaze-serve",
         version="0.1.0",
         description="OpenAI-compatible, small-models-first multimodal serving.",
     )
-    app.state.chat_service = chat_service
-    app.state.audio_service = audio_service
-    app.state.documents_service = documents_service
-    app.state.gateway = gateway
-    app.state.health = health
-    app.state.metrics_relay = metrics_relay
+    state = app.state
+    state.chat, state.transcription = services.chat, services.transcription
+    state.documents, state.models = services.documents, services.models
+    state.lifecycle, state.gateway = services.lifecycle, services.gateway
+    state.health, state.metrics_relay = services.health, services.metrics_relay
     install_error_handlers(app)
-    routers = (
-        chat_router,
-        audio_router,
-        documents_router,
-        models_router,
-        traces_router,
-        health_router,
-    )
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router)
     # Outermost first: the request id exists before the body limit can reject.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=services.max_request_bytes)
     app.add_middleware(RequestIdMiddleware, echo=echo_request_id)
     return app

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serve.observability.record import new_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
 class RequestIdMiddleware:
-    """Adopt a well-formed ``x-request-id`` or mint one; echo it on every response.
+    """Mint the request's own id; keep a well-formed client ``x-request-id`` beside it.
 
-    Behind Ray Serve the proxy already sets the header on the request and echoes it, so
-    ``echo`` is off there and the id the proxy chose becomes the trace id.
+    The server id names the trace (clients never choose it, so one request cannot overwrite
+    another's trace); the client's id is recorded with it and echoed back. Behind Ray Serve
+    the proxy echoes ``x-request-id`` itself, so ``echo`` is off there.
     """
 
     def __init__(self, app: ASGIApp, echo: bool = True) -> None:
@@ -34,15 +32,18 @@ class RequestIdMiddleware:
         incoming = (
             dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         )
-        request_id = incoming if _VALID_ID.match(incoming) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = new_request_id()
+        client_id = incoming if _VALID_ID.match(incoming) else None
+        state = scope.setdefault("state", {})
+        state["request_id"], state["client_request_id"] = request_id, client_id
+        echoed = (client_id or request_id).encode()
 
         async def send_with_id(message: Message) -> None:
             if self.echo and message["type"] == "http.response.start":
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER.encode()
                 ]
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                headers.append((REQUEST_ID_HEADER.encode(), echoed))
                 message["headers"] = headers
             await send(message)
 
@@ -56,7 +57,7 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _reject(self, send: Send, request_id: str | None) -> None:
+    async def _reject(self, send: Send) -> None:
         body = json.dumps(
             {
                 "error": {
@@ -67,9 +68,7 @@ class BodyLimitMiddleware:
                 }
             }
         ).encode()
-        headers = [(b"content-type", b"application/json")]
-        if request_id:
-            headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+        headers = [(b"content-type", b"application/json")]  # x-request-id: added once, outside
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -77,10 +76,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = (scope.get("state") or {}).get("request_id")
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send, request_id)
+            await self._reject(send)
             return
         received = 0
 
@@ -96,7 +94,7 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._reject(send, request_id)
+            await self._reject(send)
 
 
 class _BodyTooLarge(BaseException):

@@ -6,7 +6,6 @@ config (what ``serve build`` / KubeRay embeds) and the Helm chart's ``values.yam
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -23,13 +22,17 @@ from deployments.perception.asr.config import AsrSettings
 from deployments.perception.chart.config import ChartSettings
 from deployments.perception.ocr.config import OcrSettings
 from serve.gateway.config import GatewaySettings, check_profile
+from serve.stages.registry import ROUTABLE
+from serve.stages.spec import InputKind, StageKind
 
 __all__ = [
     "AppConfig",
     "AutoscalingSettings",
     "DeploymentSettings",
+    "InputKind",
     "LLMSettings",
     "PromptFormat",
+    "StageKind",
     "StrictModel",
 ]
 
@@ -38,14 +41,6 @@ class RouterSettings(DeploymentSettings):
     """The ingress/router deployment: HTTP API, planning, context and answering."""
 
     num_cpus: float = Field(0.5, ge=0, description="Logical CPUs reserved per router replica.")
-    max_request_bytes: int = Field(
-        25 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes (413)."
-    )
-    max_messages: int = Field(256, ge=1, description="Most messages in one chat request.")
-    max_content_parts: int = Field(64, ge=1, description="Most content parts in one request.")
-    max_media_bytes: int = Field(
-        20 * 1024 * 1024, ge=1, description="Largest decoded media part (PDF, image, audio)."
-    )
     trace_retention: int = Field(
         10_000, ge=0, description="Decision traces kept (LRU); 0 keeps none."
     )
@@ -71,35 +66,6 @@ class RouterSettings(DeploymentSettings):
     )
 
 
-class InputKind(StrEnum):
-    """What the planner recognises in a request's content parts."""
-
-    TEXT = "text"
-    PDF = "pdf"
-    IMAGE = "image"
-    AUDIO = "audio"
-    URL = "url"
-
-
-class StageKind(StrEnum):
-    """Stage families; each has its own default timeout."""
-
-    PERCEPTION = "perception"
-    ACTION = "action"
-    LLM = "llm"
-
-
-STAGE_KINDS: dict[str, StageKind] = {
-    "ocr": StageKind.PERCEPTION,
-    "chart": StageKind.PERCEPTION,
-    "asr": StageKind.PERCEPTION,
-    "browse": StageKind.ACTION,
-    "retrieve": StageKind.ACTION,
-    "execute": StageKind.ACTION,
-    "llm": StageKind.LLM,
-}
-
-
 class Route(StrictModel):
     """One row of the decision table: an input kind and the pipeline that serves it."""
 
@@ -115,9 +81,9 @@ class Route(StrictModel):
 
     @model_validator(mode="after")
     def _check_stages(self) -> Route:
-        unknown = [s for s in self.pipeline if s not in STAGE_KINDS]
+        unknown = [s for s in self.pipeline if s not in ROUTABLE]
         if unknown:
-            raise ValueError(f"unknown stage(s) {unknown}; known: {sorted(STAGE_KINDS)}")
+            raise ValueError(f"unknown stage(s) {unknown}; known: {sorted(ROUTABLE)}")
         return self
 
 
@@ -130,7 +96,7 @@ class Timeouts(StrictModel):
 
     def for_stage(self, stage: str) -> float:
         """Deadline of ``stage`` in seconds."""
-        kind = STAGE_KINDS[stage]
+        kind = ROUTABLE[stage]
         ms = {
             StageKind.PERCEPTION: self.perception_ms,
             StageKind.ACTION: self.action_ms,

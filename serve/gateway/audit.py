@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from serve.gateway.config import AuditSettings
-from serve.gateway.context import Completion, RequestContext
+from serve.gateway.context import RequestContext
 from serve.gateway.hook import GatewayHook
+from serve.observability.record import RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ class AuditHook(GatewayHook):
         if self.settings.enabled and self.settings.keep_raw_inputs and ctx.body is not None:
             ctx.raw_inputs.setdefault("request", ctx.body.model_dump_json(exclude_none=True))
 
-    def record(self, ctx: RequestContext, completion: Completion) -> dict[str, Any]:
+    def record(self, ctx: RequestContext, completion: RequestRecord) -> dict[str, Any]:
         return {
             "time": datetime.fromtimestamp(ctx.started_at, UTC).isoformat(timespec="milliseconds"),
             "request_id": ctx.request_id,
@@ -217,7 +218,7 @@ class AuditHook(GatewayHook):
             "risk": round(ctx.risk, 3),
             "verdicts": [v.to_dict() for v in ctx.verdicts],
             "denied_tools": ctx.denied_tools,
-            "stages": completion.stages,
+            "stages": completion.stage_names,
             "timings_ms": {
                 **{k: round(v, 3) for k, v in ctx.timings_ms.items()},
                 **completion.stage_timings_ms,
@@ -235,7 +236,7 @@ class AuditHook(GatewayHook):
             "raw_inputs": sorted(ctx.raw_inputs) or None,
         }
 
-    async def on_complete(self, ctx: RequestContext, completion: Completion) -> None:
+    async def on_complete(self, ctx: RequestContext, completion: RequestRecord) -> None:
         if not self.settings.enabled:
             return
         record = self.record(ctx, completion)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import time
 
-from serve.api.errors import Unauthorized
+from deployments.common.errors import Forbidden, Unauthorized
 from serve.gateway.config import AuthSettings
 from serve.gateway.context import ANONYMOUS, KeyIdentity, RequestContext
-from serve.gateway.errors import Forbidden
 from serve.gateway.hook import GatewayHook
 from serve.gateway.keys import KeyRecord, KeyStore
 

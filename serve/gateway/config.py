@@ -17,7 +17,6 @@ from deployments.common.settings import StrictModel
 INJECTION, JAILBREAK = "injection", "jailbreak"
 SECRET, CARD, IBAN, EMAIL, PHONE = "secret", "card", "iban", "email", "phone"
 GUARD_CATEGORIES = (INJECTION, JAILBREAK, SECRET, CARD, IBAN, EMAIL, PHONE)
-TOOL_STAGES = ("browse", "retrieve", "execute")
 
 
 class GuardAction(StrEnum):
@@ -138,6 +137,7 @@ class ValidationSettings(StrictModel):
     max_body_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, description="Largest request body in bytes (413)."
     )
+    max_messages: int = Field(256, ge=1, description="Most messages in one chat request.")
     max_content_parts: int = Field(64, ge=1, description="Most content parts per request.")
     max_images: int = Field(16, ge=0, description="Most image parts per request.")
     max_files: int = Field(8, ge=0, description="Most file (PDF) parts per request.")
@@ -177,14 +177,13 @@ class ValidationSettings(StrictModel):
         default_factory=lambda: ["data"],
         description="URL schemes accepted in image_url / file_data (remote fetch is off).",
     )
-    text_url_schemes: list[str] = Field(
-        default_factory=lambda: ["http", "https"],
-        description="URL schemes the browse stage may follow from user text.",
-    )
-    max_urls: int = Field(8, ge=0, description="Most URLs in user text per request.")
-    block_private_hosts: bool = Field(
-        True,
-        description="Reject URLs naming localhost or private/link-local IP literals (SSRF).",
+    max_urls: int = Field(
+        8,
+        ge=0,
+        description=(
+            "Most http(s) URLs in user text per request; the browse stage visits those of the "
+            "last user message. Which hosts may be reached is actions.browse's allow-list."
+        ),
     )
 
 

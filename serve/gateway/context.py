@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from serve.api.protocol import ChatCompletionRequest
 from serve.gateway.config import GuardAction
 
 
@@ -50,63 +49,13 @@ ANONYMOUS = KeyIdentity(key_id="anonymous", name="anonymous (auth disabled)")
 
 
 @dataclass
-class Completion:
-    """How a request ended, as the router reports it to ``on_complete``."""
-
-    status: int
-    error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    llm_model: str | None = None
-    stages: list[str] = field(default_factory=list)
-    stage_timings_ms: dict[str, float] = field(default_factory=dict)
-    route: str = ""
-    escalated: bool = False
-    escalation_reason: str = ""
-
-    @classmethod
-    def from_trace(
-        cls,
-        status: int,
-        trace: Any | None,
-        *,
-        error: str | None = None,
-        prompt_tokens: int | None = None,
-        completion_tokens: int | None = None,
-    ) -> Completion:
-        """Build from a ``Trace`` (tokens default to its llm stage summary)."""
-        if trace is None:
-            return cls(status, error, prompt_tokens or 0, completion_tokens or 0)
-        llm = next((s for s in trace.stages if s.name == "llm"), None)
-        summary = llm.summary if llm else {}
-        return cls(
-            status=status,
-            error=error,
-            prompt_tokens=summary.get("prompt_tokens", 0)
-            if prompt_tokens is None
-            else prompt_tokens,
-            completion_tokens=(
-                summary.get("completion_tokens", 0)
-                if completion_tokens is None
-                else completion_tokens
-            ),
-            llm_model=summary.get("model"),
-            stages=[s.name for s in trace.stages],
-            stage_timings_ms=trace.timings_ms(),
-            route=trace.route,
-            escalated=trace.escalated,
-            escalation_reason=trace.escalation_reason,
-        )
-
-
-@dataclass
 class RequestContext:
     """State of one request through the hook chain; hooks read and fill it."""
 
     request_id: str
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     route: str = "/v1/chat/completions"
-    body: ChatCompletionRequest | None = None
+    body: Any = None  # the parsed request body (ChatCompletionRequest, ...)
     body_bytes: int | None = None
     client: str | None = None
     identity: KeyIdentity = ANONYMOUS
@@ -114,7 +63,7 @@ class RequestContext:
     risk: float = 0.0
     denied_tools: dict[str, str] = field(default_factory=dict)  # tool → reason
     refusal: str | None = None
-    media: list[Any] = field(default_factory=list)  # validated media (see validation.py)
+    inputs: Any = None  # RequestInputs, parsed once by the validation hook
     cost: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
@@ -147,7 +96,7 @@ class RequestContext:
 
     def allowed_stages(self, stages: Iterable[str]) -> list[str]:
         """``stages`` without the tools this request may not use (perception stays)."""
-        from serve.gateway.config import TOOL_STAGES
+        from serve.stages.registry import TOOL_STAGES
 
         return [s for s in stages if s not in TOOL_STAGES or self.tool_allowed(s)]
 

@@ -1,4 +1,4 @@
-"""Gateway errors that serve.api.errors lacks (403, 415, policy refusals, format failures)."""
+"""Gateway-specific errors (policy refusals, format failures) and the refusal renderings."""
 
 from __future__ import annotations
 
@@ -6,22 +6,10 @@ import time
 import uuid
 from typing import Any
 
-from serve.api.errors import APIError, BadRequest
+from deployments.common.errors import BadRequest, UpstreamError
 
 
-class Forbidden(APIError):
-    """The key is valid but may not use this model or tool."""
-
-    status, type, code = 403, "permission_error", "permission_denied"
-
-
-class UnsupportedMediaType(APIError):
-    """The bytes are not what the request declares (MIME sniffing)."""
-
-    status, type, code = 415, "invalid_request_error", "unsupported_media_type"
-
-
-class ResponseFormatViolation(APIError):
+class ResponseFormatViolation(UpstreamError):
     """The answer still broke ``response_format`` after the allowed retries."""
 
     status, type, code = 502, "upstream_error", "response_format_violation"
@@ -30,7 +18,7 @@ class ResponseFormatViolation(APIError):
 class PolicyRefusal(BadRequest):
     """The input guard refused the request.
 
-    Raised as an ``APIError`` it renders as HTTP 400 ``content_policy_violation``. When
+    Raised as an ``ServeError`` it renders as HTTP 400 ``content_policy_violation``. When
     ``as_message`` is true (``input_guard.refuse_with: message``), the router should catch it
     and return :meth:`completion` (or :meth:`sse_events` when streaming) with HTTP 200.
     """
@@ -78,7 +66,7 @@ def refusal_completion(refusal: str, model: str, request_id: str | None = None) 
 
 
 def refusal_sse_events(refusal: str, model: str, request_id: str | None = None) -> list[str]:
-    import json
+    from serve.api import sse
 
     base = {
         "id": _completion_id(request_id),
@@ -92,12 +80,10 @@ def refusal_sse_events(refusal: str, model: str, request_id: str | None = None) 
         ({}, "content_filter"),
     ]
     events = [
-        "data: "
-        + json.dumps(
+        sse.event(
             {**base, "choices": [{"index": 0, "delta": d, "finish_reason": f, "logprobs": None}]}
         )
-        + "\n\n"
         for d, f in deltas
     ]
-    events.append("data: [DONE]\n\n")
+    events.append(sse.DONE)
     return events

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serve.api.errors import APIError
-from serve.api.protocol import ChatCompletionRequest
+from deployments.common.errors import ServeError
 from serve.context.observations import Observation
 from serve.gateway.audit import AuditHook
 from serve.gateway.auth import AuthHook
 from serve.gateway.config import GatewaySettings, check_profile, startup_warnings
-from serve.gateway.context import Completion, RequestContext, Verdict
+from serve.gateway.context import RequestContext, Verdict
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.hook import GatewayHook
 from serve.gateway.injection import InjectionDetector, TextEmbedder
@@ -34,6 +33,8 @@ from serve.gateway.limits import LimitsHook
 from serve.gateway.output_guard import OutputGuardHook, StreamRedactor
 from serve.gateway.usage import UsageRecorder
 from serve.gateway.validation import ValidationHook
+from serve.inputs.parse import InputParser
+from serve.observability.record import RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Gateway:
         data_dir: str | Path,
         profile: str = "local",
         namespace: str = "interfaze",
+        parser: InputParser | None = None,
         replica_id: str | None = None,
         embedder: TextEmbedder | None = None,
         limit_backend: LimitBackend | None = None,
@@ -94,7 +96,7 @@ class Gateway:
             AuthHook(settings.auth, store),
             AuditHook(settings.audit, data_dir, replica_id or f"pid{os.getpid()}"),
             LimitsHook(settings.limits, limit_backend, recorder=recorder),
-            ValidationHook(settings.validation),
+            ValidationHook(parser or InputParser(settings.validation)),
             InputGuardHook(guard, detector),
             OutputGuardHook(settings.output_guard),
         ]
@@ -104,6 +106,8 @@ class Gateway:
     def from_app_config(cls, config: Any, *, replica_id: str | None = None, **kwargs) -> Gateway:
         """From the app's ``AppConfig`` (``gateway``, ``data_dir``, ``profile``, app name)."""
         settings = getattr(config, "gateway", None) or GatewaySettings()
+        if "parser" not in kwargs:
+            kwargs["parser"] = input_parser(config)
         return cls.from_settings(
             settings,
             data_dir=config.data_path(),
@@ -134,7 +138,7 @@ class Gateway:
         self,
         request_id: str,
         headers: Mapping[str, str] | None = None,
-        body: ChatCompletionRequest | None = None,
+        body: Any = None,
         *,
         route: str = "/v1/chat/completions",
         body_bytes: int | None = None,
@@ -168,13 +172,16 @@ class Gateway:
             start = time.perf_counter()
             try:
                 await hook.on_request(ctx)
-            except APIError as exc:
+            except ServeError as exc:
                 ctx.rejected_by = hook.name
                 ctx.timings_ms[f"gateway.{hook.name}"] = _ms(start)
                 status = exc.status
                 if isinstance(exc, PolicyRefusal) and exc.as_message:
                     status = 200  # answered with a refusal message
-                await self.on_complete(ctx, Completion(status=status, error=exc.message))
+                record = RequestRecord(ctx.request_id, ctx.model or "", endpoint=ctx.route)
+                record.key_id = ctx.key_id
+                record.close(status, exc.message)
+                await self.on_complete(ctx, record)
                 raise
             ctx.timings_ms[f"gateway.{hook.name}"] = _ms(start)
             ctx.passed.add(hook.name)
@@ -220,32 +227,14 @@ class Gateway:
         if isinstance(audit, AuditHook):
             audit.keep_raw(ctx, stage, data)
 
-    async def on_complete(
-        self,
-        ctx: RequestContext,
-        completion: Completion | None = None,
-        *,
-        status: int = 200,
-        trace: Any | None = None,
-        error: str | None = None,
-        prompt_tokens: int | None = None,
-        completion_tokens: int | None = None,
-    ) -> None:
+    async def on_complete(self, ctx: RequestContext, record: RequestRecord) -> None:
         """Charge usage and write the audit line; once per request, never raises."""
         if ctx.completed:
             return
         ctx.completed = True
-        if completion is None:
-            completion = Completion.from_trace(
-                status,
-                trace,
-                error=error,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-            )
         for hook in reversed(self.hooks):
             try:
-                await hook.on_complete(ctx, completion)
+                await hook.on_complete(ctx, record)
             except Exception:
                 logger.exception("gateway hook %s failed in on_complete", hook.name)
 
@@ -274,3 +263,11 @@ def _limit_backend(settings: GatewaySettings, namespace: str) -> LimitBackend:
 
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
+
+
+def input_parser(config: Any) -> InputParser:
+    """The app's one input parser: validation limits, and browse's SSRF guard for URLs."""
+    from deployments.common.netguard import NetGuard
+
+    browse = config.actions.browse
+    return InputParser(config.gateway.validation, NetGuard(browse.guard_policy()))

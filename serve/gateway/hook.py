@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from serve.context.observations import Observation
-from serve.gateway.context import Completion, RequestContext
+from serve.gateway.context import RequestContext
+from serve.observability.record import RequestRecord
 
 
 class GatewayHook:
     """One concern of the gateway. The :class:`~serve.gateway.gateway.Gateway` calls, in order:
 
-    ``on_request`` before planning (raise an ``APIError`` to reject), ``on_observations``
+    ``on_request`` before planning (raise an ``ServeError`` to reject), ``on_observations``
     on text extracted by perception/action stages, ``on_response`` on the answer text, and
     ``on_complete`` once, however the request ended (must not raise).
     """
@@ -27,7 +28,7 @@ class GatewayHook:
     async def on_response(self, ctx: RequestContext, text: str) -> str:
         return text
 
-    async def on_complete(self, ctx: RequestContext, completion: Completion) -> None:
+    async def on_complete(self, ctx: RequestContext, record: RequestRecord) -> None:
         return None
 
     async def close(self) -> None:

@@ -1,13 +1,10 @@
-"""Glue for the HTTP layer and the chat service (FastAPI-aware, but no router code here).
+"""Glue between FastAPI and the gateway (FastAPI-aware, but no endpoint logic here).
 
-app.state.gateway = gateway                       # create_app
-ctx = Depends(gateway_context)                    # endpoint argument: 401 before body errors
-ctx.body = body; await gateway.on_request(ctx)   # in the endpoint
+ctx = Depends(gateway_context)   # endpoint argument: 401 before the body is validated
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
@@ -17,15 +14,12 @@ from serve.gateway.errors import PolicyRefusal
 from serve.gateway.gateway import Gateway
 
 
-def context_from_request(
-    gateway: Gateway, request: Request, body: Any | None = None
-) -> RequestContext:
+def context_from_request(gateway: Gateway, request: Request) -> RequestContext:
     """A :class:`RequestContext` from a Starlette request (headers, path, size, client)."""
     length = request.headers.get("content-length")
     return gateway.new_context(
         getattr(request.state, "request_id", None) or "unknown",
         request.headers,
-        body,
         route=request.url.path,
         body_bytes=int(length) if length and length.isdigit() else None,
         client=request.client.host if request.client else None,
@@ -58,17 +52,3 @@ def refusal_response(exc: PolicyRefusal, model: str, request_id: str, *, stream:
 
         return StreamingResponse(body(), media_type="text/event-stream")
     return JSONResponse(exc.completion(model, request_id))
-
-
-def filter_stages(ctx: RequestContext | None, stages: Iterable[str]) -> tuple[list[str], dict]:
-    """The plan's stages this request may run, and ``{stage: reason}`` for those it may not."""
-    stages = list(stages)
-    if ctx is None:
-        return stages, {}
-    kept = ctx.allowed_stages(stages)
-    skipped = {
-        s: f"tool denied by gateway: {ctx.denied_tools.get(s, 'not allowed for this key')}"
-        for s in stages
-        if s not in kept
-    }
-    return kept, skipped

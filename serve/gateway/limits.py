@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from serve.api.errors import RateLimited
+from deployments.common.errors import RateLimited
 from serve.gateway.config import LimitSettings
-from serve.gateway.context import Completion, KeyIdentity, RequestContext
+from serve.gateway.context import KeyIdentity, RequestContext
 from serve.gateway.hook import GatewayHook
 from serve.gateway.ledger import Admission, KeyLimits
 from serve.gateway.limiter import LimitBackend
-from serve.gateway.pricing import CostEstimator
 from serve.gateway.usage import UsageRecorder
+from serve.observability.record import RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class LimitsHook(GatewayHook):
         self.settings = settings
         self.backend = backend
         self.recorder = recorder
-        self.pricing = CostEstimator(settings)
 
     def limits_for(self, identity: KeyIdentity) -> KeyLimits:
         s = self.settings
@@ -85,8 +84,8 @@ class LimitsHook(GatewayHook):
             if admission.remaining_tokens is not None:
                 headers["x-ratelimit-remaining-tokens"] = str(max(0, admission.remaining_tokens))
 
-    async def on_complete(self, ctx: RequestContext, completion: Completion) -> None:
-        ctx.cost = self.pricing.estimate(completion)
+    async def on_complete(self, ctx: RequestContext, completion: RequestRecord) -> None:
+        ctx.cost = completion.cost_usd  # priced once, when the record closed
         if ctx.rejected_by == "auth":
             return  # no key to charge
         tokens = completion.prompt_tokens + completion.completion_tokens

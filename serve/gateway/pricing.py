@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from serve.gateway.config import LimitSettings
-from serve.gateway.context import Completion
+from serve.observability.record import RequestRecord
 
 
 class CostEstimator:
@@ -22,7 +22,8 @@ class CostEstimator:
         costs, default = self.settings.stage_costs, self.settings.default_stage_cost
         return sum(costs.get(s, default) for s in stages if s != "llm")
 
-    def estimate(self, completion: Completion) -> float:
+    def estimate(self, record: RequestRecord) -> float:
+        """The one cost rule: the LLM's tokens (when it ran) plus each deployment call."""
         return self.llm_cost(
-            completion.llm_model, completion.prompt_tokens, completion.completion_tokens
-        ) + self.stage_cost(completion.stages)
+            record.llm_model, record.prompt_tokens, record.completion_tokens
+        ) + self.stage_cost(record.stage_runs)

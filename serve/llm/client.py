@@ -6,11 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from deployments.common.errors import (
+    BadRequest,
+    Overloaded,
+    ServeError,
+    StageTimeout,
+    UpstreamError,
+)
 from deployments.llm.protocol import GenerationChunk, GenerationRequest
-from serve.api.errors import APIError, BadRequest, Overloaded, StageTimeout, UpstreamError
 
 
-def _error_from_chunk(error: dict[str, Any]) -> APIError:
+def _error_from_chunk(error: dict[str, Any]) -> ServeError:
     message = str(error.get("message") or "the LLM returned an error")
     code = error.get("code")
     status = code if isinstance(code, int) else 0
@@ -31,7 +37,7 @@ class LLMClient:
     async def stream(
         self, request: GenerationRequest, *, timeout_s: float
     ) -> AsyncIterator[GenerationChunk]:
-        """Yield chunks; raises an :class:`APIError` on engine errors, overload or timeout."""
+        """Yield chunks; raises an :class:`ServeError` on engine errors, overload or timeout."""
         from ray.serve.exceptions import BackPressureError
 
         response = self.handle.options(stream=True).generate.remote(request.model_dump())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from serve.observability.record import RequestRecord
+
 LATENCY_BOUNDARIES_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]
 
 
@@ -74,31 +76,23 @@ class RouterMetrics:
             tag_keys=("stage",),
         )
 
-    def record_request(
-        self,
-        *,
-        route: str,
-        model: str,
-        status: int,
-        latency_ms: float,
-        escalated: bool,
-        stage_ms: dict[str, float],
-        prompt_tokens: int,
-        completion_tokens: int,
-        cost_usd: float = 0.0,
-        answerer: str | None = None,
-    ) -> None:
-        self.requests.inc(tags={"route": route, "model": model, "status": str(status)})
-        if cost_usd > 0:
-            self.cost.inc(cost_usd, tags={"route": route})
-        if answerer:
-            self.small_answers.inc(tags={"answerer": answerer})
-        self.request_latency.observe(latency_ms, tags={"route": route})
-        for stage, ms in stage_ms.items():
-            self.stage_latency.observe(ms, tags={"stage": stage})
-        if escalated:
+    def record(self, record: RequestRecord) -> None:
+        """Count one finished request (every figure comes from its record)."""
+        route = record.route or "unplanned"
+        self.requests.inc(
+            tags={"route": route, "model": record.model, "status": str(record.status)}
+        )
+        if record.cost_usd > 0:
+            self.cost.inc(record.cost_usd, tags={"route": route})
+        if record.answerer:
+            self.small_answers.inc(tags={"answerer": record.answerer})
+        self.request_latency.observe(record.elapsed_ms(), tags={"route": route})
+        for stage, ms in record.timings_ms().items():
+            if stage != "total":
+                self.stage_latency.observe(ms, tags={"stage": stage})
+        if record.escalated:
             self.escalations.inc(tags={"route": route})
-        if prompt_tokens:
-            self.llm_tokens.inc(prompt_tokens, tags={"kind": "prompt"})
-        if completion_tokens:
-            self.llm_tokens.inc(completion_tokens, tags={"kind": "completion"})
+        if record.prompt_tokens:
+            self.llm_tokens.inc(record.prompt_tokens, tags={"kind": "prompt"})
+        if record.completion_tokens:
+            self.llm_tokens.inc(record.completion_tokens, tags={"kind": "completion"})

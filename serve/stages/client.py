@@ -6,28 +6,23 @@ import asyncio
 import logging
 from typing import Any
 
-from deployments.common.errors import InputRejected
-from serve.api.errors import APIError, Overloaded, StageTimeout, UpstreamError
+from deployments.common.errors import Overloaded, ServeError, StageTimeout, UpstreamError
 
 logger = logging.getLogger(__name__)
 
 
 class StageUnavailable(Exception):
-    """The stage failed or timed out after its retry; the planner may degrade around it."""
+    """The stage failed, timed out or shed the call; the request may degrade around it."""
 
-    def __init__(self, stage: str, reason: str, error: APIError) -> None:
+    def __init__(self, stage: str, reason: str, error: ServeError) -> None:
         super().__init__(f"{stage}: {reason}")
         self.stage = stage
         self.reason = reason
         self.error = error
 
-
-def rejection_to_api_error(exc: InputRejected) -> APIError:
-    """A deployment's input rejection, as the HTTP error the client gets."""
-    error = APIError(exc.message, code=exc.code)
-    error.status = exc.status
-    error.type = "invalid_request_error"
-    return error
+    @property
+    def timed_out(self) -> bool:
+        return isinstance(self.error, StageTimeout)
 
 
 def unwrap_remote_error(exc: BaseException) -> BaseException:
@@ -38,9 +33,9 @@ def unwrap_remote_error(exc: BaseException) -> BaseException:
 class StageClient:
     """Calls ``handle.<method>.remote(payload)`` with a deadline and one retry.
 
-    Input rejections (bad media) are not retried and surface as the client's 4xx; failures and
-    timeouts raise :class:`StageUnavailable` so the caller can skip the stage and lower its
-    confidence instead of failing the whole request.
+    A :class:`ServeError` with a 4xx status (bad input) is the client's fault: it is raised
+    as is, never retried. A 5xx error, any other failure, overload and timeouts raise
+    :class:`StageUnavailable`, so the caller can skip the stage instead of failing the request.
     """
 
     def __init__(
@@ -56,7 +51,7 @@ class StageClient:
         from ray.serve.exceptions import BackPressureError
 
         method = method or self.method
-        last: APIError = UpstreamError(f"stage {self.name} failed")
+        last: ServeError = UpstreamError(f"stage {self.name} failed")
         reason = "failed"
         for attempt in range(self.retries + 1):
             response = getattr(self.handle, method).remote(payload)
@@ -75,10 +70,14 @@ class StageClient:
                 last = Overloaded(f"stage {self.name} is overloaded; retry shortly", retry_after=2)
             except Exception as exc:
                 cause = unwrap_remote_error(exc)
-                if isinstance(cause, InputRejected):
-                    raise rejection_to_api_error(cause) from None
-                reason = f"error: {type(cause).__name__}: {cause}"[:300]
-                last = UpstreamError(f"stage {self.name} failed: {type(cause).__name__}")
+                if isinstance(cause, ServeError) and cause.is_client_error:
+                    raise cause from None
+                if isinstance(cause, ServeError):
+                    reason = f"{cause.status} {cause.code}: {cause.message}"[:300]
+                    last = cause
+                else:
+                    reason = f"error: {type(cause).__name__}: {cause}"[:300]
+                    last = UpstreamError(f"stage {self.name} failed: {type(cause).__name__}")
                 logger.warning("stage %s attempt %d failed: %s", self.name, attempt + 1, reason)
         raise StageUnavailable(self.name, reason, last)
 

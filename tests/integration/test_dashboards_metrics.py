@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
-from serve.k8s.dashboards import all_dashboards, expressions, metric_names, rule_expressions
-from serve.k8s.helm import CHART_DIR
+from ops.k8s.dashboards import all_dashboards, expressions, metric_names, rule_expressions
+from ops.k8s.helm import CHART_DIR
 
 pytestmark = pytest.mark.integration
 

@@ -101,3 +101,80 @@ class FakeStageHandle:
             return run()
 
         return _Method(call)
+
+
+# ------------------------------------------------------------ deployment results (protocol)
+def ocr_result(*pages: dict[str, Any], confidence: float = 0.97) -> dict[str, Any]:
+    """An ``OcrResult`` dict; each page gives at least ``text`` (and ``tables`` as row lists)."""
+    full = []
+    for number, page in enumerate(pages, start=1):
+        full.append(
+            {
+                "number": page.get("number", number),
+                "width": 612.0,
+                "height": 792.0,
+                "source": page.get("source", "text_layer"),
+                "text": page["text"],
+                "blocks": page.get("blocks", []),
+                "tables": [{"rows": rows} for rows in page.get("tables", [])],
+                "confidence": page.get("confidence", confidence),
+            }
+        )
+    return {
+        "pages": full,
+        "text": "\n\n".join(p["text"] for p in full),
+        "confidence": confidence,
+        "backend": "text_layer",
+        "mime": "application/pdf",
+        "page_count": len(full),
+    }
+
+
+def transcription(text: str, segments: list[tuple[float, float, str]], confidence: float = 0.92):
+    """A ``Transcription`` dict."""
+    return {
+        "text": text,
+        "language": "en",
+        "language_probability": 0.99,
+        "duration_s": segments[-1][1] if segments else 0.0,
+        "segments": [
+            {"id": i, "start": s, "end": e, "text": t, "confidence": confidence}
+            for i, (s, e, t) in enumerate(segments)
+        ],
+        "confidence": confidence,
+        "backend": "faster_whisper",
+        "model": "tiny.en",
+    }
+
+
+def page_result(url: str, text: str, *, title: str = "", tables=(), status: int = 200):
+    """A browse ``PageResult`` dict."""
+    return {
+        "url": url,
+        "final_url": url,
+        "status": status,
+        "title": title,
+        "text": text,
+        "tables": [{"rows": rows} for rows in tables],
+        "fetched_at": "2026-01-01T00:00:00Z",
+        "renderer": "chromium",
+    }
+
+
+def execution_result(stdout: str, *, stderr: str = "", exit_code: int = 0, limits_hit=()):
+    """An execute ``ExecutionResult`` dict."""
+    return {
+        "stdout": stdout,
+        "stderr": stderr,
+        "exit_code": exit_code,
+        "duration_ms": 120.0,
+        "limits_hit": list(limits_hit),
+        "sandbox": "test",
+    }
+
+
+def prompt_text(request: dict[str, Any]) -> str:
+    """What the LLM was given, whichever prompt format the profile uses."""
+    if request.get("prompt") is not None:
+        return request["prompt"]
+    return "\n".join(str(m.get("content") or "") for m in request.get("messages") or [])

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from deployments.actions.browse.egress_proxy import EgressProxy, ProxySession
 from deployments.actions.browse.errors import BrowseTimeout, TooManyRedirects
 from deployments.actions.browse.settle import pending_init_script
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 from deployments.common.netguard import NetGuard
 
 logger = logging.getLogger(__name__)
@@ -120,11 +120,11 @@ class RequestState:
         self.max_redirects = max_redirects
         self.navigations: list[str] = []  # main-frame document requests, redirect hops included
         self.redirect_hops = 0
-        self.blocked: dict[str, InputRejected] = {}  # URL → why the route handler refused it
+        self.blocked: dict[str, ServeError] = {}  # URL → why the route handler refused it
         self.origins: set[str] = set()
 
     @property
-    def fatal(self) -> InputRejected | None:
+    def fatal(self) -> ServeError | None:
         return self.proxy.fatal
 
     def on_navigation(self, url: str, redirected: bool) -> None:
@@ -198,7 +198,7 @@ class PageSlot:
                 return
             try:
                 target = self.guard.parse(url)
-            except InputRejected as exc:
+            except ServeError as exc:
                 state.blocked[url] = exc
                 await route.abort("blockedbyclient")
                 return

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from deployments.actions.browse.errors import PageTooLarge
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 from deployments.common.netguard import DEFAULT_PORTS, ForbiddenDestination, InvalidURL, NetGuard
 
 GUARD_HEADER = "x-ifz-netguard"
@@ -33,7 +33,7 @@ class Refusal:
 
     target: str  # the URL (plain HTTP) or host:port (CONNECT)
     authority: str  # host:port
-    error: InputRejected
+    error: ServeError
 
 
 @dataclass
@@ -43,10 +43,10 @@ class ProxySession:
     max_bytes: int
     bytes_in: int = 0
     refusals: list[Refusal] = field(default_factory=list)
-    fatal: InputRejected | None = None
+    fatal: ServeError | None = None
     failed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def fail(self, error: InputRejected) -> None:
+    def fail(self, error: ServeError) -> None:
         """End the request with ``error``: every later connection is refused."""
         if self.fatal is None:
             self.fatal = error
@@ -64,7 +64,7 @@ class ProxySession:
             )
         return self.fatal is None
 
-    def refuse(self, target: str, authority: str, error: InputRejected) -> int:
+    def refuse(self, target: str, authority: str, error: ServeError) -> int:
         self.refusals.append(Refusal(target, authority, error))
         return len(self.refusals) - 1
 
@@ -170,7 +170,7 @@ class EgressProxy:
                     f"scheme {scheme!r} is not allowed", code="forbidden_scheme"
                 )
             return await self.guard.open_connection(host, port)
-        except InputRejected as exc:
+        except ServeError as exc:
             return session.refuse(target, authority, exc)
 
     async def _connect_tunnel(
@@ -214,7 +214,7 @@ class EgressProxy:
             parsed = self.guard.parse(target)
             if urlsplit(target).scheme.lower() != "http":
                 raise InvalidURL(f"a proxy request must be an absolute http URL, not {target!r}")
-        except InputRejected as exc:
+        except ServeError as exc:
             index = session.refuse(target, url_authority(target), exc)
             await self._answer(writer, exc.status, index, exc.message)
             return None

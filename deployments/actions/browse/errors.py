@@ -1,8 +1,14 @@
-"""Errors of the browse deployment; all are InputRejected, so the router maps them to HTTP."""
+"""Errors of the browse deployment (ServeErrors: 4xx reach the client, 5xx degrade the stage)."""
 
 from __future__ import annotations
 
-from deployments.common.errors import InputRejected, InputTooLarge, UnsupportedInput
+from deployments.common.errors import (
+    InputRejected,
+    InputTooLarge,
+    StageTimeout,
+    UnsupportedInput,
+    UpstreamError,
+)
 from deployments.common.netguard import DestinationUnreachable, ForbiddenDestination, InvalidURL
 
 __all__ = [
@@ -17,10 +23,9 @@ __all__ = [
 ]
 
 
-class BrowseTimeout(InputRejected):
+class BrowseTimeout(StageTimeout):
     """The page did not load (or the selector did not appear) within the time limit."""
 
-    status = 504
     code = "browse_timeout"
 
 
@@ -42,8 +47,7 @@ class UnsupportedContent(UnsupportedInput):
     code = "unsupported_content_type"
 
 
-class RenderFailed(InputRejected):
+class RenderFailed(UpstreamError):
     """The page crashed the renderer or the browser; the browser is relaunched."""
 
-    status = 502
     code = "render_failed"

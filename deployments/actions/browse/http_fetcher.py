@@ -14,7 +14,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin
 
 from deployments.actions.browse.errors import BrowseTimeout, PageTooLarge, TooManyRedirects
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 from deployments.common.netguard import DestinationUnreachable, NetGuard, guarded_client
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -93,7 +93,7 @@ class HttpFetcher:
             redirects.append(current)
             try:
                 nxt = self.guard.parse(urljoin(current, location.strip())).url
-            except InputRejected as exc:
+            except ServeError as exc:
                 raise type(exc)(f"redirect from {current}: {exc.message}", code=exc.code) from None
             if nxt in redirects:
                 raise TooManyRedirects(

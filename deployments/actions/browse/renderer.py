@@ -19,7 +19,7 @@ from deployments.actions.browse.errors import (
     UnsupportedContent,
 )
 from deployments.actions.browse.settle import SETTLE_JS
-from deployments.common.errors import InputRejected, MalformedInput
+from deployments.common.errors import MalformedInput, ServeError
 
 PAGE_MEDIA_TYPES = {
     "",
@@ -95,7 +95,7 @@ class ChromiumRenderer:
                     except BaseException as exc:
                         # A page that timed out may still be busy (a JS loop, a stalled load):
                         # do not reuse it. Guard refusals and limits leave it clean.
-                        if not isinstance(exc, InputRejected) or isinstance(
+                        if not isinstance(exc, ServeError) or isinstance(
                             exc, BrowseTimeout | RenderFailed
                         ):
                             slot.broken = True
@@ -247,12 +247,12 @@ class ChromiumRenderer:
         raise RenderFailed("the page kept navigating while it was read")  # pragma: no cover
 
     @staticmethod
-    def _page_gone(exc: Exception) -> InputRejected:
+    def _page_gone(exc: Exception) -> ServeError:
         return RenderFailed(f"the browser failed while rendering: {_first_line(exc)}")
 
     def _navigation_error(
         self, slot: PageSlot, state: RequestState, url: str, exc: Exception
-    ) -> InputRejected:
+    ) -> ServeError:
         if state.fatal is not None:
             return state.fatal
         message = _first_line(exc)

@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urlsplit
 from deployments.actions.index.errors import HttpError
 from deployments.actions.index.fetch import Fetched, Fetcher
 from deployments.actions.index.robots import RobotsCache
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 
 SKIP_EXTENSIONS = (
     ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".bmp", ".tif", ".tiff",
@@ -54,7 +54,7 @@ class CrawlError:
 
     url: str
     depth: int
-    error: InputRejected
+    error: ServeError
     pages_fetched: int
 
 
@@ -183,7 +183,7 @@ class Crawler:
                 await self._polite_wait(url)
                 self.pages_fetched += 1
                 fetched = await self.fetcher.fetch(url)
-            except InputRejected as exc:
+            except ServeError as exc:
                 yield CrawlError(url, depth, exc, self.pages_fetched)
                 continue
             final = normalize_url(fetched.final_url)

@@ -1,14 +1,13 @@
-"""Errors of the index deployment (all InputRejected: the router maps them to HTTP statuses)."""
+"""Errors of the index deployment (ServeErrors: the router renders their status as is)."""
 
 from __future__ import annotations
 
-from deployments.common.errors import InputRejected
+from deployments.common.errors import InputRejected, Overloaded, UpstreamError
 
 
-class HttpError(InputRejected):
+class HttpError(UpstreamError):
     """The server answered with a non-2xx status."""
 
-    status = 502
     code = "http_error"
 
 
@@ -26,10 +25,9 @@ class NotIndexed(InputRejected):
     code = "not_indexed"
 
 
-class DependencyUnavailable(InputRejected):
+class DependencyUnavailable(Overloaded):
     """A deployment the indexer needs failed; nothing was stored for the current document."""
 
-    status = 503
     code = "dependency_unavailable"
 
 

@@ -45,7 +45,7 @@ from deployments.actions.index.parsers import (
     parse_document,
 )
 from deployments.actions.index.protocol import IndexRequest, parse_request
-from deployments.common.errors import InputRejected, InputTooLarge, UnsupportedInput
+from deployments.common.errors import InputTooLarge, ServeError, UnsupportedInput
 from deployments.common.media import decode_base64
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class RunState:
     fatal: Exception | None = None
 
 
-def error_event(exc: InputRejected, *, fatal: bool, **where: Any) -> dict[str, Any]:
+def error_event(exc: ServeError, *, fatal: bool, **where: Any) -> dict[str, Any]:
     return {
         "event": "error",
         **where,
@@ -120,7 +120,7 @@ class Indexer:
             else:
                 async for event in self._file(req, state):
                     yield event
-        except InputRejected as exc:
+        except ServeError as exc:
             state.fatal = exc
             event = error_event(exc, fatal=True, source=_request_source(request))
             state.errors.append(event)
@@ -244,7 +244,7 @@ class Indexer:
         }
         try:
             parsed = await self._parse_fetched(item)
-        except InputRejected as exc:
+        except ServeError as exc:
             if item.depth == 0:
                 raise
             event = error_event(exc, fatal=False, url=item.url)
@@ -317,7 +317,7 @@ class Indexer:
         try:
             async for event in self._store_document(parsed, req, state):
                 yield event
-        except InputRejected as exc:
+        except ServeError as exc:
             if fatal or isinstance(exc, DependencyUnavailable):
                 raise  # the start document failed, or the store/embedder is down: stop here
             event = error_event(exc, fatal=False, source=parsed.source)
@@ -400,11 +400,11 @@ class Indexer:
         yield {"event": "stored", **stored}
 
 
-async def _guarded(awaitable: Awaitable[Any], error: type[InputRejected], what: str) -> Any:
+async def _guarded(awaitable: Awaitable[Any], error: type[ServeError], what: str) -> Any:
     """Calls to the embedder/store: input errors pass through; anything else becomes 503."""
     try:
         return await awaitable
-    except InputRejected:
+    except ServeError:
         raise
     except Exception as exc:
         log.exception("%s call failed", what)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 from deployments.actions.index.fetch import Fetcher
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 
 log = logging.getLogger(__name__)
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB
@@ -21,7 +21,7 @@ class Robots:
     parser: RobotFileParser | None  # None: no rules (allow all)
     allow_all: bool = True
     crawl_delay_s: float | None = None
-    error: InputRejected | None = None  # why robots.txt could not be read (host unreachable)
+    error: ServeError | None = None  # why robots.txt could not be read (host unreachable)
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.parser is None:
@@ -61,7 +61,7 @@ class RobotsCache:
     async def _load(self, key: str) -> Robots:
         try:
             fetched = await self.fetcher.fetch(f"{key}/robots.txt")
-        except InputRejected as exc:  # unreachable: RFC 9309 says assume full disallow
+        except ServeError as exc:  # unreachable: RFC 9309 says assume full disallow
             log.info("robots.txt of %s unreachable (%s): disallowing", key, exc)
             return Robots(parser=None, allow_all=False, error=exc)
         if 400 <= fetched.status < 500:

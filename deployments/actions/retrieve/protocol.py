@@ -57,6 +57,32 @@ class SearchPayload(_Strict):
     filters: dict[str, Any] | None = None
 
 
+class SearchHit(BaseModel):
+    """One retrieved chunk with its provenance (best first in :class:`SearchResult`)."""
+
+    text: str
+    score: float = Field(description="Similarity (cosine / inner product; -L2 distance).")
+    source: str = ""
+    title: str = ""
+    mime: str = ""
+    page: int = 0
+    start: int = 0
+    end: int = 0
+    chunk_id: Any = None
+    chunk_index: int = 0
+    doc_id: str = ""
+    content_hash: str = ""
+    fetched_at: str | None = None
+
+
+class SearchResult(BaseModel):
+    """What ``search`` returns."""
+
+    hits: list[SearchHit] = Field(default_factory=list)
+    top_k: int = 0
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
 class DeletePayload(_Strict):
     """What ``delete`` takes: one selector."""
 

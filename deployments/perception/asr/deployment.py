@@ -7,7 +7,7 @@ import logging
 from time import perf_counter
 from typing import Any
 
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.transcriber import Transcriber
 
@@ -53,7 +53,7 @@ class AsrDeployment:
                 transcription = await asyncio.to_thread(
                     self.transcriber.run, parsed, probe, options
                 )
-            except InputRejected:
+            except ServeError:
                 raise
             except Exception:
                 self._failures += 1

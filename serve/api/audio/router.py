@@ -7,18 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from serve.api.chat_completions.router import ERROR_RESPONSES
-from serve.api.errors import Overloaded
+from deployments.common.errors import Overloaded
+from serve.api.protocol import ERROR_RESPONSES
 from serve.gateway.integration import gateway_context
 
 router = APIRouter()
 
 
-@router.post(
-    "/v1/audio/transcriptions",
-    responses=ERROR_RESPONSES,
-    dependencies=[Depends(gateway_context)],  # API key check
-)
+@router.post("/v1/audio/transcriptions", responses=ERROR_RESPONSES)
 async def create_transcription(
     request: Request,
     file: Annotated[UploadFile, File(description="The audio file (wav, mp3, flac, ogg...).")],
@@ -30,21 +26,20 @@ async def create_transcription(
     timestamp_granularities: Annotated[
         list[str] | None, Form(alias="timestamp_granularities[]")
     ] = None,
+    ctx=Depends(gateway_context),
 ) -> Response:
-    service = request.app.state.audio_service
-    if service is None:
+    serving = request.app.state.transcription
+    if serving is None:
         raise Overloaded("speech recognition is not enabled here", code="asr_unavailable")
-    data = await service.read_upload(file)
-    rendered = await service.transcribe(
-        data=data,
-        filename=file.filename,
-        declared_mime=file.content_type,
+    rendered = await serving.transcribe(
+        request,
+        ctx,
+        file,
         model=model,
+        response_format=response_format,
+        timestamp_granularities=timestamp_granularities,
         language=language,
         prompt=prompt,
-        response_format=response_format,
         temperature=temperature,
-        timestamp_granularities=timestamp_granularities,
-        request_id=request.state.request_id,
     )
     return Response(content=rendered.body, media_type=rendered.media_type)

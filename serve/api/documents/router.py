@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serve.api.chat_completions.router import ERROR_RESPONSES
-from serve.api.errors import Overloaded
+from deployments.common.errors import Overloaded
+from serve.api.protocol import ERROR_RESPONSES
 from serve.gateway.integration import gateway_context
 
 router = APIRouter()
@@ -39,12 +37,12 @@ class DocumentRequest(BaseModel):
         return self
 
 
-@router.post("/v1/documents", responses=ERROR_RESPONSES, dependencies=[Depends(gateway_context)])
-async def create_document(body: DocumentRequest, request: Request) -> Any:
-    service = request.app.state.documents_service
-    if service is None:
+@router.post("/v1/documents", responses=ERROR_RESPONSES)
+async def create_document(body: DocumentRequest, request: Request, ctx=Depends(gateway_context)):
+    serving = request.app.state.documents
+    if serving is None:
         raise Overloaded("document indexing is not enabled here", code="index_unavailable")
+    result = await serving.create(body, request, ctx)
     if body.stream:
-        events = await service.stream(body)
-        return StreamingResponse(events, media_type="application/x-ndjson")
-    return await service.index(body)
+        return StreamingResponse(result, media_type="application/x-ndjson")
+    return result

@@ -1,34 +1,17 @@
-"""The HTTP layer and ChatService without Ray: a fake LLM handle stands in for vLLM."""
+"""The HTTP layer and the pipeline without Ray: a fake LLM handle stands in for vLLM."""
 
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from serve.api.app import create_app
-from serve.config.loader import load_config
-from serve.llm.client import LLMClient
-from serve.router.health import HealthReporter
-from serve.router.service import ChatService
 from tests.unit.fakes import FakeLLMHandle
-
-
-class StaticMetrics:
-    async def scrape(self) -> str:
-        return "ray_serve_num_http_requests_total 1\n"
+from tests.unit.harness import make_harness
+from tests.unit.media_samples import image_bytes, image_part
 
 
 def make_client(handle=None, **overrides):
-    config = load_config("local", overrides or None)
-    handle = handle or FakeLLMHandle()
-    llm = LLMClient(handle, config.llm.model_id)
-    app = create_app(
-        chat_service=ChatService(config, llm),
-        health=HealthReporter(llm, config.profile),
-        metrics_relay=StaticMetrics(),
-        max_request_bytes=config.router.max_request_bytes,
-    )
-    return TestClient(app), handle, config
+    app = make_harness(llm_handle=handle or FakeLLMHandle(), **overrides)
+    return app.client, app.llm, app.config
 
 
 @pytest.fixture
@@ -52,8 +35,8 @@ def assert_openai_error(response, status, code=None):
     return error
 
 
-def test_chat_returns_text_usage_and_interfaze_metadata(client):
-    test_client, handle, _ = client
+def test_chat_returns_text_usage_and_interfaze_metadata():
+    test_client, handle, _ = make_client(llm={"prompt_format": "template"})
     response = chat(test_client, max_tokens=20, temperature=0.3, seed=7, stop=["\n\n"])
     assert response.status_code == 200
     data = response.json()
@@ -79,8 +62,11 @@ def test_request_id_is_adopted(client):
         json={"model": "interfaze", "messages": [{"role": "user", "content": "hi"}]},
         headers={"x-request-id": "abc-123"},
     )
-    assert response.headers["x-request-id"] == "abc-123"
-    assert response.json()["interfaze"]["trace_id"] == "abc-123"
+    assert response.headers["x-request-id"] == "abc-123"  # echoed back
+    trace_id = response.json()["interfaze"]["trace_id"]
+    assert trace_id != "abc-123"  # trace ids are the server's: no client can overwrite one
+    trace = test_client.get(f"/v1/traces/{trace_id}").json()
+    assert trace["client_request_id"] == "abc-123"
 
 
 def test_response_format_is_forwarded_without_template_stops(client):
@@ -154,9 +140,7 @@ def test_llm_only_model_is_listed_and_served(client):
                 "messages": [
                     {
                         "role": "user",
-                        "content": [
-                            {"type": "image_url", "image_url": {"url": "data:image/png;base64,A"}}
-                        ],
+                        "content": [image_part(image_bytes())],
                     }
                 ]
             },
@@ -181,14 +165,14 @@ def test_malformed_json_is_400(client):
 
 
 def test_body_over_limit_is_413():
-    test_client, _, _ = make_client(router={"max_request_bytes": 2048})
+    test_client, _, _ = make_client(gateway={"validation": {"max_body_bytes": 2048}})
     big = "x" * 4096
     response = chat(test_client, messages=[{"role": "user", "content": big}])
     assert_openai_error(response, 413, "request_too_large")
 
 
 def test_too_many_messages_is_413():
-    test_client, _, _ = make_client(router={"max_messages": 2})
+    test_client, _, _ = make_client(gateway={"validation": {"max_messages": 2}})
     messages = [{"role": "user", "content": "a"}] * 3
     assert_openai_error(chat(test_client, messages=messages), 413, "too_many_messages")
 
@@ -267,10 +251,11 @@ def test_trace_is_stored_and_served(client):
 def test_trace_store_expires_entries():
     import time
 
-    from serve.observability.trace import Trace, TraceStore
+    from serve.observability.record import RequestRecord
+    from serve.observability.traces import TraceStore
 
     store = TraceStore(capacity=10, ttl_s=0.01)
-    store.put(Trace(trace_id="t", model="m"))
+    store.put(RequestRecord(request_id="t", model="m"))
     time.sleep(0.02)
     assert store.get("t") is None
 

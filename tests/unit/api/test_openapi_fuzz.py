@@ -11,44 +11,17 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.core import NOT_SET
 
-from serve.api.app import create_app
-from serve.config.loader import load_config
-from serve.llm.client import LLMClient
-from serve.router.audio import AudioService
-from serve.router.documents import DocumentsService
-from serve.router.health import HealthReporter
-from serve.router.service import ChatService
-from serve.stages.client import StageClient
-from tests.unit.fakes import FakeLLMHandle, FakeStageHandle
-
-
-class StaticMetrics:
-    async def scrape(self) -> str:
-        return "ray_serve_num_http_requests_total 1\n"
+from tests.unit.fakes import FakeStageHandle, ocr_result, transcription
+from tests.unit.harness import make_harness
 
 
 def _app():
-    config = load_config("local", {"router": {"max_request_bytes": 256 * 1024}})
-    llm = LLMClient(FakeLLMHandle(), config.llm.model_id)
-    ocr = FakeStageHandle(process=lambda p: {"pages": [], "confidence": 0.0})
-    empty = {"text": "", "language": "en", "language_probability": 1, "duration_s": 0}
-    asr = FakeStageHandle(transcribe=lambda p: {**empty, "backend": "x", "model": "x"})
-    stages = {
-        "ocr": StageClient("ocr", ocr, "process", timeout_s=5),
-        "asr": StageClient("asr", asr, "transcribe", timeout_s=5),
-    }
-    service = ChatService(config, llm, stages=stages)
-    audio = AudioService(stages["asr"], model_names=["interfaze"], max_bytes=1 << 20,
-                         traces=service.traces)  # fmt: skip
-    documents = DocumentsService(None, max_bytes=1 << 20, timeout_s=5)
-    return create_app(
-        chat_service=service,
-        audio_service=audio,
-        documents_service=documents,
-        health=HealthReporter(llm, "local"),
-        metrics_relay=StaticMetrics(),
-        max_request_bytes=config.router.max_request_bytes,
+    ocr = FakeStageHandle(process=lambda p: ocr_result({"text": "nothing"}))
+    asr = FakeStageHandle(transcribe=lambda p: transcription("", []))
+    harness = make_harness(
+        {"ocr": ocr, "asr": asr}, gateway={"validation": {"max_body_bytes": 256 * 1024}}
     )
+    return harness.client.app
 
 
 APP = _app()

@@ -1,15 +1,10 @@
 """POST /v1/audio/transcriptions: form parsing, formats, limits, error mapping (fake ASR)."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from deployments.common.errors import InputTooLarge
-from serve.api.app import create_app
-from serve.config.loader import load_config
-from serve.observability.trace import TraceStore
-from serve.router.audio import AudioService
-from serve.stages.client import StageClient
 from tests.unit.fakes import FakeStageHandle
+from tests.unit.harness import make_harness
 
 WAV = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 64
 TEXT = "The invoice total is 42 dollars."
@@ -26,20 +21,13 @@ RESULT = {
 
 
 def make_client(fn=lambda payload: RESULT, max_bytes=1 << 20, enabled=True):
-    config = load_config("local")
     handle = FakeStageHandle(transcribe=fn)
-    asr = StageClient("asr", handle, "transcribe", timeout_s=5) if enabled else None
-    service = AudioService(
-        asr, model_names=["interfaze"], max_bytes=max_bytes, traces=TraceStore(10)
+    app = make_harness(
+        {"asr": handle} if enabled else {},
+        llm_handle=False,
+        gateway={"validation": {"max_part_bytes": max_bytes}},
     )
-    app = create_app(
-        chat_service=None,
-        audio_service=service,
-        health=None,
-        metrics_relay=None,
-        max_request_bytes=config.router.max_request_bytes,
-    )
-    return TestClient(app), handle
+    return app.client, handle
 
 
 def post(client, data=WAV, **form):

@@ -3,8 +3,8 @@ import base64
 import pytest
 import yaml
 
-from serve.cli.ask import build_messages, content_part
-from serve.cli.main import main
+from ops.cli.ask import build_messages, content_part
+from ops.cli.main import main
 
 
 def test_content_parts_by_extension(tmp_path):
@@ -53,7 +53,7 @@ def test_unknown_command_exits():
 
 
 def test_format_trace_lists_stages():
-    from serve.cli.trace_cmd import format_trace
+    from ops.cli.trace_cmd import format_trace
 
     text = format_trace(
         {

@@ -4,7 +4,8 @@ import time
 
 from serve.gateway.audit import AuditHook, RawInputStore, RotatingJsonl
 from serve.gateway.config import AuditSettings, GuardAction
-from serve.gateway.context import Completion, RequestContext, Verdict
+from serve.gateway.context import RequestContext, Verdict
+from tests.unit.records import finished
 
 from .conftest import chat
 
@@ -41,10 +42,9 @@ async def test_audit_line_has_the_request_story(tmp_path):
     ctx.add_verdicts([Verdict("card", 1.0, GuardAction.REDACT, "messages.0", "input", ["visa"])])
     ctx.timings_ms["gateway.auth"] = 0.1
     ctx.cost = 0.25
-    completion = Completion(
-        200, prompt_tokens=10, completion_tokens=5, stages=["plan", "llm"],
-        stage_timings_ms={"plan": 1.0, "llm": 20.0, "total": 22.0}, route="text",
-        escalated=True, escalation_reason="no confident small-stack answer",
+    completion = finished(
+        200, prompt_tokens=10, completion_tokens=5, stages=(("plan", 1.0), ("llm", 20.0)),
+        route="text", escalated=True, escalation_reason="no confident small-stack answer",
     )  # fmt: skip
     await hook.on_complete(ctx, completion)
     assert hook.flush()
@@ -66,7 +66,7 @@ async def test_raw_inputs_are_not_kept_unless_enabled(tmp_path):
     ctx = RequestContext("req-2", body=chat("hello"))
     await hook.on_request(ctx)
     hook.keep_raw(ctx, "ocr", "text")
-    await hook.on_complete(ctx, Completion(200))
+    await hook.on_complete(ctx, finished(200))
     assert hook.flush()
     assert ctx.raw_inputs == {} and not (tmp_path / "audit" / "raw").exists()
 

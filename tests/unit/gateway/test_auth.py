@@ -3,12 +3,11 @@ import sqlite3
 
 import pytest
 
-from serve.api.errors import Unauthorized
+from deployments.common.errors import Forbidden, Unauthorized
 from serve.gateway import keys as keys_module
 from serve.gateway.auth import AuthHook
 from serve.gateway.config import AuthSettings, GatewaySettings, check_profile, startup_warnings
 from serve.gateway.context import RequestContext
-from serve.gateway.errors import Forbidden
 from serve.gateway.keys import KeyStore
 
 from .conftest import chat

@@ -4,14 +4,13 @@ import typing
 import pytest
 from pydantic import BaseModel
 
-from serve.api.errors import RateLimited, Unauthorized
+from deployments.common.errors import RateLimited, Unauthorized
 from serve.context.observations import Observation
 from serve.gateway import config as gateway_config
-from serve.gateway.context import Completion
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.gateway import Gateway
 from serve.gateway.keys import KeyStore
-from serve.observability.trace import Trace
+from serve.observability.record import RequestRecord
 
 from .conftest import chat, settings
 
@@ -50,11 +49,13 @@ async def test_a_typical_request_through_the_whole_chain(gateway, key, tmp_path)
     assert ctx.allowed_stages(["ocr", "execute"]) == ["ocr"]
     assert not gateway.needs_retry(ctx, "The total is $12.")
     assert await gateway.on_response(ctx, "The total is $12.") == "The total is $12."
-    trace = Trace(trace_id="req-1", model="interfaze")
-    with trace.stage("llm", model="gemma") as record:
-        record.summary.update(prompt_tokens=12, completion_tokens=3)
-    await gateway.on_complete(ctx, status=200, trace=trace)
-    await gateway.on_complete(ctx, status=500)  # once only
+    record = RequestRecord("req-1", "interfaze", prompt_tokens=12, completion_tokens=3)
+    with record.stage("llm", model="gemma"):
+        pass
+    record.close(200)
+    await gateway.on_complete(ctx, record)
+    record.close(500)
+    await gateway.on_complete(ctx, record)  # once only
     [line] = audit_lines(tmp_path, gateway)
     assert line["status"] == 200 and line["tokens"] == {"prompt": 12, "completion": 3}
     assert line["key_id"] == ctx.key_id and line["denied_tools"]["execute"]
@@ -87,14 +88,6 @@ async def test_refusal_as_message_is_audited_as_answered(tmp_path, embedder):
     assert err.value.as_message
     [line] = audit_lines(tmp_path, gateway)
     assert line["status"] == 200 and line["verdicts"][0]["action"] == "refuse"
-
-
-def test_completion_from_trace_without_llm_stage():
-    trace = Trace(trace_id="t", model="m")
-    with trace.stage("ocr"):
-        pass
-    completion = Completion.from_trace(422, trace, error="bad pdf")
-    assert completion.stages == ["ocr"] and completion.prompt_tokens == 0
 
 
 def _models(model: type[BaseModel], seen: set) -> None:

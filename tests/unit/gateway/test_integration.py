@@ -6,12 +6,14 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from serve.api.errors import install_error_handlers
+from serve.api.lifecycle import GatewayScreen
 from serve.api.middleware import RequestIdMiddleware
 from serve.api.protocol import ChatCompletionRequest
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.gateway import Gateway
-from serve.gateway.integration import filter_stages, gateway_context, refusal_response
+from serve.gateway.integration import gateway_context, refusal_response
 from serve.gateway.keys import KeyStore
+from tests.unit.records import finished
 
 from .conftest import settings
 
@@ -37,10 +39,11 @@ def client(tmp_path, embedder):
             if exc.as_message:
                 return refusal_response(exc, body.model, ctx.request_id, stream=body.stream)
             raise
-        stages, skipped = filter_stages(ctx, ["ocr", "browse", "llm"])
-        assert set(skipped) == {"browse"} - set(stages)
+        denied = GatewayScreen(gateway, ctx).denied(["ocr", "browse", "llm"])
+        stages = [s for s in ["ocr", "browse", "llm"] if s not in denied]
+        assert set(denied) <= {"browse"}
         text = await gateway.on_response(ctx, "The answer.")
-        await gateway.on_complete(ctx, status=200)
+        await gateway.on_complete(ctx, finished(200, request_id=ctx.request_id))
         return JSONResponse({"text": text, "stages": stages}, headers=ctx.response_headers)
 
     key = KeyStore(tmp_path / "gateway" / "keys.db").create("t")[0]

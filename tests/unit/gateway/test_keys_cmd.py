@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from serve.cli import keys_cmd
+from ops.cli import keys_cmd
 from serve.gateway.keys import KeyStore
 
 

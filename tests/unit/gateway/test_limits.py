@@ -1,14 +1,16 @@
 import pytest
 
-from serve.api.errors import RateLimited
+from deployments.common.errors import RateLimited
+from serve.api.errors import error_response
 from serve.gateway.config import LimitSettings
-from serve.gateway.context import Completion, KeyIdentity, RequestContext
+from serve.gateway.context import KeyIdentity, RequestContext
 from serve.gateway.keys import KeyStore
 from serve.gateway.ledger import KeyLimits, LimitLedger, seconds_to_midnight
 from serve.gateway.limiter import InProcessLimitBackend, LimitBackend
 from serve.gateway.limits import LimitsHook
 from serve.gateway.pricing import CostEstimator
 from serve.gateway.usage import UsageRecorder
+from tests.unit.records import finished
 
 LIMITS = KeyLimits(requests_per_minute=2, request_burst=None, llm_tokens_per_minute=100,
                    daily_budget=1.0)  # fmt: skip
@@ -65,7 +67,7 @@ async def test_hook_raises_429_with_retry_after_and_headers():
     error = err.value
     assert error.status == 429 and error.code == "rate_limit_requests"
     assert "1 requests per minute" in error.message
-    assert error.response().headers["Retry-After"] == "60"
+    assert error_response(error).headers["Retry-After"] == "60"
 
 
 async def test_key_overrides_beat_defaults():
@@ -103,11 +105,12 @@ def test_cost_estimate_uses_prices_and_stage_costs():
             "default_stage_cost": 0.001,
         }
     )
-    completion = Completion(
+    record = finished(
         200, prompt_tokens=2000, completion_tokens=1000, llm_model="big-llm",
-        stages=["plan", "ocr", "ocr", "llm"],
+        stages=(("plan", 1), ("ocr", 1), ("ocr", 1), ("answer", 1), ("llm", 1)),
     )  # fmt: skip
-    assert CostEstimator(settings).estimate(completion) == pytest.approx(1 + 1.5 + 0.02 + 0.001)
+    # Pipeline steps (plan, answer, context) are not deployment calls: no stage cost.
+    assert CostEstimator(settings).estimate(record) == pytest.approx(1 + 1.5 + 0.02)
 
 
 async def test_usage_is_charged_and_written_to_the_key_store(tmp_path):
@@ -119,7 +122,9 @@ async def test_usage_is_charged_and_written_to_the_key_store(tmp_path):
     hook = LimitsHook(settings, backend, recorder=UsageRecorder(store, flush_s=0))
     ctx = RequestContext("a", identity=KeyIdentity("k1"))
     await hook.on_request(ctx)
-    await hook.on_complete(ctx, Completion(200, prompt_tokens=50, completion_tokens=100))
+    record = finished(200, prompt_tokens=50, completion_tokens=100)
+    record.cost_usd = CostEstimator(settings).estimate(record)  # priced once, by the lifecycle
+    await hook.on_complete(ctx, record)
     assert ctx.cost == pytest.approx(0.1)
     with pytest.raises(RateLimited) as err:  # 150 tokens > 100/min: in debt
         await hook.on_request(RequestContext("b", identity=KeyIdentity("k1")))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from serve.k8s.helm import REPO_ROOT, Helm, find_tool
+from ops.k8s.helm import REPO_ROOT, Helm, find_tool
 from tests.unit.k8s.crd import CrdValidator
 from tests.unit.k8s.kube_fake import FakeKube, fake_kube
 
@@ -65,6 +65,6 @@ def kube() -> Iterator[FakeKube]:
 
 
 def objects_of(helm: Helm, *set_values: str, **kwargs: Any) -> list[dict[str, Any]]:
-    from serve.k8s import manifests
+    from ops.k8s import manifests
 
     return manifests.load_all(helm.template(set_values=set_values, **kwargs))

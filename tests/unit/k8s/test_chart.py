@@ -7,11 +7,11 @@ import json
 import pytest
 import yaml
 
+from ops.k8s import manifests
+from ops.k8s.dashboards import all_dashboards
+from ops.k8s.helm import CHART_DIR, HelmError
 from serve.config.loader import config_from_args
 from serve.config.render import IMPORT_PATH
-from serve.k8s import manifests
-from serve.k8s.dashboards import all_dashboards
-from serve.k8s.helm import CHART_DIR, HelmError
 from tests.unit.k8s.conftest import objects_of
 
 VARIANTS = {
@@ -276,7 +276,7 @@ def test_pod_templates_and_core_objects_pass_kubernetes_validate(helm, variant):
 
 def test_notes_tell_how_to_reach_the_endpoint(helm, kube, tmp_path):
     """NOTES.txt through `helm install --dry-run=client` against the kmock API server."""
-    from serve.k8s.helm import renderable_chart
+    from ops.k8s.helm import renderable_chart
 
     kube.declare("ray.io/v1/rayservices", "RayService")
     config = kube.kubeconfig(str(tmp_path / "kubeconfig"), "interfaze")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from serve.k8s.dashboards import DATASOURCE_VAR, all_dashboards, expressions, metric_names
+from ops.k8s.dashboards import DATASOURCE_VAR, all_dashboards, expressions, metric_names
 
 # What the app exports (serve/observability/metrics.py and Ray Serve); the integration test
 # checks each against a real /metrics scrape.

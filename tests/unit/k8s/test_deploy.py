@@ -13,10 +13,10 @@ import pytest
 import yaml
 from kubernetes import client
 
-from serve.cli.main import main
-from serve.k8s.client import KubeClient, KubeError, apply_order, object_path
-from serve.k8s.rayservice import RayServiceRenderer, load_values
-from serve.k8s.status import RayServiceStatus
+from ops.cli.main import main
+from ops.k8s.client import KubeClient, KubeError, apply_order, object_path
+from ops.k8s.rayservice import RayServiceRenderer, load_values
+from ops.k8s.status import RayServiceStatus
 
 NS = "ifz"
 NAME = "interfaze-serve"

@@ -8,14 +8,14 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from ops.k8s.chart_files import values_schema
+from ops.k8s.helm import CHART_DIR, REPO_ROOT, find_tool
+from ops.k8s.sync import artifacts
+from ops.k8s.values import ChartValues
 from serve.config.loader import config_from_args, load_raw
 from serve.config.schema import AppConfig
-from serve.k8s.chart_files import values_schema
-from serve.k8s.helm import CHART_DIR, REPO_ROOT, find_tool
-from serve.k8s.sync import artifacts
-from serve.k8s.values import ChartValues
 
-REGENERATE = "stale; regenerate with `python -m serve.k8s.sync` and commit the result"
+REGENERATE = "stale; regenerate with `python -m ops.k8s.sync` and commit the result"
 
 
 @pytest.mark.parametrize("artifact", artifacts(), ids=lambda a: str(a.path.relative_to(REPO_ROOT)))

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from serve.cli.main import main
-from serve.k8s.dashboards import all_dashboards
-from serve.k8s.grafana import GrafanaError, GrafanaPusher
+from ops.cli.main import main
+from ops.k8s.dashboards import all_dashboards
+from ops.k8s.grafana import GrafanaError, GrafanaPusher
 
 
 class FakeGrafana:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from serve.cli.main import main
+from ops.cli.main import main
 
 
 def test_render_default_profile(capsys):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import subprocess
 
-from serve.k8s.dashboards import (
+from ops.k8s.dashboards import (
     RATE,
     all_dashboards,
     expressions,
     metric_names,
     rule_expressions,
 )
-from serve.k8s.helm import CHART_DIR, REPO_ROOT
+from ops.k8s.helm import CHART_DIR, REPO_ROOT
 
 RULES = REPO_ROOT / "k8s" / "prometheus" / "rules.yaml"
 RULES_TEST = REPO_ROOT / "k8s" / "prometheus" / "rules_test.yaml"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from ops.k8s import manifests
+from ops.k8s.rayservice import RayServiceRenderer, load_values, parse_set_values
 from serve.config.loader import ConfigError, config_from_args
-from serve.k8s import manifests
-from serve.k8s.rayservice import RayServiceRenderer, load_values, parse_set_values
 from tests.unit.k8s.test_chart import VARIANTS
 
 

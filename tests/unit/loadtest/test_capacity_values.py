@@ -22,7 +22,7 @@ def test_interfaze_block_validates_on_the_gpu_profile():
 
 
 def test_chart_renders_with_the_values():
-    from serve.k8s.helm import Helm, HelmError
+    from ops.k8s.helm import Helm, HelmError
 
     try:
         helm = Helm()

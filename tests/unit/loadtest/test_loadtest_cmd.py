@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from serve.cli import loadtest_cmd
+from ops.cli import loadtest_cmd
 
 
 def _parser() -> argparse.ArgumentParser:

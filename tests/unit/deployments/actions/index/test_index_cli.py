@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from serve.cli.index_cmd import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, register, run_index
+from ops.cli.index_cmd import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, register, run_index
 
 EVENTS = [
     {"event": "start", "kind": "url", "source": "http://s/", "max_pages": 3},

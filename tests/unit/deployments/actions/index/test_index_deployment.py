@@ -18,7 +18,7 @@ from deployments.actions.index.deployment import IndexDeployment
 from deployments.actions.index.parsers import PdfiumParser
 from deployments.actions.retrieve.deployment import RetrieveDeployment
 from deployments.actions.retrieve.store import StoreError
-from deployments.common.errors import InputRejected
+from deployments.common.errors import ServeError
 from deployments.embed.deployment import EmbedDeployment
 from deployments.embed.handles import LocalHandle
 
@@ -100,7 +100,7 @@ async def test_bad_input_fails_clearly_and_keeps_a(
 ) -> None:
     if str(request_.get("url", "")).startswith("PATH"):
         request_ = {"url": site.url(request_["url"][4:])}
-    with pytest.raises(InputRejected) as info:
+    with pytest.raises(ServeError) as info:
         await stack.index.index(request_)
     assert (info.value.status, info.value.code) == (status, code), info.value.message
     assert names in info.value.message
@@ -159,7 +159,7 @@ async def test_store_failure_mid_insert_leaves_no_partial_document(
 
     monkeypatch.setattr(store, "_insert_rows", failing)
     text = " ".join(f"Comet number {i} has a bright tail of ice and dust." for i in range(60))
-    with pytest.raises(InputRejected) as info:
+    with pytest.raises(ServeError) as info:
         await stack.index.index({"data": text.encode(), "filename": "comets.txt"})
     monkeypatch.undo()
     assert info.value.status == 503 and "earlier documents are intact" in info.value.message

@@ -1,0 +1,1 @@
+"""Operator tooling outside the runtime package: the ``ifz`` CLI, Kubernetes and dashboards."""

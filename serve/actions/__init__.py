@@ -1,1 +1,0 @@
-"""The router's side of the action layer: browse URLs, run code, retrieve passages."""

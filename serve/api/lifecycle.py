@@ -1,0 +1,104 @@
+"""How every gateway-facing endpoint opens and closes a request, in one place.
+
+Open: a :class:`RequestRecord` under a server-generated id, owned by the caller's key.
+Admit: the gateway's inbound hooks (limits, validation, input guard, audit of raw input).
+Finish: the record is priced once and closed; the gateway charges usage and writes the audit
+line from it, the trace store keeps it, the metrics count it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from serve.context.observations import Observation
+from serve.gateway.context import RequestContext
+from serve.gateway.gateway import Gateway
+from serve.gateway.pricing import CostEstimator
+from serve.observability.metrics import RouterMetrics
+from serve.observability.record import RequestRecord
+from serve.observability.traces import SharedTraceStore, TraceStore
+
+
+class GatewayScreen:
+    """The pipeline's view of the gateway for one request (tools allowed, text screened)."""
+
+    def __init__(self, gateway: Gateway, ctx: RequestContext) -> None:
+        self.gateway = gateway
+        self.ctx = ctx
+
+    def denied(self, stages: list[str]) -> dict[str, str]:
+        kept = set(self.ctx.allowed_stages(stages))
+        return {
+            s: f"tool denied by gateway: {self.ctx.denied_tools.get(s, 'not allowed for this key')}"
+            for s in stages
+            if s not in kept
+        }
+
+    async def observations(self, observations: list[Observation]) -> list[Observation]:
+        screen = await self.gateway.on_observations(self.ctx, observations)
+        return screen.observations
+
+
+class RequestLifecycle:
+    """Shared by the chat, audio and documents endpoints."""
+
+    def __init__(
+        self,
+        *,
+        gateway: Gateway | None,
+        traces: TraceStore | SharedTraceStore,
+        metrics: RouterMetrics,
+        pricing: CostEstimator,
+    ) -> None:
+        self.gateway = gateway
+        self.traces = traces
+        self.metrics = metrics
+        self.pricing = pricing
+
+    def open(
+        self, request: Request, ctx: RequestContext | None, model: str, *, llm_only: bool = False
+    ) -> RequestRecord:
+        state = request.state
+        return RequestRecord(
+            request_id=getattr(state, "request_id", None) or "unknown",
+            model=model,
+            endpoint=request.url.path,
+            client_request_id=getattr(state, "client_request_id", None),
+            key_id=ctx.key_id if ctx is not None else None,
+            llm_only=llm_only,
+        )
+
+    async def admit(self, ctx: RequestContext | None, body: Any) -> None:
+        """The gateway's inbound hooks; a rejection is audited there and re-raised."""
+        if ctx is None or self.gateway is None:
+            return
+        ctx.body = body
+        await self.gateway.on_request(ctx)
+
+    def screen(self, ctx: RequestContext | None) -> GatewayScreen | None:
+        if ctx is None or self.gateway is None:
+            return None
+        return GatewayScreen(self.gateway, ctx)
+
+    def owner(self, ctx: RequestContext | None) -> str | None:
+        """Whose traces a caller may read (None: no gateway, tests)."""
+        return ctx.key_id if ctx is not None else None
+
+    async def finish(
+        self,
+        record: RequestRecord,
+        ctx: RequestContext | None,
+        status: int,
+        error: str | None = None,
+    ) -> None:
+        """Close the record once: price it, charge and audit it, store and count it."""
+        if record.closed:
+            return
+        record.close(status, error)
+        record.cost_usd = self.pricing.estimate(record)
+        if ctx is not None and self.gateway is not None:
+            await self.gateway.on_complete(ctx, record)
+        self.traces.put(record)
+        self.metrics.record(record)

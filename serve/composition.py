@@ -1,0 +1,148 @@
+"""The router's composition root: config + deployment handles → the services the API serves.
+
+:class:`~serve.ingress.RouterIngress` calls :func:`compose` with real DeploymentHandles; unit
+tests call it with fakes. Nothing else wires services together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from serve.api.audio.serving import TranscriptionServing
+from serve.api.chat_completions.serving import ChatCompletionServing
+from serve.api.documents.serving import DocumentServing
+from serve.api.health.reporter import HealthReporter, MetricsRelay
+from serve.api.lifecycle import RequestLifecycle
+from serve.api.models.catalogue import ModelCatalogue
+from serve.config.schema import AppConfig
+from serve.context.tokens import counter_for
+from serve.gateway.gateway import Gateway, input_parser
+from serve.gateway.pricing import CostEstimator
+from serve.llm.client import LLMClient
+from serve.observability.metrics import RouterMetrics
+from serve.observability.traces import SharedTraceStore, TraceStore
+from serve.pipeline.answering import SmallStackStep
+from serve.pipeline.escalation import Escalation
+from serve.pipeline.pipeline import Pipeline
+from serve.stages.client import StageClient
+from serve.stages.registry import LLM_STAGE, SPECS
+from serve.stages.runner import StageRunner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RouterServices:
+    """What ``create_app`` serves."""
+
+    chat: ChatCompletionServing
+    transcription: TranscriptionServing | None
+    documents: DocumentServing | None
+    models: ModelCatalogue
+    lifecycle: RequestLifecycle
+    gateway: Gateway | None
+    health: HealthReporter
+    metrics_relay: Any
+    max_request_bytes: int
+
+
+def stage_clients(config: AppConfig, handles: dict[str, Any]) -> dict[str, StageClient]:
+    """A deadline-bound client per pipeline-stage handle."""
+    timeouts = config.routing.timeouts
+    return {
+        name: StageClient(name, handle, SPECS[name].method, timeout_s=timeouts.for_stage(name))
+        for name, handle in handles.items()
+        if handle is not None and name in SPECS and SPECS[name].adapter is not None
+    }
+
+
+def local_model_dir(config: AppConfig) -> str | None:
+    """The LLM's local folder (for its tokenizer), when the model is a packaged one."""
+    from deployments.llm.local_model import is_local_source, is_prepared, local_model_dir
+
+    source = config.llm.model_source
+    if is_local_source(source):
+        folder = local_model_dir(source, config.data_path())
+        return str(folder) if is_prepared(folder) else None
+    return source if Path(source).is_dir() else None
+
+
+def trace_store(config: AppConfig) -> TraceStore | SharedTraceStore:
+    router = config.router
+    if router.shared_traces and router.trace_retention > 0:
+        try:
+            return SharedTraceStore(
+                router.trace_retention, router.trace_ttl_s, namespace=config.app_name
+            )
+        except Exception:  # no Ray worker (e.g. local testing mode): keep them in-process
+            pass
+    return TraceStore(router.trace_retention, router.trace_ttl_s)
+
+
+def compose(
+    config: AppConfig,
+    *,
+    llm_handle: Any | None = None,
+    handles: dict[str, Any] | None = None,
+    gateway: Gateway | None = None,
+    traces: TraceStore | SharedTraceStore | None = None,
+    metrics: RouterMetrics | None = None,
+    metrics_relay: Any = None,
+) -> RouterServices:
+    """Wire the services of one router replica."""
+    handles = {k: v for k, v in (handles or {}).items() if v is not None}
+    llm = LLMClient(llm_handle, config.llm.model_id) if llm_handle is not None else None
+    clients = stage_clients(config, handles)
+    parser = input_parser(config)
+    lifecycle = RequestLifecycle(
+        gateway=gateway,
+        traces=traces or TraceStore(config.router.trace_retention, config.router.trace_ttl_s),
+        metrics=metrics or RouterMetrics(),
+        pricing=CostEstimator(config.gateway.limits),
+    )
+    escalation = None
+    if llm is not None:
+        escalation = Escalation(
+            llm,
+            config.llm,
+            timeout_s=config.routing.timeouts.for_stage(LLM_STAGE),
+            count_tokens=counter_for(local_model_dir(config)),
+        )
+    small_stack = SmallStackStep()
+    if config.router.intent_embeddings:
+        small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
+    pipeline = Pipeline(config, StageRunner(clients), escalation, small_stack)
+    catalogue = ModelCatalogue(config, llm=llm is not None, asr="asr" in clients)
+    limits = config.gateway.validation
+    return RouterServices(
+        chat=ChatCompletionServing(pipeline, lifecycle, catalogue, parser),
+        transcription=TranscriptionServing(
+            clients.get("asr"), lifecycle, catalogue, max_bytes=limits.max_part_bytes
+        ),
+        documents=DocumentServing(
+            handles.get("index"),
+            lifecycle,
+            max_bytes=limits.max_part_bytes,
+            timeout_s=config.routing.timeouts.action_ms / 1000,
+        ),
+        models=catalogue,
+        lifecycle=lifecycle,
+        gateway=gateway,
+        health=HealthReporter(llm, config.profile, handles),
+        metrics_relay=metrics_relay or MetricsRelay(),
+        max_request_bytes=limits.max_body_bytes,
+    )
+
+
+def shared_encoder(gateway: Gateway | None) -> Any:
+    """The gateway's MiniLM embedder when it has one, else a new one."""
+    guard = gateway.hook("input_guard") if gateway else None
+    encoder = getattr(getattr(guard, "detector", None), "embedder", None)
+    if encoder is None:
+        from serve.gateway.injection import MiniLMEmbedder
+
+        encoder = MiniLMEmbedder()
+    return encoder

@@ -1,0 +1,82 @@
+"""The router/ingress deployment class (made a deployment by the app builder)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from serve.api.app import create_app
+from serve.composition import compose, trace_store
+from serve.config.schema import AppConfig
+from serve.gateway.config import startup_warnings
+from serve.gateway.gateway import Gateway
+
+logger = logging.getLogger(__name__)
+
+
+def _replica_id() -> str | None:
+    try:
+        from ray import serve
+
+        return serve.get_replica_context().replica_tag
+    except Exception:  # outside a Serve replica (tests)
+        return None
+
+
+API_KEYS_ENV = "IFZ_API_KEYS"
+
+
+def import_env_keys(gateway: Gateway) -> int:
+    """Keys given as ``IFZ_API_KEYS`` (comma-separated; the Helm chart mounts a Secret there)
+    are added to the key store, hashed, once."""
+    raw = os.environ.get(API_KEYS_ENV, "")
+    auth = gateway.hook("auth")
+    store = getattr(auth, "store", None)
+    if not raw.strip() or store is None:
+        return 0
+    added = 0
+    for key in (k.strip() for k in raw.split(",")):
+        if not key:
+            continue
+        try:
+            added += store.import_key(key, name="from-secret")
+        except ValueError:
+            logger.error("ignored a malformed key in %s", API_KEYS_ENV)
+    return added
+
+
+class RouterIngress:
+    """Hosts the HTTP API; composes downstream deployments only through handles."""
+
+    def __init__(
+        self, config: dict[str, Any], llm_handle: Any | None = None, **stage_handles: Any
+    ) -> None:
+        self.config = AppConfig.model_validate(config)
+        self.gateway = Gateway.from_app_config(self.config, replica_id=_replica_id())
+        for line in startup_warnings(self.config.gateway, self.config.profile):
+            logger.warning(line)
+            print(line, flush=True)
+        import_env_keys(self.gateway)
+        self.gateway.warm_up_in_background()
+        self.services = compose(
+            self.config,
+            llm_handle=llm_handle,
+            handles=stage_handles,
+            gateway=self.gateway,
+            traces=trace_store(self.config),
+        )
+
+    async def __serve_build_asgi_app__(self):
+        """Ray Serve calls this once per replica to get the ASGI app."""
+        return create_app(self.services, echo_request_id=False)  # the proxy echoes the id
+
+    async def check_health(self) -> None:
+        """Ray Serve's replica health check: the router itself has no external state."""
+        return None
+
+    def __del__(self) -> None:
+        """Ray Serve calls this on graceful shutdown: audit lines still queued go to disk."""
+        gateway = getattr(self, "gateway", None)
+        if gateway is not None:
+            gateway.flush_audit(timeout_s=5.0)

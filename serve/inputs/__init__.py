@@ -1,0 +1,1 @@
+"""Request input, parsed once: media, URLs, code and the question every stage reads."""

@@ -1,1 +1,0 @@
-"""The router's side of perception: media extraction, stage calls, observations."""

@@ -1,0 +1,1 @@
+"""The request pipeline: plan → stages → screen → small stack → escalate. No HTTP here."""

@@ -1,0 +1,108 @@
+"""Escalation: the distilled context, fitted to the LLM's budget, then the LLM's stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from deployments.llm.config import LLMSettings, PromptFormat
+from deployments.llm.protocol import GenerationChunk, GenerationRequest
+from serve.api.protocol import ChatCompletionRequest
+from serve.context.distill import distill
+from serve.context.prompt import build_prompt
+from serve.llm.client import LLMClient
+from serve.observability.record import RequestRecord
+
+
+class Escalation:
+    """Builds the LLM request from the record's observations and streams its answer."""
+
+    def __init__(
+        self,
+        llm: LLMClient,
+        settings: LLMSettings,
+        *,
+        timeout_s: float,
+        count_tokens: Callable[[str], int],
+    ) -> None:
+        self.llm = llm
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.count_tokens = count_tokens
+
+    def request(
+        self, body: ChatCompletionRequest, question: str, record: RequestRecord, *, raw: bool
+    ) -> GenerationRequest:
+        """The generation request; ``raw`` gives the LLM the stage outputs undistilled."""
+        with record.stage("context") as step:
+            if raw:  # the llm_only baseline reads the raw stage outputs
+                blocks = [o.render() for o in record.observations]
+            else:
+                distilled = distill(
+                    question,
+                    record.observations,
+                    keep_full_text=record.intent == "generate",
+                    count=self.count_tokens,
+                )
+                blocks = distilled.blocks
+                step.summary.update(distilled.summary())
+            parts = build_prompt(
+                body.messages,
+                template=self.settings.prompt_format is PromptFormat.TEMPLATE,
+                budget_tokens=self.settings.context_tokens,
+                context_blocks=blocks,
+                count=self.count_tokens,
+            )
+            step.summary.update(
+                dropped_messages=parts.dropped_messages,
+                observations=len(record.observations),
+                dropped_blocks=parts.dropped_blocks,
+                truncated_blocks=parts.truncated_blocks,
+                prompt_tokens=parts.tokens,
+            )
+        return GenerationRequest(
+            request_id=record.request_id,
+            prompt=parts.prompt,
+            messages=parts.messages,
+            max_tokens=body.token_limit() or self.settings.default_max_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            top_k=body.top_k,
+            stop=body.stop_list() + ([] if body.response_format else parts.stops),
+            seed=body.seed,
+            response_format=(
+                body.response_format.model_dump(exclude_none=True)
+                if body.response_format and body.response_format.type != "text"
+                else None
+            ),
+        )
+
+    async def stream(
+        self, request: GenerationRequest, record: RequestRecord, *, step: str = "llm"
+    ) -> AsyncIterator[str]:
+        """The LLM's text; tokens, finish reason and timings land in ``record``."""
+        record.escalated = True
+        record.llm_model = self.settings.model_id
+        with record.stage(step, model=self.settings.model_id) as stage:
+            first = True
+            async for chunk in self.llm.stream(request, timeout_s=self.timeout_s):
+                if first and chunk.text:
+                    stage.summary["first_token_ms"] = round(
+                        record.elapsed_ms() - stage.started_ms, 3
+                    )
+                    first = False
+                absorb(chunk, record)
+                if chunk.text:
+                    yield chunk.text
+            stage.summary.update(
+                prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens
+            )
+
+
+def absorb(chunk: GenerationChunk, record: RequestRecord) -> None:
+    if chunk.text:
+        record.text.append(chunk.text)
+    if chunk.finish_reason:
+        record.finish_reason = chunk.finish_reason
+    if chunk.usage:
+        record.prompt_tokens = chunk.usage.get("prompt_tokens", 0)
+        record.completion_tokens = chunk.usage.get("completion_tokens", 0)

@@ -1,0 +1,131 @@
+"""The pipeline of one chat request: plan → stages → screen → small stack → escalate.
+
+It knows nothing of HTTP: it reads the parsed :class:`RequestInputs`, fills the request's
+:class:`RequestRecord` and yields answer text. Gateway checks it needs mid-way (which tools
+this key may use, screening extracted text) come through a :class:`Screen`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from deployments.common.errors import Overloaded
+from serve.api.protocol import ChatCompletionRequest
+from serve.config.schema import AppConfig
+from serve.context.observations import Observation
+from serve.inputs.record import RequestInputs
+from serve.observability.record import RequestRecord
+from serve.pipeline.answering import SmallStackStep
+from serve.pipeline.escalation import Escalation
+from serve.pipeline.planner import Plan, Planner
+from serve.stages.registry import LLM_STAGE
+from serve.stages.runner import StageRunner
+from serve.stages.spec import StageKind
+
+
+class Screen(Protocol):
+    """The gateway's say in a running request."""
+
+    def denied(self, stages: list[str]) -> dict[str, str]:
+        """``{stage: reason}`` for the stages this request may not run."""
+        ...
+
+    async def observations(self, observations: list[Observation]) -> list[Observation]:
+        """Extracted text after the input guard (injected instructions may deny tools)."""
+        ...
+
+
+class OpenScreen:
+    """No gateway: every stage allowed, observations unchanged."""
+
+    def denied(self, stages: list[str]) -> dict[str, str]:
+        return {}
+
+    async def observations(self, observations: list[Observation]) -> list[Observation]:
+        return observations
+
+
+class Pipeline:
+    """One instance per router replica; :meth:`plan` then :meth:`answer` per request."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        runner: StageRunner,
+        escalation: Escalation | None,
+        small_stack: SmallStackStep | None = None,
+    ) -> None:
+        self.config = config
+        self.runner = runner
+        self.escalation = escalation
+        self.small_stack = small_stack or SmallStackStep()
+        available = runner.available() | ({LLM_STAGE} if escalation is not None else set())
+        self.planner = Planner(config.routing, available)
+
+    def plan(
+        self, inputs: RequestInputs, record: RequestRecord, screen: Screen | None = None
+    ) -> Plan:
+        """Plan the request (errors known up front raise here, before any streaming)."""
+        screen = screen or OpenScreen()
+        with record.stage("plan") as step:
+            plan = self.planner.plan(inputs, llm_only=record.llm_only)
+            step.summary.update(route=plan.route, stages=plan.stages, skipped=plan.skipped)
+        plan.drop(screen.denied(plan.stages))
+        record.route, record.plan = plan.route, list(plan.stages)
+        record.skipped.update(plan.skipped)
+        record.inputs = dict(inputs.part_counts)
+        return plan
+
+    async def answer(
+        self,
+        body: ChatCompletionRequest,
+        inputs: RequestInputs,
+        record: RequestRecord,
+        plan: Plan,
+        screen: Screen | None = None,
+    ) -> AsyncIterator[str]:
+        """Yield the answer's text: the small stack's when it is confident, else the LLM's."""
+        screen = screen or OpenScreen()
+        for kind in (StageKind.PERCEPTION, StageKind.ACTION):
+            stages = plan.of_kind(kind)
+            if not stages:
+                continue
+            found = await self.runner.run(stages, inputs, record)
+            if found:
+                record.observations += await screen.observations(found)
+            plan.drop(screen.denied(plan.stages))  # an injection may have cost the tools
+            record.skipped.update(plan.skipped)
+        if plan.llm_only:
+            record.escalation_reason = "llm_only model requested"
+        else:
+            answer = await self.small_stack.answer(body, inputs.question, record, plan)
+            if answer is not None:
+                text = answer.text
+                if body.response_format and body.response_format.type == "json_object":
+                    text = json.dumps({"answer": answer.text, "sources": answer.sources})
+                record.text.append(text)
+                record.finish_reason = "stop"
+                yield text
+                return
+        if not plan.uses_llm or self.escalation is None:
+            raise Overloaded(
+                "the LLM deployment is not available and the small stack had no confident "
+                f"answer ({record.escalation_reason})",
+                code="llm_unavailable",
+                retry_after=30,
+            )
+        request = self.escalation.request(body, inputs.question, record, raw=plan.llm_only)
+        async for text in self.escalation.stream(request, record):
+            yield text
+
+    async def regenerate(
+        self, body: ChatCompletionRequest, inputs: RequestInputs, record: RequestRecord
+    ) -> AsyncIterator[str]:
+        """One more LLM generation (the output guard's format retry), same record."""
+        assert self.escalation is not None
+        record.text.clear()
+        request = self.escalation.request(body, inputs.question, record, raw=record.llm_only)
+        async for text in self.escalation.stream(request, record, step="llm_retry"):
+            yield text

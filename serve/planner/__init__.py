@@ -1,1 +1,0 @@
-"""Planning: what a request contains, and which pipeline of stages serves it."""

@@ -1,1 +1,0 @@
-"""The router/ingress deployment and the services it hosts."""

@@ -1,0 +1,1 @@
+"""One adapter per stage: typed payloads in, observations with provenance out."""
