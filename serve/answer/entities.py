@@ -51,6 +51,8 @@ def digit_text(sentence: str) -> str:
 _AMPM = r"(?:\s?(?P<ampm>[ap])\.?\s?m\b\.?)"
 _TIME_PATTERNS = [
     re.compile(rf"(?<![\d$€£.,])(?P<h>[01]?\d|2[0-3])[:.](?P<m>[0-5]\d)(?![\d])(?:{_AMPM})?", re.I),
+    # "1145 AM", "745 p.m.": speech recognisers often drop the colon
+    re.compile(rf"(?<![\d$€£.,])(?P<h>1[0-2]|0?[1-9])(?P<m>[0-5]\d){_AMPM}", re.I),
     re.compile(rf"(?<![\d$€£.,])(?P<h>1[0-2]|0?[1-9]){_AMPM}", re.I),
     re.compile(rf"(?<![\d$€£.,])(?P<h>1[0-2]|0?[1-9]) o'? ?clock(?:{_AMPM})?", re.I),
     re.compile(
@@ -149,7 +151,7 @@ def _dates(text: str) -> list[Span]:
 _MONEY = re.compile(
     r"(?P<cur>[$€£]|\b(?:usd|eur|gbp)\b)\s?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
-    r"(?:\s?(?P<scale>thousand|million|billion)\b)?"
+    r"(?:\s?(?P<scale>thousand|million|billion)\b)?(?:,? and (?P<cents1>\d{1,2}) cents?\b)?"
     r"|(?P<num2>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s?"
     r"(?P<unit>dollars?|euros?|pounds?|bucks|usd|eur|gbp)\b(?:,? and (?P<cents>\d{1,2}) cents?\b)?",
     re.I,
@@ -170,7 +172,7 @@ def _amounts(text: str) -> list[Span]:
         number = float(raw.replace(",", ""))
         if match.group("scale"):
             number *= _SCALE[match.group("scale").lower()]
-        cents = match.group("cents")
+        cents = match.group("cents") or match.group("cents1")
         if cents:
             number += int(cents) / 100
         whole = abs(number - round(number)) < 1e-9
@@ -202,6 +204,9 @@ def _identifiers(text: str, taken: list[tuple[int, int]]) -> list[Span]:
         if digits < 3 or (not cued and (digits < 5 or re.fullmatch(r"(19|20)\d\d", value))):
             continue
         certainty = 0.95 if cued else 0.6
+        after = text[match.end() : match.end() + 12]
+        if re.match(r"\s*(?:\w+\s+)?\d", after) or re.search(r"\d\s*(?:\w+\s*)?$", before):
+            certainty *= 0.6  # more digits right next to it: a fragment of a longer number
         spans.append(Span(value, match.start(), match.end(), AnswerType.IDENTIFIER, certainty))
     return spans
 
@@ -286,6 +291,29 @@ def _trim(run: str, start: int) -> tuple[str, int]:
     return " ".join(words), start
 
 
+_EXTENSION_STOP = frozenset(
+    """here there from with at in on and for the is are was were will would calling speaking
+    called about to by of who which that this it its i we you he she they has have had be been
+    said says ready today tomorrow please thanks regarding""".split()
+)
+
+
+def _corporate_extension(run: str, after: str) -> str | None:
+    """``run`` plus the lower-case words right after it, when together they read as a
+    company ("Acme supplies", "Blue Harbor logistics") and the run alone does not."""
+    following = re.match(r"((?:[ \t]+[a-z][a-z&'-]+){1,2})", after)
+    if not following:
+        return None
+    words = following.group(1).split()
+    while words and (words[-1] in _EXTENSION_STOP or words[0] in _EXTENSION_STOP):
+        words = words[:-1] if words[-1] in _EXTENSION_STOP else []
+    for size in range(len(words), 0, -1):
+        candidate = f"{run} {' '.join(words[:size])}"
+        if name_kind(candidate) == "Corporation" and name_kind(run) != "Corporation":
+            return candidate
+    return None
+
+
 def _names(text: str) -> list[Span]:
     spans = []
     for match in _CAP_RUN.finditer(text):
@@ -297,6 +325,12 @@ def _names(text: str) -> list[Span]:
         at_sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in ".!?:"
         before, after = text[:start], text[end:]
         population = _gazetteer().get(run.lower(), 0)
+        if not population:
+            extended = _corporate_extension(run, after)
+            if extended:
+                end = start + len(extended)
+                spans.append(Span(extended, start, end, AnswerType.ORGANISATION, 0.85))
+                continue
         # probablepeople reads one bare word as anything (Seattle: a corporation, Denver: a
         # given name): one word is a place by the gazetteer, a person only with a cue.
         kind = name_kind(run) if len(words) >= 2 else None

@@ -22,12 +22,22 @@ _TRANSCRIBE = re.compile(
 )
 TEXT_KINDS = ("page", "text", "passage", "transcript")
 RERANK_CANDIDATES = 6
-_QUANTITY = re.compile(r"\bhow (many|much|long|old|far|often)\b")
+_QUANTITY = re.compile(
+    r"\bhow (many|much|long|old|far|often)\b|\b(number|no|code|reference|id|amount|total)\b"
+)
 _DIGIT = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|thousand|million|dozen|single|double)\b",
     re.IGNORECASE,
 )
+
+
+def _has_value_number(sentence: str) -> bool:
+    """A count, amount or identifier in the sentence (a time or a date is not one)."""
+    if not _DIGIT.search(sentence):
+        return False
+    kinds = (AnswerType.QUANTITY, AnswerType.AMOUNT, AnswerType.IDENTIFIER)
+    return any(find_spans(sentence, kind) for kind in kinds)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -138,8 +148,8 @@ class PassageAnswerer:
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         margin = max(0.0, (score - runner_up) / score) if score else 0.0
         confidence = obs.confidence * (0.45 + 0.4 * coverage + 0.15 * margin)
-        if _QUANTITY.search(normalize(question)) and not _DIGIT.search(sentence):
-            confidence *= 0.6  # a "how many/much/long" question needs a number in the answer
+        if _QUANTITY.search(normalize(question)) and not _has_value_number(sentence):
+            confidence *= 0.6  # "how many", "which number": the answer needs a number
         return Answer(
             sentence,
             round(min(confidence, self.max_confidence), 3),
@@ -187,6 +197,8 @@ _TYPE_WORDS = frozenset(
 )
 _WEEKDAY_QUESTION = re.compile(r"\bday of the week\b|\bweekday\b|\bwhich day\b(?! of the month)")
 _HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)")
+# "how many items": a count of anything mentioned, whatever its noun
+_GENERIC_COUNT_NOUNS = frozenset("items things units pieces products goods articles".split())
 LOCAL_WINDOW = 48  # characters either side of a span that count as its context
 
 
@@ -258,7 +270,8 @@ class FactAnswerer:
         asked = normalize(question)
         weekday_only = kind is AnswerType.DATE and bool(_WEEKDAY_QUESTION.search(asked))
         noun = _HOW_MANY_NOUN.search(asked)
-        wanted_noun = _stem(noun.group(1)) if noun and noun.group(1) not in _TYPE_WORDS else ""
+        generic = noun is None or noun.group(1) in _TYPE_WORDS | _GENERIC_COUNT_NOUNS
+        wanted_noun = "" if generic else _stem(noun.group(1))
         candidates = []
         for obs in texts:
             for sentence in split_sentences(obs.text):
