@@ -200,6 +200,9 @@ _HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)")
 # "how many items": a count of anything mentioned, whatever its noun
 _GENERIC_COUNT_NOUNS = frozenset("items things units pieces products goods articles".split())
 LOCAL_WINDOW = 48  # characters either side of a span that count as its context
+# Transcripts, browsed pages and retrieved passages. OCR'd document pages ("page") are left to
+# the field and table answerers, which read their layout (labels, columns).
+FACT_KINDS = ("transcript", "passage", "text")
 
 
 @dataclass
@@ -216,7 +219,7 @@ def _stems(text: str) -> set[str]:
 
 class FactAnswerer:
     """Extractive typed answers: the value of the type the question asks for ("which city" → a
-    place, "what time" → a time), taken from transcripts and pages.
+    place, "what time" → a time), taken from transcripts, browsed pages and passages.
 
     Candidates are typed spans (:mod:`serve.answer.entities`) in every sentence; each is scored
     by its type certainty, how well its sentence matches the question (BM25) and how many
@@ -229,7 +232,7 @@ class FactAnswerer:
 
     def answer(self, question: str, observations: list[Observation]) -> Answer | None:
         kind = expected_type(question)
-        texts = [o for o in observations if o.kind in TEXT_KINDS]
+        texts = [o for o in observations if o.kind in FACT_KINDS]
         if kind not in EXTRACTABLE or not texts:
             return None
         candidates = self._candidates(question, kind, texts)
