@@ -103,18 +103,21 @@ def compose(
         metrics=metrics or RouterMetrics(),
         pricing=CostEstimator(config.gateway.limits),
     )
+    count_tokens = counter_for(local_model_dir(config))
     escalation = None
     if llm is not None:
         escalation = Escalation(
             llm,
             config.llm,
             timeout_s=config.routing.timeouts.for_stage(LLM_STAGE),
-            count_tokens=counter_for(local_model_dir(config)),
+            count_tokens=count_tokens,
         )
     small_stack = SmallStackStep()
     if config.router.intent_embeddings:
         small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
-    pipeline = Pipeline(config, StageRunner(clients), escalation, small_stack)
+    pipeline = Pipeline(
+        config, StageRunner(clients), escalation, small_stack, count_tokens=count_tokens
+    )
     catalogue = ModelCatalogue(config, llm=llm is not None, asr="asr" in clients)
     limits = config.gateway.validation
     return RouterServices(

@@ -28,6 +28,16 @@ def engine_kwargs(settings: LLMSettings) -> dict[str, Any]:
     return kwargs
 
 
+# vLLM refuses more than VLLM_MAX_STOP_STRINGS stops (default 4, read when its protocol is
+# imported); a request carries the client's (OpenAI allows 4) plus our prompt template's.
+MAX_STOP_STRINGS = 16
+
+
+def engine_env(settings: LLMSettings) -> dict[str, str]:
+    """Environment of the LLM replica and its engine."""
+    return {"VLLM_MAX_STOP_STRINGS": str(MAX_STOP_STRINGS), **settings.env_vars}
+
+
 def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
     """The ``ray.serve.llm.LLMConfig`` for ``settings``; ``model_path`` is already resolved."""
     from ray.serve.llm import LLMConfig
@@ -36,7 +46,7 @@ def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
         "model_loading_config": {"model_id": settings.model_id, "model_source": model_path},
         "engine_kwargs": engine_kwargs(settings),
         "placement_group_config": {"bundles": placement_bundles(settings)},
-        "runtime_env": {"env_vars": dict(settings.env_vars)} if settings.env_vars else None,
+        "runtime_env": {"env_vars": engine_env(settings)},
         "deployment_config": {
             "ray_actor_options": {"num_cpus": settings.num_cpus},
             "autoscaling_config": settings.autoscaling_config.to_serve(),

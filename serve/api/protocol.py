@@ -5,7 +5,17 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+MAX_CHOICES = 16  # most choices (n) one request may ask for
 
 
 class _Lenient(BaseModel):
@@ -54,10 +64,47 @@ ContentPart = Annotated[TextPart | ImagePart | AudioPart | FilePart, Field(discr
 CONTENT_PART_TYPES = ("text", "image_url", "input_audio", "file")
 
 
+class ToolCallFunction(_Lenient):
+    name: str
+    arguments: str = Field("{}", description="JSON-encoded arguments.")
+
+
+class ToolCall(_Lenient):
+    id: str
+    type: Literal["function"] = "function"
+    function: ToolCallFunction
+
+
+class FunctionDefinition(_Lenient):
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    parameters: dict[str, Any] | None = Field(None, description="JSON Schema of the arguments.")
+    strict: bool | None = None
+
+
+class Tool(_Lenient):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class NamedFunction(_Lenient):
+    name: str
+
+
+class NamedToolChoice(_Lenient):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+ToolChoice = Literal["none", "auto", "required"] | NamedToolChoice
+
+
 class ChatMessage(_Lenient):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
+    tool_calls: list[ToolCall] | None = Field(None, description="Calls an assistant made.")
+    tool_call_id: str | None = Field(None, description="The call a tool message answers.")
 
     def text(self) -> str:
         """The message's text parts joined (non-text parts are handled by the planner)."""
@@ -84,12 +131,17 @@ class StreamOptions(_Lenient):
     include_usage: bool = False
 
 
+def _default_when_null(default: Any):
+    """Wrappers send unset options as null: null means the default, as in OpenAI's API."""
+    return BeforeValidator(lambda value: default if value is None else value)
+
+
 class ChatCompletionRequest(_Lenient):
     """``POST /v1/chat/completions`` body."""
 
     model: str = Field(..., min_length=1)
     messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
+    stream: Annotated[StrictBool, _default_when_null(False)] = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
@@ -98,8 +150,16 @@ class ChatCompletionRequest(_Lenient):
     max_completion_tokens: int | None = Field(None, ge=1)
     stop: str | list[str] | None = None
     seed: int | None = None
-    n: int = Field(1, ge=1, le=1, description="Only one choice is generated.")
+    n: Annotated[int, _default_when_null(1)] = Field(1, ge=1, le=MAX_CHOICES)
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    logit_bias: dict[str, float] | None = None
+    logprobs: Annotated[StrictBool, _default_when_null(False)] = False
+    top_logprobs: int | None = Field(None, ge=0, le=20)
     response_format: ResponseFormat | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
     user: str | None = None
 
     @field_validator("stop")
@@ -107,7 +167,33 @@ class ChatCompletionRequest(_Lenient):
     def _stop_list(cls, value: str | list[str] | None) -> str | list[str] | None:
         if isinstance(value, list) and len(value) > 4:
             raise ValueError("at most 4 stop sequences")
+        if isinstance(value, list) and any(not s for s in value):
+            raise ValueError("stop sequences must not be empty")
         return value
+
+    @field_validator("logit_bias")
+    @classmethod
+    def _logit_bias(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for token, bias in (value or {}).items():
+            if not token.isdigit():
+                raise ValueError(f"logit_bias keys are token ids; got {token!r}")
+            if not -100 <= bias <= 100:
+                raise ValueError(f"logit_bias values lie in [-100, 100]; got {bias}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChatCompletionRequest:
+        if self.top_logprobs is not None and not self.logprobs:
+            raise ValueError("top_logprobs requires logprobs: true")
+        if isinstance(self.tool_choice, NamedToolChoice):
+            names = {t.function.name for t in self.tools or []}
+            if self.tool_choice.function.name not in names:
+                raise ValueError(
+                    f"tool_choice names {self.tool_choice.function.name!r}, which is not in tools"
+                )
+        if self.tool_choice in ("required",) and not self.tools:
+            raise ValueError("tool_choice 'required' needs tools")
+        return self
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
@@ -116,6 +202,17 @@ class ChatCompletionRequest(_Lenient):
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def wants_tools(self) -> bool:
+        """Tools the model may call (``tool_choice: none`` disables them)."""
+        return bool(self.tools) and self.tool_choice != "none"
+
+    @property
+    def must_call_tool(self) -> bool:
+        return self.wants_tools and (
+            self.tool_choice == "required" or isinstance(self.tool_choice, NamedToolChoice)
+        )
 
 
 class Usage(BaseModel):
@@ -145,13 +242,18 @@ class InterfazeMeta(BaseModel):
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str | None
+    tool_calls: list[ToolCall] | None = None
+
+
+class ChoiceLogprobs(BaseModel):
+    content: list[dict[str, Any]] | None = None
 
 
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
     finish_reason: str | None = "stop"
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
 
 
 class ChatCompletionResponse(BaseModel):
@@ -167,13 +269,14 @@ class ChatCompletionResponse(BaseModel):
 class Delta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class StreamChoice(BaseModel):
     index: int = 0
     delta: Delta
     finish_reason: str | None = None
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
 
 
 class ChatCompletionChunk(BaseModel):

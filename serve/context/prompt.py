@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from serve.api.protocol import ChatMessage
 from serve.context.tokens import approx_tokens, truncate_to
@@ -86,6 +87,27 @@ def fit_blocks(
     return kept, dropped, truncated
 
 
+def _chat_message(message: ChatMessage) -> dict[str, Any]:
+    """A history message for the model's chat template (tool calls and results kept)."""
+    role = message.role if message.role in ("user", "assistant", "tool") else "user"
+    out: dict[str, Any] = {"role": role, "content": message.text()}
+    if message.tool_calls:
+        out["tool_calls"] = [call.model_dump() for call in message.tool_calls]
+    if role == "tool":
+        out["tool_call_id"] = message.tool_call_id or ""
+        if message.name:
+            out["name"] = message.name
+    return out
+
+
+def _template_text(message: ChatMessage) -> str:
+    """A history message as a line of our completion-style prompt."""
+    text = message.text().strip()
+    for call in message.tool_calls or []:
+        text += f"\n[called {call.function.name}({call.function.arguments})]"
+    return text.strip()
+
+
 def build_prompt(
     messages: list[ChatMessage],
     *,
@@ -100,7 +122,9 @@ def build_prompt(
     data, in the order given) > older history: lower-priority parts are cut or dropped first.
     """
     instructions = [m for m in messages if m.role in ("system", "developer")]
-    history = [m for m in messages if m.role not in ("system", "developer") and m.text()]
+    history = [
+        m for m in messages if m.role not in ("system", "developer") and (m.text() or m.tool_calls)
+    ]
     system_text = "\n".join(m.text() for m in instructions if m.text()) or DEFAULT_SYSTEM
     question = history[-1].text() if history else ""
     fixed = count(system_text) + count(question) + 32
@@ -112,13 +136,11 @@ def build_prompt(
     kept, dropped = _fit_history(history, max(budget_tokens - fixed, 1), count)
 
     if not template:
-        chat: list[dict[str, str]] = [{"role": "system", "content": system_text}]
+        chat: list[dict[str, Any]] = [{"role": "system", "content": system_text}]
         if context_text:
             chat.append({"role": "system", "content": f"Context:\n{context_text}"})
-        for message in kept:
-            role = message.role if message.role in ("user", "assistant") else "user"
-            chat.append({"role": role, "content": message.text()})
-        tokens = sum(count(m["content"]) + 4 for m in chat)
+        chat += [_chat_message(message) for message in kept]
+        tokens = sum(count(str(m.get("content") or "")) + 4 for m in chat)
         return PromptParts(None, chat, [], dropped, dropped_blocks, truncated, tokens)
 
     lines = [system_text, ""]
@@ -126,7 +148,7 @@ def build_prompt(
         lines += ["### Context", context_text, ""]
     lines.append("### Conversation")
     for message in kept:
-        lines.append(f"{ROLE_LABELS[message.role]}: {message.text().strip()}")
+        lines.append(f"{ROLE_LABELS[message.role]}: {_template_text(message)}")
     lines.append("Assistant:")
     prompt = "\n".join(lines)
     return PromptParts(

@@ -69,6 +69,7 @@ class RequestContext:
     response_headers: dict[str, str] = field(default_factory=dict)
     raw_inputs: dict[str, bytes | str] = field(default_factory=dict)
     format_attempts: int = 0
+    truncated: bool = False  # the answer was cut at max_tokens: its format is not enforced
     rejected_by: str | None = None
     passed: set[str] = field(default_factory=set)  # inbound hooks already run
     completed: bool = False

@@ -70,6 +70,8 @@ class OutputGuardHook(GatewayHook):
         }
 
     def format_problem(self, ctx: RequestContext, text: str) -> str | None:
+        if ctx.truncated:  # cut at max_tokens: returned as is, finish_reason "length" (OpenAI)
+            return None
         if not (self.settings.enabled and self.settings.enforce_response_format):
             return None
         return format_problem(ctx.body.response_format if ctx.body else None, text)

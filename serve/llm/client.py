@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from deployments.common.errors import (
     UpstreamError,
 )
 from deployments.llm.protocol import GenerationChunk, GenerationRequest
+
+logger = logging.getLogger(__name__)
 
 
 def _error_from_chunk(error: dict[str, Any]) -> ServeError:
@@ -37,35 +40,37 @@ class LLMClient:
     async def stream(
         self, request: GenerationRequest, *, timeout_s: float
     ) -> AsyncIterator[GenerationChunk]:
-        """Yield chunks; raises an :class:`ServeError` on engine errors, overload or timeout."""
+        """Yield chunks; raises a :class:`ServeError` on engine errors, overload, a dead
+        replica (retryable 503) or the deadline (504)."""
+        from ray.exceptions import RayActorError
         from ray.serve.exceptions import BackPressureError
 
-        response = self.handle.options(stream=True).generate.remote(request.model_dump())
+        response = self.handle.options(stream=True).generate.remote(
+            request.model_dump(exclude_defaults=True)
+        )
         finished = False
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        iterator = response.__aiter__()
         try:
-            while True:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    raise StageTimeout(f"LLM stage exceeded its {timeout_s:.0f} s deadline")
-                try:
-                    raw = await asyncio.wait_for(iterator.__anext__(), timeout=remaining)
-                except StopAsyncIteration:
-                    finished = True
-                    return
-                except TimeoutError:
-                    raise StageTimeout(
-                        f"LLM stage exceeded its {timeout_s:.0f} s deadline"
-                    ) from None
-                except BackPressureError as exc:
-                    raise Overloaded(
-                        "the LLM deployment's queue is full; retry shortly", retry_after=2
-                    ) from exc
-                chunk = GenerationChunk.model_validate(raw)
-                if chunk.kind == "error":
-                    raise _error_from_chunk(chunk.error or {})
-                yield chunk
+            async with asyncio.timeout(timeout_s):
+                async for raw in response:
+                    for item in raw if isinstance(raw, list) else [raw]:
+                        chunk = GenerationChunk.model_validate(item)
+                        if chunk.kind == "error":
+                            raise _error_from_chunk(chunk.error or {})
+                        yield chunk
+            finished = True
+        except TimeoutError:
+            raise StageTimeout(f"LLM stage exceeded its {timeout_s:.0f} s deadline") from None
+        except BackPressureError as exc:
+            raise Overloaded(
+                "the LLM deployment's queue is full; retry shortly", retry_after=2
+            ) from exc
+        except RayActorError as exc:  # the replica died mid-request: the next one may serve
+            logger.warning("LLM replica failed during %s: %s", request.request_id, exc)
+            raise Overloaded(
+                "the LLM replica failed while generating; retry shortly",
+                code="llm_replica_unavailable",
+                retry_after=5,
+            ) from exc
         finally:
             if not finished:
                 response.cancel()

@@ -60,6 +60,35 @@ class StageRecord:
 
 
 @dataclass
+class ChoiceRecord:
+    """One answer choice (n > 1 asks for several): text, tool calls, logprobs, finish."""
+
+    index: int
+    text: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+    def add_tool_calls(self, deltas: list[dict[str, Any]]) -> None:
+        """Merge streamed tool-call deltas (by their ``index``) into whole calls."""
+        for delta in deltas:
+            position = int(delta.get("index", len(self.tool_calls)))
+            while len(self.tool_calls) <= position:
+                self.tool_calls.append(
+                    {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+                )
+            call = self.tool_calls[position]
+            call["id"] = delta.get("id") or call["id"]
+            function = delta.get("function") or {}
+            call["function"]["name"] += function.get("name") or ""
+            call["function"]["arguments"] += function.get("arguments") or ""
+
+
+@dataclass
 class RequestRecord:
     """Everything known about one request, from admission to the last byte."""
 
@@ -78,18 +107,18 @@ class RequestRecord:
     stages: list[StageRecord] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     # answer
-    text: list[str] = field(default_factory=list)
+    choices: list[ChoiceRecord] = field(default_factory=lambda: [ChoiceRecord(0)])
     answerer: str | None = None
     sources: list[str] = field(default_factory=list)
     intent: str | None = None
     confidence: float = 0.0
     escalated: bool = False
     escalation_reason: str = ""
-    finish_reason: str | None = None
-    # LLM
+    # LLM (billed tokens) and, for small-stack answers, the usage an LLM would have reported
     llm_model: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    answer_usage: tuple[int, int] | None = None
     # outcome
     status: int = 200
     error: str | None = None
@@ -134,9 +163,19 @@ class RequestRecord:
         return timings
 
     # ------------------------------------------------------- derived views
+    def choice(self, index: int = 0) -> ChoiceRecord:
+        """The choice ``index``, created when it first appears."""
+        while len(self.choices) <= index:
+            self.choices.append(ChoiceRecord(len(self.choices)))
+        return self.choices[index]
+
     @property
     def answer_text(self) -> str:
-        return "".join(self.text)
+        return self.choices[0].content
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.choices[0].finish_reason
 
     @property
     def stage_names(self) -> list[str]:
@@ -175,6 +214,7 @@ class RequestRecord:
             "observations": [trace_observation(o) for o in self.observations],
             "answer": {
                 "text": self.answer_text[:TRACE_TEXT_CHARS],
+                "tool_calls": self.choices[0].tool_calls,
                 "answerer": self.answerer,
                 "confidence": self.confidence,
                 "sources": self.citations(),

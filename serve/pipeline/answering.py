@@ -71,8 +71,5 @@ class SmallStackStep:
                 f"{plan.route} threshold {plan.escalation_threshold:.2f}"
             )
             return None
-        if body.response_format and body.response_format.type == "json_schema":
-            record.escalation_reason = "json_schema output needs the LLM's structured decoding"
-            return None
         record.answerer, record.sources = answer.answerer, list(answer.sources)
         return answer

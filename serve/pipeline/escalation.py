@@ -59,50 +59,71 @@ class Escalation:
                 truncated_blocks=parts.truncated_blocks,
                 prompt_tokens=parts.tokens,
             )
+        tool_choice = body.tool_choice
         return GenerationRequest(
             request_id=record.request_id,
             prompt=parts.prompt,
             messages=parts.messages,
             max_tokens=body.token_limit() or self.settings.default_max_tokens,
+            n=body.n,
             temperature=body.temperature,
             top_p=body.top_p,
             top_k=body.top_k,
-            stop=body.stop_list() + ([] if body.response_format else parts.stops),
+            presence_penalty=body.presence_penalty,
+            frequency_penalty=body.frequency_penalty,
+            logit_bias=body.logit_bias,
+            logprobs=body.logprobs,
+            top_logprobs=body.top_logprobs,
+            stop=body.stop_list(),
+            template_stops=[] if body.response_format or body.wants_tools else parts.stops,
             seed=body.seed,
             response_format=(
                 body.response_format.model_dump(exclude_none=True)
                 if body.response_format and body.response_format.type != "text"
                 else None
             ),
+            tools=[t.model_dump(exclude_none=True) for t in body.tools] if body.tools else None,
+            tool_choice=(
+                tool_choice.model_dump() if hasattr(tool_choice, "model_dump") else tool_choice
+            ),
+            parallel_tool_calls=body.parallel_tool_calls,
         )
 
     async def stream(
         self, request: GenerationRequest, record: RequestRecord, *, step: str = "llm"
-    ) -> AsyncIterator[str]:
-        """The LLM's text; tokens, finish reason and timings land in ``record``."""
+    ) -> AsyncIterator[GenerationChunk]:
+        """The LLM's deltas; text, tokens, finish reasons and timings land in ``record``."""
         record.escalated = True
         record.llm_model = self.settings.model_id
         with record.stage(step, model=self.settings.model_id) as stage:
             first = True
             async for chunk in self.llm.stream(request, timeout_s=self.timeout_s):
-                if first and chunk.text:
+                if first and (chunk.text or chunk.tool_calls):
                     stage.summary["first_token_ms"] = round(
                         record.elapsed_ms() - stage.started_ms, 3
                     )
                     first = False
                 absorb(chunk, record)
-                if chunk.text:
-                    yield chunk.text
+                if chunk.kind == "delta":
+                    yield chunk
             stage.summary.update(
                 prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens
             )
 
 
 def absorb(chunk: GenerationChunk, record: RequestRecord) -> None:
-    if chunk.text:
-        record.text.append(chunk.text)
-    if chunk.finish_reason:
-        record.finish_reason = chunk.finish_reason
+    """Fold one chunk into the record (its choice's text, tool calls, logprobs, finish)."""
     if chunk.usage:
         record.prompt_tokens = chunk.usage.get("prompt_tokens", 0)
         record.completion_tokens = chunk.usage.get("completion_tokens", 0)
+    if chunk.kind != "delta":
+        return
+    choice = record.choice(chunk.index)
+    if chunk.text:
+        choice.text.append(chunk.text)
+    if chunk.tool_calls:
+        choice.add_tool_calls(chunk.tool_calls)
+    if chunk.logprobs:
+        choice.logprobs.extend(chunk.logprobs)
+    if chunk.finish_reason:
+        choice.finish_reason = chunk.finish_reason

@@ -7,19 +7,22 @@ this key may use, screening extracted text) come through a :class:`Screen`.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from deployments.common.errors import Overloaded
+from deployments.llm.protocol import GenerationChunk
+from serve.answer.base import Answer
 from serve.api.protocol import ChatCompletionRequest
 from serve.config.schema import AppConfig
 from serve.context.observations import Observation
+from serve.context.tokens import approx_tokens
 from serve.inputs.record import RequestInputs
-from serve.observability.record import RequestRecord
+from serve.observability.record import ChoiceRecord, RequestRecord
 from serve.pipeline.answering import SmallStackStep
 from serve.pipeline.escalation import Escalation
 from serve.pipeline.planner import Plan, Planner
+from serve.pipeline.rendering import needs_llm, render
 from serve.stages.registry import LLM_STAGE
 from serve.stages.runner import StageRunner
 from serve.stages.spec import StageKind
@@ -56,11 +59,14 @@ class Pipeline:
         runner: StageRunner,
         escalation: Escalation | None,
         small_stack: SmallStackStep | None = None,
+        *,
+        count_tokens: Callable[[str], int] = approx_tokens,
     ) -> None:
         self.config = config
         self.runner = runner
         self.escalation = escalation
         self.small_stack = small_stack or SmallStackStep()
+        self.count_tokens = count_tokens
         available = runner.available() | ({LLM_STAGE} if escalation is not None else set())
         self.planner = Planner(config.routing, available)
 
@@ -85,8 +91,8 @@ class Pipeline:
         record: RequestRecord,
         plan: Plan,
         screen: Screen | None = None,
-    ) -> AsyncIterator[str]:
-        """Yield the answer's text: the small stack's when it is confident, else the LLM's."""
+    ) -> AsyncIterator[GenerationChunk]:
+        """Yield the answer's deltas: the small stack's when it is confident, else the LLM's."""
         screen = screen or OpenScreen()
         for kind in (StageKind.PERCEPTION, StageKind.ACTION):
             stages = plan.of_kind(kind)
@@ -101,14 +107,14 @@ class Pipeline:
             record.escalation_reason = "llm_only model requested"
         else:
             answer = await self.small_stack.answer(body, inputs.question, record, plan)
-            if answer is not None:
-                text = answer.text
-                if body.response_format and body.response_format.type == "json_object":
-                    text = json.dumps({"answer": answer.text, "sources": answer.sources})
-                record.text.append(text)
-                record.finish_reason = "stop"
-                yield text
+            why = needs_llm(body, answer) if answer is not None else None
+            if answer is not None and why is None:
+                for chunk in self._small_answer(body, answer, record):
+                    yield chunk
                 return
+            if answer is not None:  # confident, but the request wants the LLM's rendering
+                record.escalation_reason = why
+                record.observations.append(answer_evidence(answer))
         if not plan.uses_llm or self.escalation is None:
             raise Overloaded(
                 "the LLM deployment is not available and the small stack had no confident "
@@ -117,15 +123,45 @@ class Pipeline:
                 retry_after=30,
             )
         request = self.escalation.request(body, inputs.question, record, raw=plan.llm_only)
-        async for text in self.escalation.stream(request, record):
-            yield text
+        async for chunk in self.escalation.stream(request, record):
+            yield chunk
+
+    def _small_answer(
+        self, body: ChatCompletionRequest, answer: Answer, record: RequestRecord
+    ) -> list[GenerationChunk]:
+        """The small stack's answer as ``n`` identical choices, honouring the request."""
+        rendered = render(body, answer, self.count_tokens)
+        record.answer_usage = (prompt_tokens(body, self.count_tokens), rendered.completion_tokens)
+        chunks = []
+        for index in range(body.n):
+            choice = record.choice(index)
+            choice.text.append(rendered.text)
+            choice.finish_reason = rendered.finish_reason
+            chunks.append(
+                GenerationChunk(
+                    index=index, text=rendered.text, finish_reason=rendered.finish_reason
+                )
+            )
+        return chunks
 
     async def regenerate(
         self, body: ChatCompletionRequest, inputs: RequestInputs, record: RequestRecord
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[GenerationChunk]:
         """One more LLM generation (the output guard's format retry), same record."""
         assert self.escalation is not None
-        record.text.clear()
+        record.choices = [ChoiceRecord(0)]
         request = self.escalation.request(body, inputs.question, record, raw=record.llm_only)
-        async for text in self.escalation.stream(request, record, step="llm_retry"):
-            yield text
+        async for chunk in self.escalation.stream(request, record, step="llm_retry"):
+            yield chunk
+
+
+def answer_evidence(answer: Answer) -> Observation:
+    """A confident small-stack answer, handed to the LLM as evidence with its sources."""
+    sources = ", ".join(answer.sources) or "the request"
+    text = f"Answer found by {answer.answerer} (from {sources}): {answer.text}"
+    return Observation("small-stack", "", "text", text, answer.confidence, answer.answerer)
+
+
+def prompt_tokens(body: ChatCompletionRequest, count: Callable[[str], int]) -> int:
+    """What the request's messages weigh in the LLM's tokens (usage of small-stack answers)."""
+    return sum(count(m.text()) + 4 for m in body.messages)

@@ -28,7 +28,7 @@ REGISTRY: tuple[StageSpec, ...] = (
     StageSpec("retrieve", A, "search", "actions.retrieve", retrieve.RetrieveAdapter,
               retrieve.build, tool=True, needs=("embed",)),
     # services: deployments other deployments (or other endpoints) use
-    StageSpec("embed", S, "embed", "embed", None, build_embed, on_demand=True),
+    StageSpec("embed", S, "embed", "embed", None, build_embed),  # also /v1/embeddings
     StageSpec("index", S, "index", "actions.index", None, build_index,
               needs=("embed", "retrieve")),  # and ocr when deployed
 )  # fmt: skip

@@ -49,7 +49,6 @@ class StageSpec:
     describe: bool = False  # /healthz includes the deployment's describe()
     reads: tuple[InputKind, ...] = ()  # media kinds this stage can read
     needs: tuple[str, ...] = field(default=())  # deployments it is bound to (built first)
-    on_demand: bool = False  # deployed only when an enabled deployment needs it
 
     def settings(self, config: AppConfig) -> Any:
         value: Any = config
@@ -58,5 +57,4 @@ class StageSpec:
         return value
 
     def enabled(self, config: AppConfig) -> bool:
-        """Deployed in its own right (an on-demand service is deployed only when needed)."""
-        return bool(self.settings(config).enabled) and not self.on_demand
+        return bool(self.settings(config).enabled)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from deployments.common.errors import ServeError
+from deployments.llm.protocol import GenerationChunk
 from serve.api import sse
 from serve.api.lifecycle import RequestLifecycle
 from serve.api.models.catalogue import ModelCatalogue
@@ -19,10 +21,12 @@ from serve.api.protocol import (
     ChatCompletionRequest,
     ChatCompletionResponse,
     Choice,
+    ChoiceLogprobs,
     Delta,
     InterfazeMeta,
     InterfazeUsage,
     StreamChoice,
+    ToolCall,
     Usage,
 )
 from serve.gateway.context import RequestContext
@@ -30,7 +34,7 @@ from serve.gateway.errors import PolicyRefusal
 from serve.gateway.integration import refusal_response
 from serve.inputs.parse import InputParser
 from serve.inputs.record import RequestInputs
-from serve.observability.record import RequestRecord
+from serve.observability.record import ChoiceRecord, RequestRecord
 from serve.pipeline.pipeline import Pipeline
 
 
@@ -51,11 +55,35 @@ def interfaze_meta(record: RequestRecord) -> InterfazeMeta:
 
 
 def usage(record: RequestRecord) -> Usage:
+    """Tokens of the answer: the LLM's when it answered, else what an LLM would have counted."""
+    prompt, completion = record.prompt_tokens, record.completion_tokens
+    if not record.escalated and record.answer_usage is not None:
+        prompt, completion = record.answer_usage
     return Usage(
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        total_tokens=record.prompt_tokens + record.completion_tokens,
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
+
+
+def tool_calls(choice: ChoiceRecord) -> list[ToolCall] | None:
+    return [ToolCall.model_validate(call) for call in choice.tool_calls] or None
+
+
+def finish_reason(choice: ChoiceRecord) -> str:
+    if choice.tool_calls and choice.finish_reason in (None, "stop"):
+        return "tool_calls"
+    return choice.finish_reason or "stop"
+
+
+@dataclass
+class ChatRun:
+    """A started chat request: its record and the rest of its answer's deltas."""
+
+    body: ChatCompletionRequest
+    inputs: RequestInputs
+    record: RequestRecord
+    first: GenerationChunk | None
+    pieces: AsyncIterator[GenerationChunk]
+    ctx: RequestContext | None
 
 
 class ChatCompletionServing:
@@ -73,82 +101,98 @@ class ChatCompletionServing:
         self.catalogue = catalogue
         self.parser = parser
 
-    async def create(
+    async def start(
         self, body: ChatCompletionRequest, request: Request, ctx: RequestContext | None
-    ) -> Any:
-        try:
-            await self.lifecycle.admit(ctx, body)
-        except PolicyRefusal as exc:
-            if exc.as_message:
-                request_id = request.state.request_id
-                return refusal_response(exc, body.model, request_id, stream=body.stream)
-            raise
-        headers = dict(ctx.response_headers) if ctx is not None else {}
+    ) -> ChatRun:
+        """Admit the request and start the pipeline; the first delta is awaited so errors
+        known up front keep their HTTP status. Other endpoints (/v1/responses) reuse it.
+
+        Raises the gateway's :class:`PolicyRefusal` before any record is opened.
+        """
+        await self.lifecycle.admit(ctx, body)
         record = self.lifecycle.open(request, ctx, body.model)
         try:
             record.llm_only = self.catalogue.chat(body.model).llm_only
             inputs = ctx.inputs if ctx is not None and ctx.inputs else self.parser.parse(body)
             plan = self.pipeline.plan(inputs, record, self.lifecycle.screen(ctx))
             pieces = self.pipeline.answer(body, inputs, record, plan, self.lifecycle.screen(ctx))
-            if body.stream:
-                first = await anext(pieces, None)  # errors known up front keep their status
-                events = self._events(body, inputs, record, first, pieces, ctx)
-                return StreamingResponse(
-                    events, media_type="text/event-stream", headers={**sse.HEADERS, **headers}
-                )
-            response = await self._complete(body, inputs, record, pieces, ctx)
+            first = await anext(pieces, None)
         except ServeError as exc:
             await self.lifecycle.finish(record, ctx, exc.status, exc.message)
             raise
-        await self.lifecycle.finish(record, ctx, 200)
+        return ChatRun(body, inputs, record, first, pieces, ctx)
+
+    async def create(
+        self, body: ChatCompletionRequest, request: Request, ctx: RequestContext | None
+    ) -> Any:
+        try:
+            run = await self.start(body, request, ctx)
+        except PolicyRefusal as exc:
+            if exc.as_message:
+                request_id = request.state.request_id
+                return refusal_response(exc, body.model, request_id, stream=body.stream)
+            raise
+        headers = dict(ctx.response_headers) if ctx is not None else {}
+        if body.stream:
+            return StreamingResponse(
+                self._events(run),
+                media_type="text/event-stream",
+                headers={**sse.HEADERS, **headers},
+            )
+        try:
+            response = await self.complete(run)
+        except ServeError as exc:
+            await self.lifecycle.finish(run.record, ctx, exc.status, exc.message)
+            raise
+        await self.lifecycle.finish(run.record, ctx, 200)
         return JSONResponse(response.model_dump(mode="json"), headers=headers)
 
     # -------------------------------------------------------------- non-stream
-    async def _complete(
-        self,
-        body: ChatCompletionRequest,
-        inputs: RequestInputs,
-        record: RequestRecord,
-        pieces: AsyncIterator[str],
-        ctx: RequestContext | None,
-    ) -> ChatCompletionResponse:
-        async for _ in pieces:
+    async def texts(self, run: ChatRun) -> list[str]:
+        """Run to the end; each choice's text after the output guard (format retry once)."""
+        async for _ in run.pieces:
             pass
-        text = record.answer_text
-        gateway = self.lifecycle.gateway
+        record, ctx, gateway = run.record, run.ctx, self.lifecycle.gateway
+        texts = [choice.content for choice in record.choices]
         if ctx is not None and gateway is not None:
-            if record.escalated and gateway.needs_retry(ctx, text):
-                async for _ in self.pipeline.regenerate(body, inputs, record):
+            ctx.truncated = record.finish_reason == "length"  # cut answers are not re-checked
+            if record.escalated and gateway.needs_retry(ctx, texts[0]):
+                async for _ in self.pipeline.regenerate(run.body, run.inputs, record):
                     pass  # one more generation under the same deadline
-                text = record.answer_text
-            text = await gateway.on_response(ctx, text)
+                texts = [choice.content for choice in record.choices]
+            texts = [await gateway.on_response(ctx, text) for text in texts]
+        return texts
+
+    async def complete(self, run: ChatRun) -> ChatCompletionResponse:
+        texts = await self.texts(run)
+        body, record = run.body, run.record
+        choices = []
+        for choice, text in zip(record.choices, texts, strict=True):
+            calls = tool_calls(choice)
+            choices.append(
+                Choice(
+                    index=choice.index,
+                    message=AssistantMessage(content=text or (None if calls else ""),
+                                             tool_calls=calls),
+                    finish_reason=finish_reason(choice),
+                    logprobs=ChoiceLogprobs(content=choice.logprobs) if body.logprobs else None,
+                )
+            )  # fmt: skip
         return ChatCompletionResponse(
             id=f"chatcmpl-{record.request_id}",
             model=body.model,
-            choices=[
-                Choice(
-                    message=AssistantMessage(content=text),
-                    finish_reason=record.finish_reason or "stop",
-                )
-            ],
+            choices=choices,
             usage=usage(record),
             interfaze=interfaze_meta(record),
         )
 
     # ------------------------------------------------------------------ stream
-    async def _events(
-        self,
-        body: ChatCompletionRequest,
-        inputs: RequestInputs,
-        record: RequestRecord,
-        first: str | None,
-        pieces: AsyncIterator[str],
-        ctx: RequestContext | None,
-    ) -> AsyncIterator[str]:
+    async def _events(self, run: ChatRun) -> AsyncIterator[str]:
+        body, record, first, pieces, ctx = run.body, run.record, run.first, run.pieces, run.ctx
         chunk_id = f"chatcmpl-{record.request_id}"
         created = int(time.time())
         gateway = self.lifecycle.gateway
-        redactor = gateway.stream_redactor(ctx) if ctx is not None and gateway else None
+        redactors: dict[int, Any] = {}
 
         def event(choices: list[StreamChoice], **extra: Any) -> str:
             chunk = ChatCompletionChunk(
@@ -156,24 +200,44 @@ class ChatCompletionServing:
             )
             return sse.event(chunk)
 
-        def delta(text: str) -> str | None:
-            safe = redactor.feed(text) if redactor else text
-            return event([StreamChoice(delta=Delta(content=safe))]) if safe else None
+        def redact(index: int, text: str) -> str:
+            if ctx is None or gateway is None:
+                return text
+            if index not in redactors:
+                redactors[index] = gateway.stream_redactor(ctx)
+            return redactors[index].feed(text)
+
+        def delta(piece: GenerationChunk) -> str | None:
+            text = redact(piece.index, piece.text) if piece.text else ""
+            logprobs = ChoiceLogprobs(content=piece.logprobs) if piece.logprobs else None
+            if not (text or piece.tool_calls or logprobs):
+                return None
+            choice = StreamChoice(
+                index=piece.index,
+                delta=Delta(content=text or None, tool_calls=piece.tool_calls),
+                logprobs=logprobs,
+            )
+            return event([choice])
 
         status, error = 200, None
         try:
-            yield event([StreamChoice(delta=Delta(role="assistant", content=""))])
+            yield event(
+                [StreamChoice(index=i, delta=Delta(role="assistant", content="")) for i in
+                 range(body.n)]
+            )  # fmt: skip
             if first is not None and (chunk := delta(first)):
                 yield chunk
-            async for text in pieces:
-                if chunk := delta(text):
+            async for piece in pieces:
+                if chunk := delta(piece):
                     yield chunk
-            if redactor and (rest := redactor.flush()):
-                yield event([StreamChoice(delta=Delta(content=rest))])
-            yield event(
-                [StreamChoice(delta=Delta(), finish_reason=record.finish_reason or "stop")],
-                interfaze=interfaze_meta(record),
-            )
+            for index, redactor in redactors.items():
+                if rest := redactor.flush():
+                    yield event([StreamChoice(index=index, delta=Delta(content=rest))])
+            finals = [
+                StreamChoice(index=choice.index, delta=Delta(), finish_reason=finish_reason(choice))
+                for choice in record.choices
+            ]
+            yield event(finals, interfaze=interfaze_meta(record))
             if body.stream_options and body.stream_options.include_usage:
                 yield event([], usage=usage(record))
         except ServeError as exc:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.unit.fakes import FakeLLMHandle
+from tests.unit.fakes import FakeLLMHandle, prompt_text
 from tests.unit.harness import make_harness
 from tests.unit.media_samples import image_bytes, image_part
 
@@ -51,7 +51,7 @@ def test_chat_returns_text_usage_and_interfaze_metadata():
     assert meta["trace_id"] == response.headers["x-request-id"]
     sent = handle.requests[0]
     assert sent["max_tokens"] == 20 and sent["temperature"] == 0.3 and sent["seed"] == 7
-    assert "\n\n" in sent["stop"] and "\nUser:" in sent["stop"]
+    assert sent["stop"] == ["\n\n"] and "\nUser:" in sent["template_stops"]
     assert sent["prompt"].endswith("Assistant:")
 
 
@@ -79,7 +79,7 @@ def test_response_format_is_forwarded_without_template_stops(client):
     assert response.status_code == 200
     sent = handle.requests[0]
     assert sent["response_format"]["json_schema"]["schema"] == schema
-    assert sent["stop"] == []
+    assert sent.get("stop", []) == [] and sent.get("template_stops", []) == []
 
 
 def test_stream_emits_role_deltas_finish_metadata_usage_and_done(client):
@@ -125,7 +125,14 @@ def test_llm_only_model_is_listed_and_served(client):
         ({"temperature": "hot"}, 400, "invalid_value"),
         ({"temperature": 3.5}, 400, "invalid_value"),
         ({"max_tokens": 0}, 400, "invalid_value"),
-        ({"n": 2}, 400, "invalid_value"),
+        ({"n": 0}, 400, "invalid_value"),
+        ({"n": 99}, 400, "invalid_value"),
+        ({"stream": "yes"}, 400, "invalid_value"),
+        ({"presence_penalty": 3}, 400, "invalid_value"),
+        ({"logit_bias": {"50256": -101}}, 400, "invalid_value"),
+        ({"logit_bias": {"hello": 1}}, 400, "invalid_value"),
+        ({"top_logprobs": 3}, 400, "invalid_value"),
+        ({"tool_choice": "required"}, 400, "invalid_value"),
         ({"messages": "hello"}, 400, "invalid_value"),
         ({"messages": [{"role": "wizard", "content": "x"}]}, 400, "invalid_value"),
         ({"messages": [{"role": "system", "content": "only a system prompt"}]}, 400, None),
@@ -267,31 +274,70 @@ def test_arithmetic_is_answered_exactly_without_the_llm(client):
     assert data["choices"][0]["message"]["content"] == "7006652"
     assert data["interfaze"]["escalated"] is False
     assert data["interfaze"]["answerer"] == "compute"
-    assert data["usage"]["total_tokens"] == 0 and handle.requests == []
+    assert handle.requests == [] and data["interfaze"]["usage"]["llm_completion_tokens"] == 0
+    usage = data["usage"]  # what an LLM would have reported for the same exchange
+    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] >= 1
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
-def test_small_answer_streams_and_honours_json_object(client):
+def test_small_answer_honours_json_schema_stop_max_tokens_and_n(client):
     test_client, handle, _ = client
+    schema = {"type": "object", "properties": {"result": {"type": "integer"}}}
+    body = {
+        "model": "interfaze",
+        "messages": [{"role": "user", "content": "What is 2 + 2?"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": schema}},
+        "n": 2,
+    }
+    data = test_client.post("/v1/chat/completions", json=body).json()
+    assert [json.loads(c["message"]["content"]) for c in data["choices"]] == [{"result": 4}] * 2
+    assert [c["index"] for c in data["choices"]] == [0, 1]
+    body["stream"] = True
+    with test_client.stream("POST", "/v1/chat/completions", json=body) as response:
+        events = [json.loads(x[6:]) for x in response.iter_lines() if x.startswith("data: {")]
+    text = "".join(
+        e["choices"][0]["delta"].get("content") or ""
+        for e in events
+        if e["choices"] and e["choices"][0]["index"] == 0
+    )
+    assert json.loads(text) == {"result": 4} and handle.requests == []
+    stopped = chat(test_client, messages=[{"role": "user", "content": "What is 1000000 * 3?"}],
+                   stop=["000"])  # fmt: skip
+    assert stopped.json()["choices"][0]["message"]["content"] == "3"
+    cut = chat(
+        test_client,
+        messages=[{"role": "user", "content": "What is 2 to the power of 200?"}],
+        max_tokens=2,
+    ).json()
+    assert cut["choices"][0]["finish_reason"] == "length" and cut["usage"]["completion_tokens"] <= 2
+
+
+def test_json_object_is_written_by_the_llm_with_the_small_answer_as_evidence(client):
+    test_client, handle, _ = client
+    handle.text = '{"sum": 4}'
     body = {
         "model": "interfaze",
         "messages": [{"role": "user", "content": "What is 2 + 2?"}],
         "response_format": {"type": "json_object"},
     }
     data = test_client.post("/v1/chat/completions", json=body).json()
-    assert json.loads(data["choices"][0]["message"]["content"]) == {
-        "answer": "4",
-        "sources": ["computed"],
-    }
-    body["stream"] = True
-    with test_client.stream("POST", "/v1/chat/completions", json=body) as response:
-        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
-    text = "".join(
-        json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
-        for line in lines
-        if json.loads(line[6:])["choices"]
-    )
-    assert json.loads(text)["answer"] == "4"
-    assert handle.requests == []
+    assert json.loads(data["choices"][0]["message"]["content"]) == {"sum": 4}
+    meta = data["interfaze"]
+    assert meta["escalated"] is True and meta["answerer"] == "compute"
+    assert "Answer found by compute" in prompt_text(handle.requests[0])
+
+
+def test_logprobs_and_required_tools_go_to_the_llm(client):
+    test_client, handle, _ = client
+    data = chat(test_client, messages=[{"role": "user", "content": "What is 2 + 2?"}],
+                logprobs=True, top_logprobs=2).json()  # fmt: skip
+    assert data["interfaze"]["escalated"] is True
+    assert handle.requests[-1]["logprobs"] is True and handle.requests[-1]["top_logprobs"] == 2
+    tool = {"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}
+    chat(test_client, messages=[{"role": "user", "content": "What is 2 + 2?"}],
+         tools=[tool], tool_choice="required")  # fmt: skip
+    sent = handle.requests[-1]
+    assert sent["tools"][0]["function"]["name"] == "add" and sent["tool_choice"] == "required"
 
 
 def test_llm_only_model_skips_the_small_stack(client):

@@ -64,11 +64,9 @@ def test_dependencies_are_deployed_with_what_needs_them():
     assert set(order) == {s.name for s in REGISTRY}
     for spec in REGISTRY:  # every deployment is built after what it needs
         assert all(order.index(need) < order.index(spec.name) for need in spec.needs)
-    lean = load_config(
-        "local", {"actions": {"retrieve": {"enabled": False}, "index": {"enabled": False}}}
-    )
-    assert "embed" not in required_deployments(lean) and "retrieve" not in required_deployments(
-        lean
-    )
-    index_only = load_config("local", {"actions": {"retrieve": {"enabled": False}}})
+    off = {"enabled": False}
+    lean = load_config("local", {"embed": off, "actions": {"retrieve": off, "index": off}})
+    assert not {"embed", "retrieve", "index"} & set(required_deployments(lean))
+    # The index needs the embedder and the store, even when neither is enabled on its own.
+    index_only = load_config("local", {"embed": off, "actions": {"retrieve": off}})
     assert {"embed", "retrieve", "index"} <= set(required_deployments(index_only))

@@ -66,3 +66,146 @@ def test_engine_request_builds_a_real_vllm_completion_request():
     vllm_request = CompletionRequest(**engine_request_fields(request, "m"))
     assert vllm_request.stream and vllm_request.top_k == 5
     assert vllm_request.response_format.type == "json_object"
+
+
+def test_choice_index_logprobs_and_tool_call_deltas():
+    event = {
+        "choices": [
+            {
+                "index": 1,
+                "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"a": 1'}}]},
+                "logprobs": {"content": [{"token": "x", "logprob": -0.1, "top_logprobs": []}]},
+                "finish_reason": None,
+            }
+        ]
+    }
+    [chunk] = chunks_from_event(event)
+    assert chunk.index == 1 and chunk.logprobs[0]["token"] == "x"
+    assert chunk.tool_calls[0]["function"]["arguments"] == '{"a": 1'
+
+
+def test_completion_logprobs_become_chat_entries():
+    event = {
+        "choices": [
+            {
+                "index": 0,
+                "text": "Hi",
+                "logprobs": {
+                    "tokens": ["Hi"],
+                    "token_logprobs": [-0.5],
+                    "top_logprobs": [{"Hi": -0.5, "Hey": -1.2}],
+                },
+            }
+        ]
+    }
+    [chunk] = chunks_from_event(event)
+    [entry] = chunk.logprobs
+    assert entry["token"] == "Hi" and entry["logprob"] == -0.5
+    assert [t["token"] for t in entry["top_logprobs"]] == ["Hi", "Hey"]
+
+
+def test_client_stops_and_template_stops_both_reach_vllm():
+    from deployments.llm.builder import engine_env
+    from deployments.llm.config import LLMSettings
+
+    request = GenerationRequest(
+        request_id="r4",
+        prompt="x",
+        stop=["\n"],
+        template_stops=["\nUser:", "\nAssistant:", "\nSystem:", "\n### "],
+    )
+    fields = engine_request_fields(request, "m")
+    assert fields["stop"] == ["\n", "\nUser:", "\nAssistant:", "\nSystem:", "\n### "]
+    # vLLM's limit (4 by default) is raised in the replica's environment for our template.
+    assert int(engine_env(LLMSettings())["VLLM_MAX_STOP_STRINGS"]) >= 8
+
+
+def test_sampling_parameters_pass_through():
+    from ray.llm._internal.serve.core.configs.openai_api_models import ChatCompletionRequest
+
+    request = GenerationRequest(
+        request_id="r5",
+        messages=[{"role": "user", "content": "hi"}],
+        n=3,
+        presence_penalty=0.5,
+        frequency_penalty=-0.5,
+        logit_bias={"42": -100},
+        logprobs=True,
+        top_logprobs=2,
+    )
+    vllm_request = ChatCompletionRequest(**engine_request_fields(request, "m"))
+    assert vllm_request.n == 3 and vllm_request.presence_penalty == 0.5
+    assert vllm_request.frequency_penalty == -0.5 and vllm_request.logit_bias == {"42": -100}
+    assert vllm_request.logprobs is True and vllm_request.top_logprobs == 2
+
+
+def test_tools_without_a_parser_become_an_output_schema():
+    from deployments.llm.protocol import GenerationChunk
+    from deployments.llm.server import ToolOutput
+
+    parameters = {"type": "object", "properties": {"city": {"type": "string"}}}
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": parameters}}
+    request = GenerationRequest(
+        request_id="r6",
+        messages=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        ],
+        tools=[tool],
+        tool_choice="auto",
+    )
+    fields = engine_request_fields(request, "m", native_tools=False)
+    assert "tools" not in fields and fields["response_format"]["type"] == "json_schema"
+    schema = fields["response_format"]["json_schema"]["schema"]
+    assert len(schema["anyOf"]) == 2  # a reply, or calls of the given functions
+    roles = [m["role"] for m in fields["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]  # tool turns as plain text
+    assert "get_weather" in fields["messages"][0]["content"]
+    output = ToolOutput()
+    assert output.feed(GenerationChunk(text='{"tool_calls": [{"name": "get_weather", ')) == []
+    [done] = output.feed(
+        GenerationChunk(text='"arguments": {"city": "Paris"}}]}', finish_reason="stop")
+    )
+    assert done.finish_reason == "tool_calls"
+    [call] = done.tool_calls
+    assert call["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    [reply] = ToolOutput().feed(GenerationChunk(text='{"content": "Hi"}', finish_reason="stop"))
+    assert reply.text == "Hi" and not reply.tool_calls
+    native = engine_request_fields(request, "m", native_tools=True)
+    assert native["tools"] == [tool] and native["tool_choice"] == "auto"
+
+
+async def test_coalesce_batches_what_queued_up_and_propagates_errors():
+    import asyncio
+
+    import pytest
+
+    from deployments.llm.server import coalesce
+
+    async def source():
+        for i in range(5):
+            yield i
+        await asyncio.sleep(0.01)
+        yield 5
+
+    batches = [b async for b in coalesce(source())]
+    assert [x for b in batches for x in b] == [0, 1, 2, 3, 4, 5] and len(batches) < 6
+
+    async def failing():
+        yield 1
+        raise ValueError("engine")
+
+    with pytest.raises(ValueError, match="engine"):
+        async for _ in coalesce(failing()):
+            pass
