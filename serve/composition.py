@@ -116,7 +116,7 @@ def compose(
     if config.router.intent_embeddings:
         small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
     pipeline = Pipeline(
-        config, StageRunner(clients), escalation, small_stack, count_tokens=count_tokens
+        config, StageRunner(clients, config), escalation, small_stack, count_tokens=count_tokens
     )
     catalogue = ModelCatalogue(config, llm=llm is not None, asr="asr" in clients)
     limits = config.gateway.validation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +16,6 @@ from deployments.common.errors import (
     NotFound,
     PayloadTooLarge,
     ServeError,
-    UnprocessableContent,
 )
 from serve.api.protocol import CONTENT_PART_TYPES
 
@@ -34,25 +34,49 @@ def error_response(exc: ServeError) -> JSONResponse:
     return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
 
 
+_TYPE_PART = re.compile(r"^(str|int|float|bool|none|list|dict)$|[\[(]")
+
+
+def openai_param(loc: tuple | list) -> str | None:
+    """A pydantic error location as OpenAI writes a ``param``: ``messages[0].content[1].type``.
+
+    Type descriptors pydantic inserts for unions (``str``, ``list[...]``, a union's tag)
+    are left out.
+    """
+    parts: list[str] = []
+    items = [p for p in loc if p != "body"]
+    for index, part in enumerate(items):
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+            continue
+        text = str(part)
+        nxt = items[index + 1] if index + 1 < len(items) else None
+        if _TYPE_PART.search(text) or text == nxt:  # a type, or a tagged union's tag
+            continue
+        parts.append(("." if parts else "") + text)
+    return "".join(parts) or None
+
+
 def validation_error(exc: RequestValidationError) -> ServeError:
-    """Map pydantic/FastAPI validation problems to 400 or 422 with the field named."""
+    """Map pydantic/FastAPI validation problems to a 400 naming the field, as OpenAI does."""
     errors = exc.errors()
     for err in errors:
         if err.get("type") == "json_invalid":
             detail = err.get("ctx", {}).get("error", "")
             return BadRequest(f"malformed JSON body: {detail}".strip(), code="invalid_json")
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
+        loc = list(err.get("loc", ()))
         if err.get("type") == "union_tag_invalid" and "content" in loc:
             tag = err.get("ctx", {}).get("tag")
-            return UnprocessableContent(
-                f"unsupported content part type {tag!r}; supported: {list(CONTENT_PART_TYPES)}",
-                code="unsupported_content_part",
-                param=".".join(loc[1:]),
+            param = openai_param(loc)
+            return BadRequest(
+                f"Invalid value: {tag!r}. Supported content part types are: "
+                f"{', '.join(CONTENT_PART_TYPES)}.",
+                code="invalid_value",
+                param=f"{param}.type" if param else None,
             )
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    param = ".".join(loc) or None
+    param = openai_param(first.get("loc", ()))
     where = f"{param}: " if param else ""
     return BadRequest(f"{where}{first.get('msg')}", param=param, code="invalid_value")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -81,6 +82,12 @@ class FunctionDefinition(_Lenient):
     parameters: dict[str, Any] | None = Field(None, description="JSON Schema of the arguments.")
     strict: bool | None = None
 
+    @field_validator("parameters")
+    @classmethod
+    def _shallow(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        _check_depth(value, "function parameters")
+        return value
+
 
 class Tool(_Lenient):
     type: Literal["function"]
@@ -115,6 +122,46 @@ class ChatMessage(_Lenient):
         return "\n".join(p.text for p in self.content if isinstance(p, TextPart))
 
 
+MAX_SCHEMA_DEPTH = 64  # JSON Schemas nested deeper are refused (a validator would recurse)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests (dicts and lists), counting no further than ``limit + 1``."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        level = [x for x in nxt if isinstance(x, dict | list)]
+    return depth
+
+
+def _check_depth(value: Any, what: str) -> None:
+    if value is not None and nesting_depth(value, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH:
+        raise ValueError(f"{what} nests deeper than {MAX_SCHEMA_DEPTH} levels")
+
+
+def lone_surrogate(value: Any) -> bool:
+    """Whether any text in ``value`` holds a lone UTF-16 surrogate (not valid Unicode)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.startswith("data:") and _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class ResponseFormat(_Lenient):
     type: Literal["text", "json_object", "json_schema"]
     json_schema: dict[str, Any] | None = None
@@ -124,6 +171,7 @@ class ResponseFormat(_Lenient):
         schema = (self.json_schema or {}).get("schema")
         if self.type == "json_schema" and not isinstance(schema, dict):
             raise ValueError("response_format json_schema needs json_schema.schema (object)")
+        _check_depth(schema, "response_format.json_schema.schema")
         return self
 
 
@@ -141,6 +189,14 @@ class ChatCompletionRequest(_Lenient):
 
     model: str = Field(..., min_length=1)
     messages: list[ChatMessage] = Field(..., min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if lone_surrogate(data):
+            raise ValueError("text holds a lone UTF-16 surrogate (not valid Unicode)")
+        return data
+
     stream: Annotated[StrictBool, _default_when_null(False)] = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)

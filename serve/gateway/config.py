@@ -174,8 +174,11 @@ class ValidationSettings(StrictModel):
         ),
     )
     media_url_schemes: list[str] = Field(
-        default_factory=lambda: ["data"],
-        description="URL schemes accepted in image_url / file_data (remote fetch is off).",
+        default_factory=lambda: ["data", "https", "http"],
+        description=(
+            "URL schemes accepted in image_url (http(s) images are downloaded through the "
+            "browse stage's SSRF guard, within max_part_bytes); file_data is always data:."
+        ),
     )
     max_urls: int = Field(
         8,

@@ -31,4 +31,4 @@ class ValidationHook(GatewayHook):
                 code="request_too_large",
             )
         if ctx.body is not None and hasattr(ctx.body, "messages"):
-            ctx.inputs = self.parser.parse(ctx.body)
+            ctx.inputs = await self.parser.read(ctx.body)

@@ -8,6 +8,8 @@ guard the browse deployment applies (``actions.browse`` decides which hosts may 
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from deployments.common.errors import (
@@ -31,6 +33,7 @@ from serve.api.protocol import (
 from serve.gateway.config import ValidationSettings
 from serve.inputs.media_headers import audio_seconds, image_size, pdf_page_count
 from serve.inputs.record import SOURCE_PREFIX, MediaInput, RequestInputs
+from serve.inputs.remote import RemoteMediaFetcher
 from serve.inputs.text import find_code, find_urls
 from serve.stages.spec import InputKind
 
@@ -48,6 +51,15 @@ AUDIO_FORMAT_MIME = {
 
 def _limit(name: str, value: Any) -> str:
     return f"(limit gateway.validation.{name} = {value})"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A media part given by URL, downloaded by :meth:`InputParser.read`."""
+
+    kind: InputKind
+    url: str
+    param: str
 
 
 def _loopback_name(host: str) -> bool:
@@ -80,16 +92,18 @@ class InputParser:
         self.settings = settings
         self.guard = guard
         self.enforce = settings.enabled if enforce_limits is None else enforce_limits
+        self.fetcher = (
+            RemoteMediaFetcher(guard, max_bytes=self._max_part_bytes()) if guard else None
+        )
 
     # ------------------------------------------------------------------ entry
     def parse(self, body: ChatCompletionRequest) -> RequestInputs:
         inputs = RequestInputs(question=last_user_text(body.messages))
-        if not any(m.role == "user" and m.content for m in body.messages):
-            raise BadRequest("messages must include a user message with content", param="messages")
         if self.enforce:
             self._check_counts(body.messages, inputs)
         self._check_response_format(body)
         counters = dict.fromkeys(SOURCE_PREFIX, 0)
+        pending: list[tuple[int, str, Remote]] = []
         for m_index, message in enumerate(body.messages):
             parts = message.content
             if isinstance(parts, str):
@@ -103,12 +117,45 @@ class InputParser:
                 media = self._media(part, param)
                 if media is None or message.role != "user":
                     continue  # checked, but only user media is read
-                kind, data, mime, facts, filename = media
+                kind = media.kind if isinstance(media, Remote) else media[0]
                 counters[kind] += 1
                 source_id = f"{SOURCE_PREFIX[kind]}{counters[kind]}"
+                if isinstance(media, Remote):  # downloaded by read(), into this place
+                    pending.append((len(inputs.media) + len(pending), source_id, media))
+                    continue
+                kind, data, mime, facts, filename = media
                 inputs.media.append(MediaInput(source_id, kind, data, mime, param, filename, facts))
         self._targets(body.messages, inputs)
+        inputs.pending = pending
         return inputs
+
+    async def read(self, body: ChatCompletionRequest) -> RequestInputs:
+        """:meth:`parse`, then download remote media through the SSRF guard, in parallel."""
+        inputs = self.parse(body)
+        if not inputs.pending:
+            return inputs
+        fetched = await asyncio.gather(*(self._fetch(r) for _, _, r in inputs.pending))
+        for (position, source_id, remote), (data, mime, facts) in zip(
+            inputs.pending, fetched, strict=True
+        ):
+            media = MediaInput(source_id, remote.kind, data, mime, remote.param, None, facts)
+            inputs.media.insert(position, media)
+            key = remote.kind.value
+            inputs.part_counts[key] = inputs.part_counts.get(key, 0) + 1
+        inputs.pending = []
+        return inputs
+
+    async def _fetch(self, remote: Remote) -> tuple[bytes, str, dict[str, Any]]:
+        if self.fetcher is None:
+            raise UnprocessableContent(
+                f"{remote.param}: remote media is not fetched here", param=remote.param
+            )
+        data, declared = await self.fetcher.fetch(remote.url, remote.param)
+        declared = (declared or "").split(";")[0].strip().lower() or None
+        if declared and not declared.startswith("image/"):
+            declared = None  # servers label images loosely: the bytes decide
+        mime, facts = self._image_bytes(data, declared, remote.param)
+        return data, mime, facts
 
     def _targets(self, messages: list[ChatMessage], inputs: RequestInputs) -> None:
         """URLs to browse and code to run come from the last user message."""
@@ -279,27 +326,30 @@ class InputParser:
                 )
         return sniffed
 
-    def _image(self, part: ImagePart, param: str) -> tuple | None:
-        s = self.settings
+    def _image(self, part: ImagePart, param: str) -> tuple | Remote:
         url = part.image_url.url
         if self._check_scheme(url, param) != "data":
-            raise UnprocessableContent(
-                f"{param}: remote image URLs are not fetched yet; send the image as a data: URL",
-                code="remote_media_unsupported",
-                param=param,
-            )
+            return Remote(InputKind.IMAGE, url, param)
         try:
             media = decode_data_url(url, max_bytes=self._max_part_bytes())
         except ServeError as exc:
             raise self._rejection(exc, param) from None
-        mime = self._sniff_against(media.sniffed_mime, media.declared_mime, param)
+        mime, facts = self._image_bytes(media.data, media.declared_mime, param, media.sniffed_mime)
+        return InputKind.IMAGE, media.data, mime, facts, None
+
+    def _image_bytes(
+        self, data: bytes, declared: str | None, param: str, sniffed: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The image's real type and size, checked against the limits."""
+        s = self.settings
+        mime = self._sniff_against(sniffed or sniff_mime(data), declared, param)
         if mime not in s.image_types:
             raise UnprocessableContent(
                 f"{param}: {mime} is not an accepted image type; accepted: {s.image_types}",
                 code="unsupported_image_type",
                 param=param,
             )
-        size = image_size(media.data, mime)
+        size = image_size(data, mime)
         if size is None:
             raise BadRequest(
                 f"{param}: the {mime} header is unreadable (truncated or corrupt image)",
@@ -314,8 +364,7 @@ class InputParser:
                 code="image_too_large",
                 param=param,
             )
-        facts = {"width": width, "height": height}
-        return InputKind.IMAGE, media.data, mime, facts, None
+        return mime, {"width": width, "height": height}
 
     def _audio(self, part: AudioPart, param: str) -> tuple:
         s = self.settings

@@ -38,6 +38,7 @@ class RequestInputs:
     code: list[str] = field(default_factory=list)  # fenced code the question asks to run
     part_counts: dict[str, int] = field(default_factory=dict)  # per input kind
     text_chars: int = 0
+    pending: list[Any] = field(default_factory=list)  # remote media still to download
 
     @property
     def kinds(self) -> set[InputKind]:

@@ -72,6 +72,9 @@ class StageAdapter:
 
     name: ClassVar[str]
 
+    def __init__(self, settings: Any = None) -> None:
+        self.settings = settings  # the stage's deployment settings (limits it enforces)
+
     def jobs(self, inputs: RequestInputs, planned: set[str]) -> list[StageJob]:
         """The jobs this stage has in a request whose plan runs ``planned``."""
         return []

@@ -18,10 +18,10 @@ from serve.stages.registry import SPECS
 class StageRunner:
     """Owns one adapter and one client per deployed pipeline stage."""
 
-    def __init__(self, clients: dict[str, StageClient]) -> None:
+    def __init__(self, clients: dict[str, StageClient], config: Any = None) -> None:
         self.clients = dict(clients)
         self.adapters: dict[str, StageAdapter] = {
-            name: SPECS[name].adapter()
+            name: SPECS[name].adapter(SPECS[name].settings(config) if config else None)
             for name in self.clients
             if name in SPECS and SPECS[name].adapter is not None
         }

@@ -27,7 +27,17 @@ def test_request_id_is_adopted_and_echoed_once(running_app):
     )
     assert response.status_code == 200, response.text
     assert response.headers.get_list("x-request-id") == ["it-req-42"]
-    assert response.json()["interfaze"]["trace_id"] == "it-req-42"
+    trace_id = response.json()["interfaze"]["trace_id"]
+    assert trace_id != "it-req-42"  # trace ids are the server's; the client's is kept beside
+    trace = httpx.get(f"{running_app.base_url}/v1/traces/{trace_id}", timeout=30).json()
+    assert trace["client_request_id"] == "it-req-42"
+    error = httpx.post(
+        f"{running_app.base_url}/v1/chat/completions",
+        json={"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"x-request-id": "it-req-43"},
+        timeout=30,
+    )
+    assert error.status_code == 404 and error.headers.get_list("x-request-id") == ["it-req-43"]
 
 
 def test_client_disconnect_cancels_the_generation(running_app):

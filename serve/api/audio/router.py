@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from deployments.common.errors import Overloaded
+from serve.api import sse
 from serve.api.protocol import ERROR_RESPONSES
 from serve.gateway.integration import gateway_context
 
@@ -26,15 +27,15 @@ async def create_transcription(
     timestamp_granularities: Annotated[
         list[str] | None, Form(alias="timestamp_granularities[]")
     ] = None,
+    stream: Annotated[
+        bool | None, Form(description="Send transcript.text.delta / .done events (SSE).")
+    ] = None,
     ctx=Depends(gateway_context),
 ) -> Response:
     serving = request.app.state.transcription
     if serving is None:
         raise Overloaded("speech recognition is not enabled here", code="asr_unavailable")
-    rendered = await serving.transcribe(
-        request,
-        ctx,
-        file,
+    options = dict(
         model=model,
         response_format=response_format,
         timestamp_granularities=timestamp_granularities,
@@ -42,4 +43,11 @@ async def create_transcription(
         prompt=prompt,
         temperature=temperature,
     )
+    if stream:
+        events = await serving.transcribe_stream(request, ctx, file, **options)
+        headers = dict(ctx.response_headers) if ctx is not None else {}
+        return StreamingResponse(
+            events, media_type="text/event-stream", headers={**sse.HEADERS, **headers}
+        )
+    rendered = await serving.transcribe(request, ctx, file, **options)
     return Response(content=rendered.body, media_type=rendered.media_type)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from serve.config.schema import AppConfig
 
 TOP_K = 5
+DEFAULT_MAX_QUERY = 4000
 
 
 def passage_observations(result: SearchResult | dict[str, Any]) -> list[Observation]:
@@ -38,13 +39,27 @@ def passage_observations(result: SearchResult | dict[str, Any]) -> list[Observat
     return observations
 
 
+def search_query(question: str, max_chars: int) -> str:
+    """The question as a search query within the store's limit.
+
+    A long message (a pasted document with an instruction) keeps its beginning and its end,
+    where instructions are, rather than failing the whole request with a 413.
+    """
+    question = question.strip()
+    if len(question) <= max_chars:
+        return question
+    half = (max_chars - 3) // 2
+    return f"{question[:half]} … {question[-half:]}"
+
+
 class RetrieveAdapter(StageAdapter):
     name = "retrieve"
 
     def jobs(self, inputs: RequestInputs, planned: set[str]) -> list[StageJob]:
         if not inputs.question.strip():
             return []
-        return [StageJob(self.name, "", question=inputs.question)]
+        max_chars = self.settings.max_query_chars if self.settings else DEFAULT_MAX_QUERY
+        return [StageJob(self.name, "", question=search_query(inputs.question, max_chars))]
 
     async def run(self, job: StageJob, call: StageCall) -> StageOutput:
         raw, record = await call(SearchPayload(query=job.question, top_k=TOP_K))

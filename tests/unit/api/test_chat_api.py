@@ -135,12 +135,11 @@ def test_llm_only_model_is_listed_and_served(client):
         ({"tool_choice": "required"}, 400, "invalid_value"),
         ({"messages": "hello"}, 400, "invalid_value"),
         ({"messages": [{"role": "wizard", "content": "x"}]}, 400, "invalid_value"),
-        ({"messages": [{"role": "system", "content": "only a system prompt"}]}, 400, None),
         ({"response_format": {"type": "json_schema"}}, 400, "invalid_value"),
         (
             {"messages": [{"role": "user", "content": [{"type": "video_url", "url": "x"}]}]},
-            422,
-            "unsupported_content_part",
+            400,
+            "invalid_value",
         ),
         (
             {
@@ -157,6 +156,7 @@ def test_llm_only_model_is_listed_and_served(client):
     ],
 )
 def test_bad_input_gets_openai_errors(client, body, status, code):
+    """Every refusal is OpenAI-shaped with the right status; nothing reaches the LLM."""
     test_client, handle, _ = client
     assert_openai_error(chat(test_client, **body), status, code)
     assert handle.requests == []  # nothing reached the LLM
@@ -346,3 +346,42 @@ def test_llm_only_model_skips_the_small_stack(client):
         test_client, model=config.llm.model_id, messages=[{"role": "user", "content": "2 + 2?"}]
     )
     assert response.json()["interfaze"]["escalated"] is True and len(handle.requests) == 1
+
+
+def test_openai_style_params_and_deep_schemas(client):
+    test_client, _, _ = client
+    bad_part = {"messages": [{"role": "user", "content": [{"type": "video_url", "url": "x"}]}]}
+    error = assert_openai_error(chat(test_client, **bad_part), 400, "invalid_value")
+    assert error["param"] == "messages[0].content[0].type"
+    deep: dict = {}
+    cursor = deep
+    for _ in range(120):
+        cursor["items"] = {}
+        cursor = cursor["items"]
+    fmt = {"type": "json_schema", "json_schema": {"name": "deep", "schema": deep}}
+    error = assert_openai_error(chat(test_client, response_format=fmt), 400, "invalid_value")
+    assert "nests deeper" in error["message"]
+
+
+def test_system_only_conversation_is_answered_by_the_llm(client):
+    test_client, handle, _ = client
+    response = chat(test_client, messages=[{"role": "system", "content": "Say hello."}])
+    assert response.status_code == 200 and response.json()["interfaze"]["escalated"] is True
+    assert "Say hello." in prompt_text(handle.requests[0])
+
+
+def test_error_responses_carry_one_request_id(client):
+    test_client, _, _ = client
+    response = chat(test_client, model="gpt-17")
+    assert response.status_code == 404
+    assert len(response.headers.get_list("x-request-id")) == 1
+
+
+def test_lone_surrogate_is_400_not_500(client):
+    test_client, handle, _ = client
+    raw = b'{"model": "interfaze", "messages": [{"role": "user", "content": "hi \\ud800"}]}'
+    response = test_client.post(
+        "/v1/chat/completions", content=raw, headers={"content-type": "application/json"}
+    )
+    error = assert_openai_error(response, 400, "invalid_value")
+    assert "surrogate" in error["message"] and handle.requests == []

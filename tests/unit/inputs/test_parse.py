@@ -110,12 +110,11 @@ async def test_urls_in_text():
 
 async def test_media_url_schemes_base64_and_data_urls():
     remote = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
-    await rejected(chat(remote), 400, "unsupported_url_scheme")
+    await rejected(chat(remote), 400, "unsupported_url_scheme", media_url_schemes=["data"])
     ftp = {"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}
     await rejected(chat(ftp), 400, "unsupported_url_scheme")
-    await rejected(
-        chat(remote), 422, "remote_media_unsupported", media_url_schemes=["data", "https"]
-    )
+    private = {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/cat.png"}}
+    await rejected(chat(private), 400, "url_not_allowed")  # the browse guard's policy
     bad_b64 = {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@@"}}
     await rejected(chat(bad_b64), 400, "invalid_base64")
     not_b64 = {"type": "image_url", "image_url": {"url": "data:image/png,rawbytes"}}
@@ -173,3 +172,71 @@ async def test_pdf_rejections():
 
 async def test_disabled_validation_passes_everything():
     await check(chat("x" * 5000), max_text_chars=10, enabled=False)
+
+
+class _ImageServer:
+    """A loopback HTTP server with one PNG, one redirect and one 404 (test only)."""
+
+    def __enter__(self):
+        import http.server
+        import threading
+
+        png = image_bytes("PNG", (20, 10))
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/cat.png":
+                    self.send_response(200)
+                    self.send_header("content-type", "image/png")
+                    self.end_headers()
+                    self.wfile.write(png)
+                elif self.path == "/moved":
+                    self.send_response(302)
+                    self.send_header("location", "/cat.png")
+                    self.end_headers()
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+
+async def test_remote_images_are_downloaded_through_the_guard_in_place():
+    from serve.api.protocol import ChatCompletionRequest
+
+    policy = GuardPolicy.build(allow_cidrs=["127.0.0.1/32"], allowed_ports=None)
+    parser = InputParser(ValidationSettings(), NetGuard(policy))
+    with _ImageServer() as site:
+        body = ChatCompletionRequest.model_validate(
+            {
+                "model": "interfaze",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            image_part(image_bytes("PNG", (8, 8))),
+                            {"type": "image_url", "image_url": {"url": f"{site.base}/moved"}},
+                            {"type": "text", "text": "Compare them."},
+                        ],
+                    }
+                ],
+            }
+        )
+        inputs = await parser.read(body)
+        assert [m.source_id for m in inputs.media] == ["img1", "img2"]
+        assert inputs.media[1].facts == {"width": 20, "height": 10}
+        assert inputs.media[1].mime == "image/png" and inputs.part_counts["image"] == 2
+        missing = body.model_copy(deep=True)
+        missing.messages[0].content[1].image_url.url = f"{site.base}/nothing.png"
+        with pytest.raises(ServeError) as err:
+            await parser.read(missing)
+        assert (err.value.status, err.value.code) == (400, "invalid_image_url")

@@ -37,7 +37,8 @@ def test_url_is_browsed_and_answered_from_the_page():
     app, llm = build({"browse": browse})
     data = ask(app, "How much is the Kettle on http://127.0.0.1:9/shop ?")
     assert browse.calls[0][1]["url"] == "http://127.0.0.1:9/shop"
-    assert data["choices"][0]["message"]["content"] == "34.99"
+    answer = data["choices"][0]["message"]["content"]
+    assert "34.99" in answer and len(answer) < 60  # the price, not the page
     assert data["interfaze"]["escalated"] is False and llm.requests == []
 
 

@@ -147,7 +147,11 @@ def test_failing_stage_is_retried_once_then_degraded():
         ({"type": "file", "file": {"file_data": "data:application/pdf;base64,"}}, 400, None),
         ({"type": "file", "file": {"file_id": "file-123"}}, 422, "file_id_unsupported"),
         (image_part(PDF), 415, "media_type_mismatch"),
-        ({"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}, 400, None),
+        (
+            {"type": "image_url", "image_url": {"url": "http://10.0.0.1/a.png"}},
+            400,
+            "url_not_allowed",
+        ),
         (audio_part(b"not audio at all"), 415, None),
         (audio_part(b"AAAA", fmt="aiff"), 422, "unsupported_audio_format"),
     ],
