@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +36,20 @@ class BackendResult:
     language_probability: float
 
 
+@dataclass
+class BackendStream:
+    """Segments produced lazily, one window at a time (the language is known up front)."""
+
+    segments: Iterator[Segment]
+    language: str
+    language_probability: float
+
+
+def stream_of(result: BackendResult) -> BackendStream:
+    """A finished result as a stream (backends that cannot produce segments lazily)."""
+    return BackendStream(iter(result.segments), result.language, result.language_probability)
+
+
 class AsrBackend(Protocol):
     """Speech to timed segments; implementations hold one loaded model."""
 
@@ -45,6 +60,14 @@ class AsrBackend(Protocol):
     def transcribe(self, samples: np.ndarray, options: DecodeOptions) -> BackendResult:
         """Transcribe 16 kHz mono float32 samples (blocking; called in a worker thread)."""
         ...
+
+
+def start_stream(backend: AsrBackend, samples: np.ndarray, options: DecodeOptions) -> BackendStream:
+    """The backend's lazy segments when it has ``transcribe_stream``, else its whole result."""
+    lazy = getattr(backend, "transcribe_stream", None)
+    if lazy is not None:
+        return lazy(samples, options)
+    return stream_of(backend.transcribe(samples, options))
 
 
 def segment_confidence(avg_logprob: float | None, no_speech_prob: float | None) -> float:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from time import perf_counter
 from typing import Any
 
 from deployments.common.errors import ServeError
 from deployments.perception.asr.config import AsrSettings
-from deployments.perception.asr.transcriber import Transcriber
+from deployments.perception.asr.protocol import TranscriptionEvent
+from deployments.perception.asr.transcriber import Transcriber, TranscriptionStream
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,58 @@ class AsrDeployment:
             probe=probe_ms, queue=queue_ms, total=round((perf_counter() - started) * 1000, 1)
         )
         return transcription.model_dump(mode="json")
+
+    async def transcribe_stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """:meth:`transcribe`, segment by segment as the model decodes them: ``segment``
+        events (``TranscriptionEvent`` dicts), then one ``done`` event with the whole result.
+
+        Bad input raises before the first event. Cancel-safe: when the caller goes away the
+        segment being decoded is finished, decoding stops and the slot is released.
+        """
+        started = perf_counter()
+        parsed = self.transcriber.parse_request(request)
+        options = self.transcriber.decode_options(parsed)
+        probe_started = perf_counter()
+        probe = await asyncio.to_thread(self.transcriber.probe, parsed)
+        probe_ms = round((perf_counter() - probe_started) * 1000, 1)
+        queued = perf_counter()
+        async with self._slots:
+            queue_ms = round((perf_counter() - queued) * 1000, 1)
+            stream = await self._in_thread(self.transcriber.start, parsed, probe, options)
+            try:
+                while (segment := await self._next_segment(stream)) is not None:
+                    event = TranscriptionEvent(type="segment", segment=segment)
+                    yield event.model_dump(mode="json", exclude_none=True)
+            finally:
+                stream.close()
+        self._failures = 0
+        transcription = stream.result()
+        transcription.timings_ms.update(
+            probe=probe_ms, queue=queue_ms, total=round((perf_counter() - started) * 1000, 1)
+        )
+        done = TranscriptionEvent(type="done", transcription=transcription)
+        yield done.model_dump(mode="json", exclude_none=True)
+
+    async def _next_segment(self, stream: TranscriptionStream) -> Any:
+        return await self._in_thread(stream.next_segment)
+
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` in a worker thread. When the caller is cancelled meanwhile, the call
+        is still awaited to its end (the stream is not closed under a running decoder)."""
+        future = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            while not future.done():  # even if cancelled again: the decoder must stop first
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([future])
+            raise
+        except ServeError:
+            raise
+        except Exception:
+            self._failures += 1
+            logger.exception("asr: streamed transcription failed (%d in a row)", self._failures)
+            raise
 
     async def check_health(self) -> None:
         """Ray Serve health check: the model is loaded and the backend is not failing."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from deployments.perception.asr.backends import (
     BackendResult,
+    BackendStream,
     BackendUnavailable,
     DecodeOptions,
     segment_confidence,
@@ -62,6 +64,15 @@ class FasterWhisperBackend:
         self.multilingual = bool(self._model.model.is_multilingual)
 
     def transcribe(self, samples: np.ndarray, options: DecodeOptions) -> BackendResult:
+        stream = self.transcribe_stream(samples, options)
+        return BackendResult(
+            segments=list(stream.segments),
+            language=stream.language,
+            language_probability=stream.language_probability,
+        )
+
+    def transcribe_stream(self, samples: np.ndarray, options: DecodeOptions) -> BackendStream:
+        """VAD and language detection now; each 30 s window is decoded when iterated."""
         kwargs = dict(self._kwargs)
         kwargs.update(
             language=options.language,
@@ -71,12 +82,22 @@ class FasterWhisperBackend:
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
         segments, info = self._model.transcribe(samples, **kwargs)
-        converted = [_segment(index, segment) for index, segment in enumerate(segments)]
-        return BackendResult(
-            segments=converted,
+        return BackendStream(
+            segments=_segments(segments),
             language=info.language,
             language_probability=float(info.language_probability),
         )
+
+
+def _segments(raw: Iterator[Any]) -> Iterator[Segment]:
+    """Converted segments; closing this closes faster-whisper's generator (decoding stops)."""
+    try:
+        for index, segment in enumerate(raw):
+            yield _segment(index, segment)
+    finally:
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()
 
 
 def _segment(index: int, segment: Any) -> Segment:

@@ -71,3 +71,13 @@ class TranscriptionRequest(BaseModel):
     timestamp_granularities: list[Literal["segment", "word"]] | None = Field(
         None, description="'word' adds word timestamps (slower)."
     )
+
+
+class TranscriptionEvent(BaseModel):
+    """One event of ``AsrDeployment.transcribe_stream``: a segment, then the whole result."""
+
+    type: Literal["segment", "done"] = Field(description="segment: one more; done: the last.")
+    segment: Segment | None = Field(None, description="The new segment (type segment).")
+    transcription: Transcription | None = Field(
+        None, description="The finished transcription, every segment included (type done)."
+    )

@@ -14,7 +14,13 @@ from deployments.perception.asr.audio import (
     decode_audio,
     probe_audio,
 )
-from deployments.perception.asr.backends import AsrBackend, DecodeOptions, load_backend
+from deployments.perception.asr.backends import (
+    AsrBackend,
+    BackendStream,
+    DecodeOptions,
+    load_backend,
+    start_stream,
+)
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.languages import language_code
 from deployments.perception.asr.protocol import Segment, Transcription, TranscriptionRequest
@@ -86,21 +92,28 @@ class Transcriber:
         self, request: TranscriptionRequest, probe: AudioProbe, options: DecodeOptions
     ) -> Transcription:
         """Decode and transcribe (seconds of CPU: call it from a worker thread)."""
+        stream = self.start(request, probe, options)
+        while stream.next_segment() is not None:
+            pass
+        return stream.result()
+
+    def start(
+        self, request: TranscriptionRequest, probe: AudioProbe, options: DecodeOptions
+    ) -> TranscriptionStream:
+        """Decode the audio and start the backend; segments then come one by one (blocking
+        calls: run them in a worker thread)."""
         started = perf_counter()
         audio = decode_audio(request.data, probe, self.limits)
         decode_ms = _ms(started)
         started_model = perf_counter()
-        result = self.backend.transcribe(audio.samples, options)
-        return Transcription(
-            text=" ".join(s.text for s in result.segments if s.text).strip(),
-            language=result.language,
-            language_probability=round(min(1.0, max(0.0, result.language_probability)), 4),
-            duration_s=round(audio.duration_s, 3),
-            segments=result.segments,
-            confidence=overall_confidence(result.segments),
-            backend=self.backend.name,
+        backend = start_stream(self.backend, audio.samples, options)
+        return TranscriptionStream(
+            backend,
+            duration_s=audio.duration_s,
+            backend_name=self.backend.name,
             model=self.backend.model_name,
-            timings_ms={"decode": decode_ms, "transcribe": _ms(started_model)},
+            timings_ms={"decode": decode_ms},
+            started_model=started_model,
         )
 
     def transcribe(self, request: dict[str, Any]) -> Transcription:
@@ -123,3 +136,63 @@ def overall_confidence(segments: list[Segment]) -> float:
     if not total:
         return 0.0
     return round(sum(w * c for w, c in weighted) / total, 4)
+
+
+class TranscriptionStream:
+    """One transcription in progress: segments as the backend produces them, then the result.
+
+    Not thread-safe: one caller (thread) at a time; :meth:`close` stops decoding.
+    """
+
+    def __init__(
+        self,
+        backend: BackendStream,
+        *,
+        duration_s: float,
+        backend_name: str,
+        model: str,
+        timings_ms: dict[str, float],
+        started_model: float,
+    ) -> None:
+        self._backend = backend
+        self.duration_s = duration_s
+        self.backend_name = backend_name
+        self.model = model
+        self.timings_ms = timings_ms
+        self._started_model = started_model
+        self.segments: list[Segment] = []
+        self.finished = False
+
+    def next_segment(self) -> Segment | None:
+        """The next segment, or None once the audio is transcribed (blocking)."""
+        if self.finished:
+            return None
+        segment = next(self._backend.segments, None)
+        if segment is None:
+            self.finished = True
+            self.timings_ms["transcribe"] = _ms(self._started_model)
+            return None
+        self.segments.append(segment)
+        return segment
+
+    def result(self) -> Transcription:
+        """The transcription of the segments produced so far (all of them once finished)."""
+        segments = self.segments
+        return Transcription(
+            text=" ".join(s.text for s in segments if s.text).strip(),
+            language=self._backend.language,
+            language_probability=round(min(1.0, max(0.0, self._backend.language_probability)), 4),
+            duration_s=round(self.duration_s, 3),
+            segments=segments,
+            confidence=overall_confidence(segments),
+            backend=self.backend_name,
+            model=self.model,
+            timings_ms=dict(self.timings_ms),
+        )
+
+    def close(self) -> None:
+        """Stop decoding (the backend's generator is closed); idempotent."""
+        self.finished = True
+        close = getattr(self._backend.segments, "close", None)
+        if close is not None:
+            close()
