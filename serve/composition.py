@@ -112,9 +112,17 @@ def compose(
             timeout_s=config.routing.timeouts.for_stage(LLM_STAGE),
             count_tokens=count_tokens,
         )
+    health = HealthReporter(
+        llm,
+        config.profile,
+        handles,
+        probe_timeout_s=config.router.health_probe_timeout_s,
+        max_age_s=config.router.health_cache_s,
+    )
     small_stack = SmallStackStep()
-    if config.router.intent_embeddings:
-        small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
+    if config.router.intent_embeddings:  # /healthz says "starting" until it is built
+        thread = small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
+        health.readiness.track("intent_classifier", thread)
     pipeline = Pipeline(
         config, StageRunner(clients, config), escalation, small_stack, count_tokens=count_tokens
     )
@@ -134,7 +142,7 @@ def compose(
         models=catalogue,
         lifecycle=lifecycle,
         gateway=gateway,
-        health=HealthReporter(llm, config.profile, handles),
+        health=health,
         metrics_relay=metrics_relay or MetricsRelay(),
         max_request_bytes=limits.max_body_bytes,
     )

@@ -58,7 +58,7 @@ class RouterIngress:
             logger.warning(line)
             print(line, flush=True)
         import_env_keys(self.gateway)
-        self.gateway.warm_up_in_background()
+        gateway_warm_up = self.gateway.warm_up_in_background()
         self.services = compose(
             self.config,
             llm_handle=llm_handle,
@@ -66,6 +66,8 @@ class RouterIngress:
             gateway=self.gateway,
             traces=trace_store(self.config),
         )
+        # /healthz (and so `ifz serve`'s "ready") waits for every warm-up of this replica
+        self.services.health.readiness.track("gateway", gateway_warm_up)
 
     async def __serve_build_asgi_app__(self):
         """Ray Serve calls this once per replica to get the ASGI app."""

@@ -64,6 +64,19 @@ class RouterSettings(DeploymentSettings):
     request_timeout_s: float = Field(
         300.0, gt=0, description="Whole-request deadline before a 504 is returned."
     )
+    health_probe_timeout_s: float = Field(
+        0.8,
+        gt=0,
+        description=(
+            "Deadline of each deployment's health probe in /healthz (probes run in parallel, "
+            "so a dead deployment is reported within about this time)."
+        ),
+    )
+    health_cache_s: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds a /healthz probe round is reused (concurrent callers share one).",
+    )
 
 
 class Route(StrictModel):

@@ -8,62 +8,110 @@ from typing import Any
 
 import httpx
 
+from serve.api.health.readiness import Readiness
 from serve.llm.client import LLMClient
 from serve.stages.registry import DESCRIBED_STAGES
 
 
 class HealthReporter:
-    """``/healthz``: the router is up; ``degraded`` when a downstream deployment fails."""
+    """``/healthz``: ``ok`` when every downstream deployment answers its health check and this
+    replica's warm-ups are done; ``starting`` during warm-up, ``degraded`` when a deployment
+    fails or does not answer within ``probe_timeout_s``.
+
+    Probes run in parallel, each with its own short deadline, so a dead deployment is reported
+    in about ``probe_timeout_s`` (not the sum of timeouts). The report is cached for
+    ``max_age_s`` and concurrent callers share one refresh, so frequent polling (load
+    balancers, `ifz serve`) costs at most one probe round per ``max_age_s``. The static part
+    of a deployment's report (``describe``) is fetched once.
+    """
 
     def __init__(
-        self, llm: LLMClient | None, profile: str, stage_handles: dict[str, Any] | None = None
+        self,
+        llm: LLMClient | None,
+        profile: str,
+        stage_handles: dict[str, Any] | None = None,
+        *,
+        probe_timeout_s: float = 0.8,
+        max_age_s: float = 1.0,
+        readiness: Readiness | None = None,
     ) -> None:
         self.llm = llm
         self.profile = profile
         self.stage_handles = {k: v for k, v in (stage_handles or {}).items() if v is not None}
+        self.probe_timeout_s = probe_timeout_s
+        self.max_age_s = max_age_s
+        self.readiness = readiness or Readiness()
         self.started = time.time()
+        self._described: dict[str, dict[str, Any]] = {}
+        self._cached: tuple[float, dict[str, Any], bool] | None = None  # (at, reports, healthy)
+        self._refreshing: asyncio.Task | None = None
 
     async def _stage_report(self, name: str, handle: Any) -> dict[str, Any]:
         try:
-            await asyncio.wait_for(handle.check_health.remote(), timeout=5.0)
+            await asyncio.wait_for(handle.check_health.remote(), timeout=self.probe_timeout_s)
             report: dict[str, Any] = {"status": "ok"}
             if name in DESCRIBED_STAGES:
-                report.update(await asyncio.wait_for(handle.describe.remote(), timeout=5.0))
+                if name not in self._described:
+                    self._described[name] = await asyncio.wait_for(
+                        handle.describe.remote(), timeout=self.probe_timeout_s
+                    )
+                report.update(self._described[name])
             return report
         except TimeoutError:
-            return {"status": "timeout"}
+            return {"status": "timeout", "timeout_s": self.probe_timeout_s}
         except Exception as exc:
             return {"status": "error", "error": type(exc).__name__}
 
-    async def report(self) -> dict[str, Any]:
-        deployments: dict[str, Any] = {"router": {"status": "ok"}}
-        status = "ok"
+    async def _llm_report(self) -> dict[str, Any]:
+        if self.llm is None:
+            return {"status": "disabled"}
+        try:
+            return {"status": "ok", **await self.llm.stats(timeout_s=self.probe_timeout_s)}
+        except TimeoutError:
+            return {"status": "timeout", "timeout_s": self.probe_timeout_s}
+        except Exception as exc:
+            return {"status": "error", "error": type(exc).__name__}
+
+    async def _probe(self) -> tuple[float, dict[str, Any], bool]:
         names = list(self.stage_handles)
-        reports = await asyncio.gather(
-            *(self._stage_report(n, self.stage_handles[n]) for n in names)
+        *stage_reports, llm_report = await asyncio.gather(
+            *(self._stage_report(n, self.stage_handles[n]) for n in names), self._llm_report()
         )
-        for name, stage_report in zip(names, reports, strict=True):
-            deployments[name] = stage_report
-            if stage_report["status"] != "ok":
-                status = "degraded"
-        if self.llm is not None:
-            try:
-                stats = await self.llm.stats(timeout_s=5.0)
-                deployments["llm"] = {"status": "ok", **stats}
-            except TimeoutError:
-                deployments["llm"] = {"status": "timeout"}
-                status = "degraded"
-            except Exception as exc:
-                deployments["llm"] = {"status": "error", "error": type(exc).__name__}
-                status = "degraded"
-        else:
-            deployments["llm"] = {"status": "disabled"}
-        return {
+        deployments: dict[str, Any] = {"router": {"status": "ok"}}
+        deployments.update(zip(names, stage_reports, strict=True))
+        deployments["llm"] = llm_report
+        healthy = all(r["status"] in ("ok", "disabled") for r in deployments.values())
+        return time.monotonic(), deployments, healthy
+
+    async def _deployments(self) -> tuple[dict[str, Any], bool]:
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] <= self.max_age_s:
+            return cached[1], cached[2]
+        refreshing = self._refreshing
+        if (
+            refreshing is None
+            or refreshing.done()
+            or refreshing.get_loop() is not asyncio.get_running_loop()
+        ):
+            self._refreshing = asyncio.ensure_future(self._probe())
+        # shield: a caller that disconnects does not cancel the refresh others wait on
+        self._cached = await asyncio.shield(self._refreshing)
+        return self._cached[1], self._cached[2]
+
+    async def report(self) -> dict[str, Any]:
+        deployments, healthy = await self._deployments()
+        ready = self.readiness.ready
+        status = "ok" if healthy and ready else ("degraded" if not healthy else "starting")
+        report: dict[str, Any] = {
             "status": status,
             "profile": self.profile,
             "uptime_s": round(time.time() - self.started, 1),
             "deployments": deployments,
         }
+        warm_ups = self.readiness.report()
+        if warm_ups:
+            report["warm_ups"] = warm_ups
+        return report
 
 
 def local_metrics_url() -> str | None:

@@ -1,0 +1,97 @@
+"""Readiness: the warm-ups one router replica runs at start, and whether all have finished.
+
+``/healthz`` says ``starting`` (503) until every tracked warm-up is done, so `ifz serve`'s
+"ready" (and any load balancer) only sends traffic once the first request is as fast as the
+tenth. A warm-up that fails still counts as finished: the replica serves without it (e.g.
+rules-only intent) and the report says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WarmUp:
+    """One warm-up: a thread (or a callable run in one), timed."""
+
+    name: str
+    thread: threading.Thread
+    started: float
+    finished: float | None = None
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        if self.finished is None and not self.thread.is_alive():
+            self.finished = time.monotonic()  # a tracked thread we did not start ourselves
+        return self.finished is not None
+
+    def report(self) -> dict[str, Any]:
+        end = self.finished if self.finished is not None else time.monotonic()
+        status = "running" if not self.done else ("failed" if self.error else "ok")
+        out: dict[str, Any] = {"status": status, "s": round(end - self.started, 2)}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class Readiness:
+    """The replica is ready when every warm-up registered here has finished."""
+
+    def __init__(self) -> None:
+        self._warm_ups: dict[str, WarmUp] = {}
+        self._lock = threading.Lock()
+        self.created = time.monotonic()
+
+    def run(self, name: str, fn: Callable[[], Any]) -> threading.Thread:
+        """Run ``fn`` in a daemon thread, tracked as ``name``; exceptions are recorded."""
+        warm_up: WarmUp
+
+        def target() -> None:
+            try:
+                fn()
+            except Exception as exc:  # the replica still serves; the report says why
+                logger.exception("warm-up %s failed", name)
+                warm_up.error = f"{type(exc).__name__}: {exc}"[:300]
+            finally:
+                warm_up.finished = time.monotonic()
+
+        thread = threading.Thread(target=target, name=f"warm-up-{name}", daemon=True)
+        warm_up = WarmUp(name, thread, time.monotonic())
+        with self._lock:
+            self._warm_ups[name] = warm_up
+        thread.start()
+        return thread
+
+    def track(self, name: str, thread: threading.Thread) -> None:
+        """Track a thread someone else started (done when it has exited)."""
+        with self._lock:
+            self._warm_ups[name] = WarmUp(name, thread, time.monotonic())
+
+    @property
+    def ready(self) -> bool:
+        with self._lock:
+            return all(w.done for w in self._warm_ups.values())
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return [name for name, w in self._warm_ups.items() if not w.done]
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until ready or ``timeout_s`` passed (tests, scripts); True when ready."""
+        deadline = time.monotonic() + timeout_s
+        for warm_up in list(self._warm_ups.values()):
+            warm_up.thread.join(max(0.0, deadline - time.monotonic()))
+        return self.ready
+
+    def report(self) -> dict[str, Any]:
+        with self._lock:
+            return {name: w.report() for name, w in self._warm_ups.items()}
