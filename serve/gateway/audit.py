@@ -1,4 +1,7 @@
-"""Audit hook: one JSON line per request (size-rotated), raw inputs with retention."""
+"""Audit hook: one JSON line per request (size-rotated), raw inputs with retention.
+
+Log files, their backups and raw inputs are 0600, the folders created for them 0700.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Any
 from serve.gateway.config import AuditSettings
 from serve.gateway.context import RequestContext
 from serve.gateway.hook import GatewayHook
+from serve.gateway.private_files import open_private, private_dirs, tighten, write_private
 from serve.observability.record import RequestRecord
 
 logger = logging.getLogger(__name__)
@@ -37,7 +41,9 @@ class RotatingJsonl:
         self._lock = threading.Lock()
         self._file: Any = None
         self._size = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
+        for existing in self.files():  # written by an older version with the umask's mode
+            tighten(existing)
 
     def _rotate(self) -> None:
         self._close()
@@ -58,8 +64,8 @@ class RotatingJsonl:
             except OSError:
                 pass
             self._close()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "ab")  # noqa: SIM115 - kept open across writes
+        private_dirs(self.path.parent)
+        self._file = os.fdopen(open_private(self.path), "ab")  # kept open across writes
         self._size = self._file.tell()
 
     def _close(self) -> None:
@@ -148,10 +154,9 @@ class RawInputStore:
 
     def put(self, request_id: str, stage: str, data: bytes | str, now: float | None = None) -> Path:
         day = datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y-%m-%d")
-        folder = self.root / day / _SAFE_NAME.sub("_", request_id)[:128]
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dirs(self.root / day / _SAFE_NAME.sub("_", request_id)[:128])
         path = folder / _SAFE_NAME.sub("_", stage)[:64]
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        write_private(path, data.encode() if isinstance(data, str) else data)
         return path
 
     def purge(self, now: float | None = None) -> int:

@@ -1,10 +1,15 @@
 """Secrets and PII in text: API keys and private keys, cards (Luhn), IBANs (mod 97), e-mail
 addresses and phone numbers. Each finding has a span, so it can be redacted in place.
+
+Every step is linear in the text: each pattern runs once over it (patterns whose match could
+restart at every character of a long run are anchored at the run's start or scanned by hand,
+see :func:`_jwt_spans`), and overlaps are resolved by merging sorted span lists.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from serve.gateway.config import CARD, EMAIL, IBAN, PHONE, SECRET
@@ -79,8 +84,47 @@ def _card_brand(digits: str) -> str | None:
     return None
 
 
-# (kind, pattern, score) — secrets first: they win overlaps with PII patterns.
-_SECRET_PATTERNS: list[tuple[str, re.Pattern[str], float]] = [
+Scanner = Callable[[str], list[tuple[int, int]]]
+
+_TOKEN_CHARS = "A-Za-z0-9_-"
+# A JWT is header.payload.signature, header and payload base64url JSON ("eyJ" = '{"').
+# The segments are scanned from the start of each dotted run of token characters: run from
+# every "eyJ" inside a long run (eyJ-eyJ-eyJ-…) the pattern would be quadratic.
+_DOTTED_RUN = re.compile(
+    rf"(?<![{_TOKEN_CHARS}])[{_TOKEN_CHARS}]++\.eyJ[{_TOKEN_CHARS}]{{8,}}+\.[{_TOKEN_CHARS}]{{8,}}+"
+)
+_JWT_HEADER = re.compile(rf"\beyJ(?=[{_TOKEN_CHARS}]{{8}})")
+
+
+def _jwt_spans(text: str) -> list[tuple[int, int]]:
+    """JWT spans, as ``\\beyJ…{8,}\\.eyJ…{8,}\\.…{8,}`` finds them, in one pass."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while (m := _DOTTED_RUN.search(text, pos)) is not None:
+        dot = text.index(".", m.start())  # end of the first run (the header candidate)
+        header = _JWT_HEADER.search(text, m.start(), dot)
+        if header is not None:
+            spans.append((header.start(), m.end()))
+            pos = m.end()
+        else:  # no header in this run: the payload may itself start a token
+            pos = dot + 1
+    return spans
+
+
+def _scanner(pattern: re.Pattern[str] | Scanner) -> Scanner:
+    """Spans of a pattern's matches (of its ``value`` group when it has one), in order."""
+    if not isinstance(pattern, re.Pattern):
+        return pattern
+    group = "value" if "value" in pattern.groupindex else 0
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        return [m.span(group) for m in pattern.finditer(text)]
+
+    return spans
+
+
+# (kind, pattern or scanner, score) — secrets first: they win overlaps with PII patterns.
+_SECRET_PATTERNS: list[tuple[str, re.Pattern[str] | Scanner, float]] = [
     ("private_key", re.compile(
         r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z]+ )*PRIVATE KEY-----"
         r"|$)"), 1.0),
@@ -94,11 +138,12 @@ _SECRET_PATTERNS: list[tuple[str, re.Pattern[str], float]] = [
     ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), 1.0),
     ("stripe_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), 1.0),
     ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), 0.95),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0.9),
+    ("jwt", _jwt_spans, 0.9),
     ("password_assignment", re.compile(
         r"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)"
         r"\s*[:=]\s*['\"]?(?P<value>[^\s'\"]{8,})"), 0.7),
 ]  # fmt: skip
+_SECRET_SCANNERS = [(kind, _scanner(pattern), score) for kind, pattern, score in _SECRET_PATTERNS]
 
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
@@ -122,38 +167,90 @@ def _phone_like(value: str) -> bool:
     return len(digits) >= 10 and all(2 <= len(g) <= 4 for g in groups)
 
 
+def _merge(taken: list[Finding], new: list[Finding]) -> list[Finding]:
+    """``taken`` plus the findings of ``new`` that overlap none of them.
+
+    Both lists are sorted by start and free of overlaps within themselves, so one sweep does
+    it: before each new finding, the taken ones ending at or before its start are passed; the
+    next taken one is the only one it can overlap.
+    """
+    if not new:
+        return taken
+    out: list[Finding] = []
+    i, n = 0, len(taken)
+    for f in new:
+        while i < n and taken[i].end <= f.start:
+            out.append(taken[i])
+            i += 1
+        if i < n and taken[i].start < f.end:
+            continue  # overlaps a finding of an earlier detector: that one wins
+        out.append(f)
+    out.extend(taken[i:])
+    return out
+
+
 def find_sensitive(text: str) -> list[Finding]:
-    """Every secret and PII span in ``text``, without overlaps (the first detector wins)."""
-    findings: list[Finding] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(category: str, kind: str, start: int, end: int, score: float) -> None:
-        if any(start < e and s < end for s, e in taken):
-            return
-        taken.append((start, end))
-        findings.append(Finding(category, kind, start, end, score))
-
-    for kind, pattern, score in _SECRET_PATTERNS:
-        for m in pattern.finditer(text):
-            start, end = (
-                (m.start("value"), m.end("value")) if "value" in m.re.groupindex else m.span()
-            )
-            add(SECRET, kind, start, end, score)
-    for m in _IBAN.finditer(text):
-        if iban_valid(m.group()):
-            add(IBAN, "iban", *m.span(), 1.0)
+    """Every secret and PII span in ``text``, sorted, without overlaps (the first detector
+    wins). Linear in ``len(text)``."""
+    taken: list[Finding] = []
+    for kind, spans, score in _SECRET_SCANNERS:
+        taken = _merge(taken, [Finding(SECRET, kind, s, e, score) for s, e in spans(text)])
+    ibans = [m.span() for m in _IBAN.finditer(text) if iban_valid(m.group())]
+    taken = _merge(taken, [Finding(IBAN, "iban", s, e, 1.0) for s, e in ibans])
+    cards = []
     for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        brand = _card_brand(digits)
+        brand = _card_brand(re.sub(r"\D", "", m.group()))
         if brand and luhn_valid(m.group()):
-            add(CARD, brand, *m.span(), 1.0)
-    for m in _EMAIL.finditer(text):
-        add(EMAIL, "email", *m.span(), 0.9)
-    for m in _PHONE.finditer(text):
-        if _phone_like(m.group()):
-            add(PHONE, "phone", *m.span(), 0.7)
-    findings.sort(key=lambda f: f.start)
-    return findings
+            cards.append(Finding(CARD, brand, *m.span(), 1.0))
+    taken = _merge(taken, cards)
+    taken = _merge(taken, [Finding(EMAIL, "email", *m.span(), 0.9) for m in _EMAIL.finditer(text)])
+    phones = [m.span() for m in _PHONE.finditer(text) if _phone_like(m.group())]
+    return _merge(taken, [Finding(PHONE, "phone", s, e, 0.7) for s, e in phones])
+
+
+MAX_EVIDENCE = 8  # masked findings listed per category; the rest are counted
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """The findings of one category in one text, as verdicts and the audit need them."""
+
+    category: str
+    score: float  # the highest
+    count: int
+    evidence: tuple[str, ...]  # "<kind>:<n> chars" of the first MAX_EVIDENCE, then "+n more"
+
+
+def summarize(findings: list[Finding]) -> list[FindingGroup]:
+    """One group per category, in order of first appearance."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.category, []).append(f)
+    return [_group(category, group) for category, group in groups.items()]
+
+
+def _group(category: str, findings: list[Finding]) -> FindingGroup:
+    evidence = [f"{f.kind}:{f.end - f.start} chars" for f in findings[:MAX_EVIDENCE]]
+    if len(findings) > MAX_EVIDENCE:
+        evidence.append(f"+{len(findings) - MAX_EVIDENCE} more")
+    return FindingGroup(category, max(f.score for f in findings), len(findings), tuple(evidence))
+
+
+def merge_groups(groups: list[FindingGroup]) -> list[FindingGroup]:
+    """Groups of several texts combined per category (scores maxed, counts summed)."""
+    merged: dict[str, FindingGroup] = {}
+    for g in groups:
+        seen = merged.get(g.category)
+        if seen is None:
+            merged[g.category] = g
+            continue
+        evidence = [e for e in seen.evidence + g.evidence if not e.startswith("+")]
+        count = seen.count + g.count
+        kept = tuple(evidence[:MAX_EVIDENCE])
+        if count > len(kept):
+            kept += (f"+{count - len(kept)} more",)
+        merged[g.category] = FindingGroup(g.category, max(seen.score, g.score), count, kept)
+    return list(merged.values())
 
 
 def redact(text: str, findings: list[Finding], categories: set[str]) -> str:

@@ -15,21 +15,33 @@ from serve.api.protocol import TextPart
 from serve.context.observations import Observation
 from serve.gateway.config import INJECTION, JAILBREAK, GuardAction, InputGuardSettings
 from serve.gateway.context import RequestContext, Verdict
-from serve.gateway.detectors import find_sensitive, redact
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.hook import GatewayHook
-from serve.gateway.injection import InjectionDetector, InjectionScore, neutralize
+from serve.gateway.injection import InjectionDetector, InjectionScore
+from serve.gateway.offload import Offloader
 from serve.gateway.policy import Policy
+from serve.gateway.screening import ScreenSpec, TextScreen, screen_text
 
 
 class InputGuardHook(GatewayHook):
-    """Scores request text and observations; applies the policy's actions."""
+    """Scores request text and observations; applies the policy's actions.
+
+    The scanning (rules, secrets/PII, rewrites) of small inputs runs inline; of large ones
+    (``offloader.min_chars`` characters or more in one call) in worker processes, so a big
+    document never stalls the event loop other requests share.
+    """
 
     name = "input_guard"
 
-    def __init__(self, settings: InputGuardSettings, detector: InjectionDetector) -> None:
+    def __init__(
+        self,
+        settings: InputGuardSettings,
+        detector: InjectionDetector,
+        offloader: Offloader | None = None,
+    ) -> None:
         self.settings = settings
         self.detector = detector
+        self.offloader = offloader or detector.offloader
         self.request_policy = Policy(settings.policies)
         self.observation_policy = Policy(settings.observation_policies)
 
@@ -50,17 +62,25 @@ class InputGuardHook(GatewayHook):
                     found.append((f"messages.{i}.content.{j}", part, part.text))
         return found
 
+    async def _screen(
+        self, texts: list[str], policy: Policy
+    ) -> list[tuple[TextScreen, InjectionScore]]:
+        """Screens and injection scores of ``texts`` (worker processes when they are long)."""
+        spec = ScreenSpec(self.detector.settings, self.detector.embeds, policy)
+        screens = await self.offloader.map(screen_text, texts, spec)
+        scores = await self.detector.ascore_prepared([s.prepared for s in screens])
+        return list(zip(screens, scores, strict=True))
+
     async def on_request(self, ctx: RequestContext) -> None:
         if not self.settings.enabled:
             return
         texts = self._texts(ctx)
-        scores = await self.detector.ascore_many([t for _, _, t in texts])
+        screened = await self._screen([t for _, _, t in texts], self.request_policy)
         verdicts: list[Verdict] = []
-        for (source, holder, text), injection in zip(texts, scores, strict=True):
-            findings = find_sensitive(text)
-            found = self.request_policy.verdicts(source, "input", injection, findings, text)
+        for (source, holder, text), (screen, injection) in zip(texts, screened, strict=True):
+            found = self.request_policy.verdicts_for(source, "input", injection, screen.sensitive)
             verdicts.extend(found)
-            cleaned = self._clean(text, found, injection, neutralize_injection=False)
+            cleaned = screen.text(text, neutralize=self._neutralize(found, observation=False))
             if cleaned != text:
                 if isinstance(holder, TextPart):
                     holder.text = cleaned
@@ -74,22 +94,19 @@ class InputGuardHook(GatewayHook):
     ) -> list[Observation]:
         if not self.settings.enabled or not observations:
             return observations
-        scores = await self.detector.ascore_many([o.text for o in observations])
+        screened_texts = await self._screen([o.text for o in observations], self.observation_policy)
         verdicts: list[Verdict] = []
         screened = []
-        for observation, injection in zip(observations, scores, strict=True):
-            text = observation.text
-            findings = find_sensitive(text)
-            found = self.observation_policy.verdicts(
+        for observation, (screen, injection) in zip(observations, screened_texts, strict=True):
+            found = self.observation_policy.verdicts_for(
                 observation.citation or observation.source_id,
                 "observation",
                 injection,
-                findings,
-                text,
+                screen.sensitive,
             )
             verdicts.extend(found)
-            text = self._clean(
-                text, found, injection, neutralize_injection=self.settings.neutralize_observations
+            text = screen.text(
+                observation.text, neutralize=self._neutralize(found, observation=True)
             )
             if text != observation.text:
                 observation = dataclasses.replace(
@@ -100,24 +117,20 @@ class InputGuardHook(GatewayHook):
         return screened
 
     # ---------------------------------------------------------------- actions
-    @staticmethod
-    def _clean(
-        text: str, found: list[Verdict], injection: InjectionScore, *, neutralize_injection: bool
-    ) -> str:
-        """Neutralise flagged injected sentences (``redact`` always, restrict/refuse when
-        ``neutralize_injection``), then redact the secrets/PII whose policy says so."""
-        attack = [v for v in found if v.category in (INJECTION, JAILBREAK)]
-        strongest = max((v.action.rank for v in attack), default=0)
-        if strongest == GuardAction.REDACT.rank or (
-            neutralize_injection and strongest >= GuardAction.REDACT.rank
-        ):
-            text = neutralize(text, injection.rule_hits)
-        categories = {
-            v.category for v in found if v.action is GuardAction.REDACT and v not in attack
-        }
-        if categories:
-            text = redact(text, find_sensitive(text), categories)
-        return text
+    def _neutralize(self, found: list[Verdict], *, observation: bool) -> bool:
+        """Whether injected sentences are replaced by a marker: when the strongest attack
+        verdict is ``redact``, or (observations, ``neutralize_observations``) anything
+        stronger — the user did not write that text, so it is rewritten, never just kept."""
+        strongest = max(
+            (v.action.rank for v in found if v.category in (INJECTION, JAILBREAK)), default=0
+        )
+        if strongest == GuardAction.REDACT.rank:
+            return True
+        return (
+            observation
+            and self.settings.neutralize_observations
+            and strongest >= GuardAction.REDACT.rank
+        )
 
     def _apply(self, ctx: RequestContext, verdicts: list[Verdict]) -> None:
         ctx.add_verdicts(verdicts)

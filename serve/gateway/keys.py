@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from serve.gateway.private_files import open_private, private_dirs, tighten
+
 KEY_PATTERN = re.compile(r"^sk-ifz-(?P<key_id>[0-9a-f]{12})-(?P<secret>[A-Za-z0-9_-]{32,128})$")
 HASH_SCHEME = "hmac-sha256"
 _DUMMY_SALT = b"\x00" * 16
@@ -113,12 +115,14 @@ class KeyStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
+        private_dirs(self.path.parent)
+        # Create the file 0600 before SQLite opens it: SQLite gives the -wal and -shm files it
+        # creates the database file's mode, so they are 0600 too, whatever the umask.
+        os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
+        for suffix in ("-wal", "-shm", "-journal"):
+            tighten(self.path.with_name(self.path.name + suffix))
         with self._connect() as db:
             db.executescript(_SCHEMA)
-        if fresh:
-            os.chmod(self.path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

@@ -11,20 +11,11 @@ from serve.gateway.context import RequestContext
 from serve.gateway.detectors import find_sensitive, redact
 from serve.gateway.errors import ResponseFormatViolation
 from serve.gateway.hook import GatewayHook
+from serve.gateway.offload import Offloader, shared_offloader
 from serve.gateway.policy import Policy
+from serve.gateway.screening import parse_json_answer, screen_answer
 
-_FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(?P<body>.*?)\n?```\s*$", re.S | re.I)
-
-
-def parse_json_answer(text: str) -> Any:
-    """The JSON value of an answer, tolerating a surrounding Markdown code fence."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        fenced = _FENCE.match(text)
-        if not fenced:
-            raise
-        return json.loads(fenced.group("body"))
+__all__ = ["OutputGuardHook", "StreamRedactor", "format_problem", "parse_json_answer"]
 
 
 def format_problem(response_format: Any, text: str) -> str | None:
@@ -58,9 +49,10 @@ class OutputGuardHook(GatewayHook):
 
     name = "output_guard"
 
-    def __init__(self, settings: OutputGuardSettings) -> None:
+    def __init__(self, settings: OutputGuardSettings, offloader: Offloader | None = None) -> None:
         self.settings = settings
         self.policy = Policy(settings.policies)
+        self.offloader = offloader or shared_offloader()
 
     def redact_categories(self) -> set[str]:
         return {
@@ -84,24 +76,6 @@ class OutputGuardHook(GatewayHook):
         ctx.format_attempts += 1
         return True
 
-    def _redact_text(self, ctx: RequestContext, text: str, source: str) -> str:
-        findings = find_sensitive(text)
-        if not findings:
-            return text
-        verdicts = self.policy.verdicts(source, "output", None, findings, text)
-        ctx.add_verdicts(verdicts)
-        categories = {v.category for v in verdicts if v.action is GuardAction.REDACT}
-        return redact(text, findings, categories) if categories else text
-
-    def _redact_json(self, ctx: RequestContext, value: Any) -> Any:
-        if isinstance(value, str):
-            return self._redact_text(ctx, value, "response")
-        if isinstance(value, list):
-            return [self._redact_json(ctx, v) for v in value]
-        if isinstance(value, dict):
-            return {k: self._redact_json(ctx, v) for k, v in value.items()}
-        return value
-
     async def on_response(self, ctx: RequestContext, text: str) -> str:
         if not self.settings.enabled:
             return text
@@ -113,13 +87,11 @@ class OutputGuardHook(GatewayHook):
                 param="response_format",
             )
         fmt = ctx.body.response_format if ctx.body else None
-        if fmt is not None and fmt.type != "text" and self.settings.enforce_response_format:
-            value = parse_json_answer(text)
-            cleaned = self._redact_json(ctx, value)
-            if cleaned != value or _FENCE.match(text):
-                return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
-            return text
-        return self._redact_text(ctx, text, "response")
+        json_mode = fmt is not None and fmt.type != "text" and self.settings.enforce_response_format
+        # Long answers are scanned in a worker process (see serve.gateway.offload).
+        [screen] = await self.offloader.map(screen_answer, [text], self.policy, json_mode)
+        ctx.add_verdicts(self.policy.verdicts_for("response", "output", None, screen.sensitive))
+        return screen.text
 
     def stream_redactor(self, ctx: RequestContext) -> StreamRedactor:
         return StreamRedactor(
@@ -140,36 +112,54 @@ class StreamRedactor:
     """Redacts a streamed answer chunk by chunk.
 
     It holds back the last ``holdback`` characters (and any match reaching into them) so a
-    secret split across chunks is still seen whole; :meth:`flush` releases the rest.
+    secret split across chunks is still seen whole; :meth:`flush` releases the rest. While a
+    match stays open at the end (a private key block, a long token), the buffer is rescanned
+    only after it grew by half, so the work stays linear in the length of the answer.
     """
 
     def __init__(self, categories: set[str], holdback: int) -> None:
         self.categories = categories
         self.holdback = holdback
-        self._buffer = ""
+        self._parts: list[str] = []
+        self._size = 0
+        self._next_scan = 0  # buffer size at which an open match is looked at again
+
+    def _take(self) -> str:
+        text = "".join(self._parts)
+        self._parts, self._size = [], 0
+        return text
 
     def feed(self, chunk: str) -> str:
         if not self.categories:
             return chunk
-        self._buffer += chunk
-        cut = len(self._buffer) - self.holdback
-        tail = self._buffer[max(cut, 0) :]
-        if not _could_start_secret(tail):  # plain words: release up to the last space now
-            space = self._buffer.rfind(" ")
-            cut = max(cut, space + 1 if space >= 0 else 0)
-        if cut <= 0:
+        self._parts.append(chunk)
+        self._size += len(chunk)
+        if self._size < self._next_scan:
             return ""
-        findings = [f for f in find_sensitive(self._buffer) if f.category in self.categories]
+        cut = self._size - self.holdback
+        if cut <= 0 and self._next_scan == 0:
+            return ""
+        buffer = self._take()
+        tail = buffer[max(cut, 0) :]
+        if not _could_start_secret(tail):  # plain words: release up to the last space now
+            space = buffer.rfind(" ")
+            cut = max(cut, space + 1 if space >= 0 else 0)
+        findings = []
+        if cut > 0:
+            findings = [f for f in find_sensitive(buffer) if f.category in self.categories]
+        held = False
         for f in findings:
             if f.start < cut < f.end:
-                cut = f.start  # never split a match: keep it for the next round
-        if cut <= 0:
-            return ""
-        head, self._buffer = self._buffer[:cut], self._buffer[cut:]
+                cut, held = f.start, True  # never split a match: keep it for the next round
+        cut = max(cut, 0)
+        head, rest = buffer[:cut], buffer[cut:]
+        self._parts, self._size = [rest], len(rest)
+        self._next_scan = max(len(rest) + self.holdback, len(rest) * 3 // 2) if held else 0
         return redact(head, [f for f in findings if f.end <= cut], self.categories)
 
     def flush(self) -> str:
-        text, self._buffer = self._buffer, ""
+        text = self._take()
+        self._next_scan = 0
         if not self.categories or not text:
             return text
         return redact(text, find_sensitive(text), self.categories)
