@@ -11,6 +11,7 @@ from serve.composition import compose, trace_store
 from serve.config.schema import AppConfig
 from serve.gateway.config import startup_warnings
 from serve.gateway.gateway import Gateway
+from serve.gateway.limiter import select_limit_backend
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,15 @@ class RouterIngress:
         self, config: dict[str, Any], llm_handle: Any | None = None, **stage_handles: Any
     ) -> None:
         self.config = AppConfig.model_validate(config)
-        self.gateway = Gateway.from_app_config(self.config, replica_id=_replica_id())
+        self.gateway = Gateway.from_app_config(
+            self.config,
+            replica_id=_replica_id(),
+            limit_backend=select_limit_backend(  # shared once a second router replica can run
+                self.config.gateway.limits,
+                self.config.app_name,
+                router_replicas=self.config.router.autoscaling_config.max_replicas,
+            ),
+        )
         for line in startup_warnings(self.config.gateway, self.config.profile):
             logger.warning(line)
             print(line, flush=True)

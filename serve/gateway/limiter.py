@@ -80,3 +80,27 @@ class RayActorLimitBackend(LimitBackend):
         import ray
 
         ray.kill(self._actor)
+
+
+def select_limit_backend(limits: Any, namespace: str, *, router_replicas: int) -> LimitBackend:
+    """The ledger for ``limits`` (a ``LimitSettings``) when up to ``router_replicas`` routers run.
+
+    A per-process ledger is exact only while one router replica can run; as soon as autoscaling
+    may start a second one, every replica shares the named actor (``backend: memory`` is then
+    upgraded, with a warning), or a key would get its limit once per replica. Outside Ray (unit
+    tests, local testing mode) the ledger stays in-process.
+    """
+    shared = limits.enabled and (limits.backend == "ray_actor" or router_replicas > 1)
+    if shared:
+        if limits.backend != "ray_actor":
+            logger.warning(
+                "gateway.limits.backend=%s but up to %d router replicas may run: limits use the "
+                "shared ray_actor ledger instead",
+                limits.backend,
+                router_replicas,
+            )
+        try:
+            return RayActorLimitBackend(limits.actor_name, limits.actor_namespace or namespace)
+        except Exception as exc:  # no Ray worker here (e.g. local testing mode)
+            logger.warning("limits actor unavailable (%s): limits are per replica", exc)
+    return InProcessLimitBackend()
