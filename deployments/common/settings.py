@@ -84,11 +84,12 @@ class DeploymentSettings(StrictModel):
         ),
     )
     max_queued_requests: int = Field(
-        -1,
+        64,
         ge=-1,
         description=(
             "Requests a caller may queue for this deployment before it is told to back off "
-            "(HTTP 503); -1 means unbounded."
+            "(HTTP 503 with Retry-After); -1 means unbounded (overload then shows up as "
+            "timeouts instead of a clear, retryable refusal)."
         ),
     )
     backpressure_retry_after_s: float = Field(

@@ -293,6 +293,10 @@ class InterfazeMeta(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     answerer: str | None = Field(None, description="The small-stack answerer that answered.")
     sources: list[str] = Field(default_factory=list, description="Citations of the evidence.")
+    degraded: dict[str, str] = Field(
+        default_factory=dict,
+        description="Stage calls that failed or timed out; the answer was made without them.",
+    )
 
 
 class AssistantMessage(BaseModel):

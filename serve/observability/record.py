@@ -102,6 +102,7 @@ class RequestRecord:
     route: str = ""
     plan: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    degraded: dict[str, str] = field(default_factory=dict)  # stage calls that failed
     inputs: dict[str, int] = field(default_factory=dict)
     # stages and evidence
     stages: list[StageRecord] = field(default_factory=list)
@@ -152,7 +153,12 @@ class RequestRecord:
             record.duration_ms = round((time.perf_counter() - start) * 1000, 3)
 
     def skip(self, name: str, reason: str) -> None:
-        """A planned stage that did not run (denied, not deployed, degraded away)."""
+        """A planned stage that did not run (denied, not deployed)."""
+        self.skipped.setdefault(name, reason)
+
+    def degrade(self, name: str, reason: str) -> None:
+        """A stage call that failed or timed out: the answer was made without it."""
+        self.degraded.setdefault(name, reason)
         self.skipped.setdefault(name, reason)
 
     def timings_ms(self) -> dict[str, float]:
@@ -209,6 +215,7 @@ class RequestRecord:
             "route": self.route,
             "plan": list(self.plan),
             "skipped": dict(self.skipped),
+            "degraded": dict(self.degraded),
             "inputs": dict(self.inputs),
             "stages": [s.to_dict() for s in self.stages],
             "observations": [trace_observation(o) for o in self.observations],

@@ -34,8 +34,9 @@ class StageClient:
     """Calls ``handle.<method>.remote(payload)`` with a deadline and one retry.
 
     A :class:`ServeError` with a 4xx status (bad input) is the client's fault: it is raised
-    as is, never retried. A 5xx error, any other failure, overload and timeouts raise
-    :class:`StageUnavailable`, so the caller can skip the stage instead of failing the request.
+    as is, never retried. A full queue (backpressure) sheds the request: a 503 with
+    Retry-After. A 5xx error, any other failure and timeouts raise :class:`StageUnavailable`,
+    so the caller can answer around the stage (and say so) instead of failing the request.
     """
 
     def __init__(
@@ -66,8 +67,12 @@ class StageClient:
                 _cancel(response)
                 raise
             except BackPressureError:
-                reason = "overloaded"
-                last = Overloaded(f"stage {self.name} is overloaded; retry shortly", retry_after=2)
+                # Shed, not degraded: the client is told to come back, with Retry-After.
+                raise Overloaded(
+                    f"stage {self.name} is at capacity; retry shortly",
+                    code="stage_overloaded",
+                    retry_after=2,
+                ) from None
             except Exception as exc:
                 cause = unwrap_remote_error(exc)
                 if isinstance(cause, ServeError) and cause.is_client_error:

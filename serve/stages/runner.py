@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from deployments.common.errors import UpstreamError
+from deployments.common.errors import Overloaded, UpstreamError
 from serve.context.observations import Observation
 from serve.inputs.record import RequestInputs
 from serve.observability.record import STAGE_DEGRADED, STAGE_TIMEOUT, RequestRecord
@@ -34,7 +34,10 @@ class StageRunner:
     ) -> list[Observation]:
         """Observations of every job of ``stages``; failed jobs are noted in ``record.skipped``.
 
-        A client error (4xx: bad input) is raised for the whole request.
+        A client error (4xx: bad input) is raised for the whole request. A media part no stage
+        could read makes the request a retryable 503 (the answer would ignore the document);
+        a failed action (a page, a run, a search) is answered around and named in the answer's
+        metadata (``interfaze.degraded``).
         """
         planned = [s for s in stages if s in self.adapters]
         jobs = [job for name in planned for job in self.adapters[name].jobs(inputs, set(planned))]
@@ -44,16 +47,25 @@ class StageRunner:
             *(self._job(job, record) for job in jobs), return_exceptions=True
         )
         observations: list[Observation] = []
+        unread: list[str] = []
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, StageUnavailable):
-                record.skip(
-                    job.label if job.stage == result.stage else f"{result.stage}:{job.source_id}",
-                    result.reason,
+                label = (
+                    job.label if job.stage == result.stage else f"{result.stage}:{job.source_id}"
                 )
+                record.degrade(label, result.reason)
+                if job.media is not None:
+                    unread.append(f"{job.source_id} ({result.stage} {result.reason})")
             elif isinstance(result, BaseException):
                 raise result
             else:
                 observations.extend(result)
+        if unread:  # answering without the document would be answering something else
+            raise Overloaded(
+                f"could not read {', '.join(unread)}; retry shortly",
+                code="stage_unavailable",
+                retry_after=5,
+            )
         return observations
 
     async def _job(self, job: StageJob, record: RequestRecord) -> list[Observation]:
@@ -71,7 +83,7 @@ class StageRunner:
         except StageUnavailable as exc:
             if not observations:
                 raise
-            record.skip(follow.label, exc.reason)  # keep what the first stage found
+            record.degrade(follow.label, exc.reason)  # keep what the first stage found
         return observations
 
     def _call(self, job: StageJob, record: RequestRecord) -> StageCall:

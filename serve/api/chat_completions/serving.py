@@ -51,6 +51,7 @@ def interfaze_meta(record: RequestRecord) -> InterfazeMeta:
         timings_ms=record.timings_ms(),
         answerer=record.answerer,
         sources=record.citations(),
+        degraded=dict(record.degraded),
     )
 
 

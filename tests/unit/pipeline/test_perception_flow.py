@@ -125,18 +125,47 @@ def test_stage_rejection_becomes_client_error_without_retry():
     assert len(ocr.calls) == 1 and llm.requests == []
 
 
-def test_failing_stage_is_retried_once_then_degraded():
+def test_unreadable_document_is_a_retryable_503_not_a_silent_answer():
     def broken(payload):
         raise RuntimeError("replica crashed")
 
     ocr = FakeStageHandle(process=broken)
-    app, _ = build({"ocr": ocr})
-    response = app.ask([pdf_part(), text_part("hi")])
-    assert response.status_code == 200  # degraded, not failed
-    assert len(ocr.calls) == 2
-    trace = app.trace(response.json()["interfaze"]["trace_id"])
-    assert "ocr:doc1" in trace["skipped"]
-    assert [s["status"] for s in trace["stages"] if s["name"] == "ocr"] == ["degraded"]
+    app, llm = build({"ocr": ocr})
+    response = app.ask([pdf_part(), text_part("What is the total?")])
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
+    error = response.json()["error"]
+    assert error["code"] == "stage_unavailable" and "doc1" in error["message"]
+    assert len(ocr.calls) == 2 and llm.requests == []  # retried once, never answered blind
+    [trace] = app.services.lifecycle.traces.list(None)
+    stored = app.trace(trace["trace_id"])
+    assert stored["status"] == 503 and "ocr:doc1" in stored["degraded"]
+    assert [s["status"] for s in stored["stages"] if s["name"] == "ocr"] == ["degraded"]
+
+
+def test_full_stage_queue_sheds_with_retry_after():
+    from ray.serve.exceptions import BackPressureError
+
+    def full(payload):
+        raise BackPressureError(num_queued_requests=64, max_queued_requests=64)
+
+    app, llm = build({"ocr": FakeStageHandle(process=full)})
+    response = app.ask([pdf_part(), text_part("What is the total?")])
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert response.json()["error"]["code"] == "stage_overloaded" and llm.requests == []
+
+
+def test_chart_parsed_but_ocr_backup_failed_keeps_the_chart():
+    def broken(payload):
+        raise RuntimeError("ocr down")
+
+    weak = {**CHART_RESULT, "confidence": 0.2}
+    chart = FakeStageHandle(
+        classify=lambda p: {"is_chart": True, "confidence": 0.9}, process=lambda p: weak
+    )
+    app, _ = build({"chart": chart, "ocr": FakeStageHandle(process=broken)})
+    response = app.ask([image_part(), text_part("Explain this chart.")])
+    assert response.status_code == 200
+    assert "ocr:img1" in response.json()["interfaze"]["degraded"]
 
 
 @pytest.mark.parametrize(
