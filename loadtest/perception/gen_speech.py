@@ -285,6 +285,11 @@ DEV_PROFILES = [
     VoiceProfile("en-gb", 165, 1, "white", 30.0, False),
     VoiceProfile("en-gb-x-rp", 140, 2, "none", 0.0, False),
     VoiceProfile("en-us+f2", 160, 1, "white", 25.0, False),
+    # added after the first held-out run, to tune on more variety (still none held out)
+    VoiceProfile("en-us+m3", 135, 2, "brown", 24.0, False),
+    VoiceProfile("en-gb+f4", 180, 0, "none", 0.0, True),
+    VoiceProfile("en-us+f3", 170, 1, "white", 20.0, True),
+    VoiceProfile("en-gb-x-rp+m5", 128, 3, "brown", 28.0, False),
 ]
 HELDOUT_PROFILES = [
     VoiceProfile("en-gb-scotland+m3", 130, 2, "brown", 22.0, False),
@@ -325,6 +330,11 @@ _TEMPLATES = {
         "warehouse. The total comes to {amount}. The pickup is at {time} on {date}.",
         "Good morning, my name is {caller}, I work for {company}. Your invoice {order} for "
         "{amount} is due on {date}. Our office in {city} opens at {time}.",
+        "Hi, it's {caller} calling from {company}. Your {qty} {unit} will be shipped from our "
+        "{city} facility on {date}. The invoice total is {amount}, and our driver should be "
+        "there around {time}.",
+        "Good afternoon, this is {company}, {caller} speaking, with an update on reference "
+        "{order}. The delivery leaves {city} on {weekday} at {time}, and the charge is {amount}.",
     ],
     "heldout": [
         "Hey, it's {caller} at {company}. Quick update on order {order}: it leaves our {city} "
