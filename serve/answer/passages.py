@@ -211,6 +211,33 @@ class _Candidate:
     sentence: str
     obs: Observation
     score: float
+    evidence: float  # how far the text it stands in can be trusted (ASR segment confidence)
+
+
+# Whisper's mean token probability on clean speech is ~0.7-0.9; garbled segments (noise, a
+# phone line, numbers misheard) fall to 0.2-0.5. A segment at or above this is fully trusted.
+TRUSTED_SEGMENT = 0.7
+
+
+def sentence_evidence(obs: Observation, sentence: str) -> float:
+    """Trust in the text of ``sentence``: for a transcript, the lowest confidence of the ASR
+    segments it overlaps, scaled so that TRUSTED_SEGMENT and above count fully; for other
+    observations, their own confidence scaled the same way from 0.5 up."""
+    segments = [s for s in (obs.data.get("segments") or []) if str(s.get("text", "")).strip()]
+    if obs.kind != "transcript" or not segments:
+        return min(1.0, 0.7 + 0.3 * obs.confidence)
+    joined, spans = "", []
+    for segment in segments:
+        text = str(segment["text"]).strip()
+        spans.append((len(joined), len(joined) + len(text), float(segment.get("confidence", 0))))
+        joined += text + " "
+    probe = sentence.strip()[:40]
+    start = joined.find(probe)
+    if start < 0:
+        return min(1.0, min(c for _, _, c in spans) / TRUSTED_SEGMENT)
+    end = start + len(sentence.strip())
+    overlapping = [c for a, b, c in spans if a < end and start < b] or [spans[0][2]]
+    return min(1.0, min(overlapping) / TRUSTED_SEGMENT)
 
 
 def _stems(text: str) -> set[str]:
@@ -224,7 +251,8 @@ class FactAnswerer:
     Candidates are typed spans (:mod:`serve.answer.entities`) in every sentence; each is scored
     by its type certainty, how well its sentence matches the question (BM25) and how many
     question words stand near it. Confidence is high when one value is the only one of its type
-    or leads clearly, and it is scaled by the observation's own confidence (ASR, browse).
+    or leads clearly, and it is scaled by the trust in the text it stands in (the confidence of
+    the ASR segments of its sentence; a page's own confidence).
     """
 
     name = "fact"
@@ -250,7 +278,7 @@ class FactAnswerer:
         else:
             margin = (best.score - ranked[1].score) / best.score if best.score else 0.0
             base = 0.5 + 0.45 * min(1.0, margin / 0.4)
-        confidence = base * best.span.certainty * (0.7 + 0.3 * best.obs.confidence)
+        confidence = base * best.span.certainty * best.evidence
         return Answer(
             best.span.value,
             round(min(confidence, self.max_confidence), 3),
@@ -279,6 +307,7 @@ class FactAnswerer:
         for obs in texts:
             for sentence in split_sentences(obs.text):
                 text = digit_text(sentence)
+                evidence = sentence_evidence(obs, sentence)
                 for span in find_spans(sentence, kind):
                     certainty = span.certainty
                     if kind is AnswerType.DATE and (span.detail == "weekday") != weekday_only:
@@ -292,5 +321,5 @@ class FactAnswerer:
                     rel = relevance.get((id(obs), sentence), 0.0)
                     score = certainty * (0.6 + 0.25 * rel + 0.15 * local)
                     span = Span(span.value, span.start, span.end, span.kind, certainty, span.detail)
-                    candidates.append(_Candidate(span, sentence, obs, score))
+                    candidates.append(_Candidate(span, sentence, obs, score, evidence))
         return candidates

@@ -86,3 +86,18 @@ def test_low_asr_confidence_lowers_the_answer():
 )
 def test_spans(sentence, kind, values):
     assert [s.value for s in find_spans(sentence, kind)] == values
+
+
+def test_a_low_confidence_asr_segment_lowers_the_values_in_it():
+    first = "Hi, this is Michael Harris from Blue Harbor Logistics."
+    second = "The order will ship from Chicago on Thursday."
+    segments = [
+        {"start": 0.0, "end": 3.0, "text": first, "confidence": 0.85},
+        {"start": 3.0, "end": 6.0, "text": second, "confidence": 0.2},
+    ]
+    text = f"[00:00.0-00:03.0] {first}\n[00:03.0-00:06.0] {second}"
+    obs = [Observation("audio1", "", "transcript", text, 0.76, "asr", {"segments": segments})]
+    caller = FactAnswerer().answer("Who called?", obs)
+    city = FactAnswerer().answer("Which city will it ship from?", obs)
+    assert caller.text == "Michael Harris" and caller.confidence >= 0.8
+    assert city.text == "Chicago" and city.confidence < 0.4
