@@ -1,24 +1,37 @@
-"""The multimodal evaluation set, generated with known answers.
+"""The multimodal evaluation set, generated with known answers, in DEV and HELD-OUT splits.
 
-Categories: invoices as text-layer PDFs and as scans, charts, speech, JS-rendered pages (served
-on 127.0.0.1 by :mod:`loadtest.eval.webpages`), exact calculations, plain knowledge questions.
-Each case is an OpenAI chat request plus the strings an answer must contain (any of them).
+``BUILDERS`` maps a category to ``builder(seed=..., split=..., count=...) -> list[Case]``;
+modules with their own case builders register them there with one line. Document categories:
+``invoice_pdf`` (text-layer PDFs) and ``invoice_scan`` (degraded scans) from the 16-template
+family of :mod:`loadtest.perception.gen_business_docs` (8 dev / 8 held-out templates,
+phrasings, vocabularies, scan profiles), and ``receipt_real`` (SROIE receipt photos under
+``loadtest/eval/data/sroie``, split 20/20). Each case is an OpenAI chat request plus the
+strings an answer must contain (any of them) and how to score it (``meta["score"]``).
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
+import json
 import random
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = ("invoice_pdf", "invoice_scan", "chart", "speech", "web", "calculation", "knowledge")
+SPLITS = ("dev", "heldout")
+DATA = Path(__file__).parent / "data"
+CATEGORIES = (
+    "invoice_pdf", "invoice_scan", "receipt_real", "chart", "speech", "web", "calculation",
+    "knowledge",
+)  # fmt: skip
 # Categories the small stack is expected to answer (the rest need the LLM).
 SMALL_STACK_CATEGORIES = CATEGORIES[:-1]
+WEB_BASE = "{WEB_BASE}"  # replaced by the page server's URL when the cases run
 
 
 @dataclass
@@ -29,6 +42,10 @@ class Case:
     expected: list[str]
     question: str
     meta: dict[str, Any] = field(default_factory=dict)
+    split: str = ""
+
+    def __post_init__(self) -> None:
+        self.split = self.split or str(self.meta.get("split") or "dev")
 
 
 def _data_url(mime: str, data: bytes) -> str:
@@ -286,17 +303,184 @@ def web_cases(base_url: str, pages: list[dict[str, Any]]) -> list[Case]:
     return cases
 
 
-def build_cases(
-    *, web_base_url: str | None, web_pages: list[dict[str, Any]], per_category: int, seed: int
+# ----------------------------------------------------------------------------- documents
+
+# How answers are scored per question kind (see loadtest.eval.score).
+_SCORE_OF_KIND = {
+    "issuer": "name", "seller": "name", "buyer": "name", "vendor": "name",
+    "total": "number", "subtotal": "number", "tax": "number", "qty": "number",
+    "shipped": "number", "unit_price": "number", "amount": "number",
+    "number": "text", "date": "text", "due_date": "text",
+}  # fmt: skip
+MAX_ANSWER_CHARS = 120  # a field answer longer than this is not a value (a dumped page, say)
+
+
+def _file_part(name: str, mime: str, data: bytes) -> dict[str, Any]:
+    return {"type": "file", "file": {"filename": name, "file_data": _data_url(mime, data)}}
+
+
+def _image_part(mime: str, data: bytes) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": _data_url(mime, data)}}
+
+
+def document_cases(
+    category: str, *, seed: int, split: str, count: int, per_document: int = 4
 ) -> list[Case]:
-    """The whole evaluation set (deterministic for a seed)."""
-    rng = random.Random(seed)
-    cases = []
-    cases += invoice_cases(max(1, per_category // 4), rng)
-    cases += chart_cases(max(1, per_category // 2), rng)
-    cases += speech_cases(per_category, rng)
-    cases += calculation_cases(per_category, rng)
-    cases += knowledge_cases(per_category)
-    if web_base_url:
-        cases += web_cases(web_base_url, web_pages[: max(1, per_category // 2)])
+    """``count`` questions over generated documents of ``split``'s templates: the text-layer
+    PDF (``invoice_pdf``) or a degraded scan of it (``invoice_scan``)."""
+    from loadtest.perception.gen_business_docs import (
+        SPLIT_TEMPLATES,
+        make_document,
+        questions,
+        scan,
+    )
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    rng = random.Random(f"{category}-{split}-{seed}")
+    templates = SPLIT_TEMPLATES[split]
+    cases: list[Case] = []
+    index = 0
+    while len(cases) < count:
+        doc = make_document(split, rng, templates[index % len(templates)])
+        meta: dict[str, Any] = {"split": split, "template": doc.template, "doc": index}
+        if category == "invoice_pdf":
+            part = _file_part(f"{doc.template}-{index}.pdf", "application/pdf", doc.pdf)
+        else:
+            scanned = scan(doc, split, rng)
+            meta["scan"] = scanned.variant
+            if scanned.mime == "application/pdf":
+                part = _file_part(f"scan-{index}.pdf", scanned.mime, scanned.data)
+            else:
+                part = _image_part(scanned.mime, scanned.data)
+        for question in questions(doc, split, rng, per_document):
+            case_meta = {**meta, "kind": question.kind, "score": _SCORE_OF_KIND[question.kind],
+                         "max_chars": MAX_ANSWER_CHARS}  # fmt: skip
+            cases.append(
+                Case(
+                    f"{category}-{split}-{index}-{question.kind}",
+                    category,
+                    _user([part], question.text),
+                    question.expected,
+                    question.text,
+                    case_meta,
+                    split,
+                )
+            )
+        index += 1
+    return cases[:count]
+
+
+# Real receipts: question phrasings per split (fixed before tuning).
+RECEIPT_QUESTIONS = {
+    "dev": {
+        "total": ["What is the total paid?", "How much was paid in total?",
+                  "What is the total amount on this receipt?"],
+        "company": ["Which shop issued this receipt?", "Which company issued this receipt?",
+                    "What is the name of the store?"],
+        "date": ["What is the date on this receipt?", "On what date was this receipt issued?"],
+    },
+    "heldout": {
+        "total": ["What did the customer pay?", "What's the receipt total?",
+                  "How much does the bill come to?"],
+        "company": ["Which business is this receipt from?", "Who sold these items?",
+                    "Name the merchant on this receipt."],
+        "date": ["When was this purchase made?", "What day is printed on the receipt?"],
+    },
+}  # fmt: skip
+_RECEIPT_SCORE = {"total": "number", "company": "name", "date": "text"}
+
+
+def receipt_real_cases(*, seed: int, split: str, count: int) -> list[Case]:
+    """SROIE receipt photos of ``split``: total paid, issuing company, date (3 per receipt)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    folder = DATA / "sroie"
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["split"] == split]
+    rng = random.Random(f"receipt_real-{split}-{seed}")
+    cases: list[Case] = []
+    for row in rows:
+        part = _image_part("image/jpeg", (folder / row["file"]).read_bytes())
+        for kind in ("total", "company", "date"):
+            question = rng.choice(RECEIPT_QUESTIONS[split][kind])
+            meta = {"split": split, "receipt": row["id"], "kind": kind,
+                    "score": _RECEIPT_SCORE[kind], "max_chars": MAX_ANSWER_CHARS}  # fmt: skip
+            cases.append(
+                Case(
+                    f"receipt-{split}-{row['id']}-{kind}",
+                    "receipt_real",
+                    _user([part], question),
+                    [row[kind]],
+                    question,
+                    meta,
+                    split,
+                )
+            )
+    return cases[:count]
+
+
+# ----------------------------------------------------------------------------- the registry
+
+Builder = Callable[..., list[Case]]
+
+
+def _split_rng(name: str, seed: int, split: str) -> random.Random:
+    return random.Random(f"{name}-{split}-{seed}")
+
+
+def _legacy(name: str, make: Callable[[int, random.Random], list[Case]]) -> Builder:
+    """A generator without its own split: held-out cases come from other seeds."""
+
+    def build(*, seed: int, split: str, count: int) -> list[Case]:
+        cases = make(count, _split_rng(name, seed, split))
+        for case in cases:
+            case.split = split
+            case.meta["split"] = split
+        return cases[:count]
+
+    return build
+
+
+def _lazy(module: str, name: str = "build") -> Builder:
+    """A builder living in another module (imported on use: those modules import Case)."""
+
+    def build(*, seed: int, split: str, count: int) -> list[Case]:
+        return getattr(importlib.import_module(module), name)(seed=seed, split=split, count=count)
+
+    return build
+
+
+def _web(*, seed: int, split: str, count: int) -> list[Case]:
+    from loadtest.eval.webpages import make_pages
+
+    offset = 0 if split == "dev" else 1000
+    pages = make_pages(max(1, count // 2), seed + offset)
+    cases = web_cases(WEB_BASE, pages)[:count]
+    for case in cases:
+        case.split = split
+        case.meta.update(split=split, pages_seed=seed + offset, pages=len(pages))
+    return cases
+
+
+BUILDERS: dict[str, Builder] = {
+    "invoice_pdf": lambda **kw: document_cases("invoice_pdf", **kw),
+    "invoice_scan": lambda **kw: document_cases("invoice_scan", **kw),
+    "receipt_real": receipt_real_cases,
+    "chart": _legacy("chart", lambda n, rng: chart_cases(max(1, n // 2), rng)),
+    "speech": _lazy("loadtest.eval.speech_cases"),  # voicemail facts, dev/held-out voices
+    "calculation": _lazy("loadtest.eval.calc_cases"),  # words, rounding, programs; dev/held-out
+    "knowledge": lambda *, seed, split, count: knowledge_cases(count),
+    "web": _web,
+}
+
+
+def build_split(categories: list[str], *, seed: int, split: str, per_category: int) -> list[Case]:
+    """The evaluation cases of ``split`` for ``categories`` (deterministic for a seed)."""
+    unknown = [c for c in categories if c not in BUILDERS]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; known: {sorted(BUILDERS)}")
+    cases: list[Case] = []
+    for category in categories:
+        cases += BUILDERS[category](seed=seed, split=split, count=per_category)
     return cases

@@ -1,13 +1,25 @@
-"""Is an answer correct? Containment of the expected text, numbers within tolerance, or WER."""
+"""Is an answer correct? Per ``case.meta["score"]``:
+
+- ``number``: the answer holds exactly one distinct number and it equals the expected one
+  ("25.80 1.55" for a total of 25.80 is wrong: it does not say which);
+- ``name``: the expected name's letters and digits appear in the answer's, in order
+  (punctuation and spacing aside: "MR.D.I.Y.(M) SDN BHD" is "MR. D.I.Y. (M) SDN BHD");
+- ``wer``: word error rate of a transcript under ``WER_PASS``;
+- otherwise: the expected text is contained (numbers within ``tolerance`` when given).
+
+``max_chars`` refuses answers too long to be the value asked for (a dumped page contains
+everything).
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from loadtest.eval.cases import Case
 
 WER_PASS = 0.15
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 
 
 def _norm(text: str) -> str:
@@ -19,6 +31,21 @@ def _norm(text: str) -> str:
 
 def _numbers(text: str) -> list[Decimal]:
     return [Decimal(raw) for raw in re.findall(r"-?\d+(?:\.\d+)?", _norm(text))]
+
+
+def distinct_numbers(text: str) -> set[Decimal]:
+    """Every number written in ``text`` (thousands separators allowed), as values."""
+    values = set()
+    for raw in _NUMBER.findall(text.replace("\u2212", "-")):
+        try:
+            values.add(Decimal(raw.replace(",", "")))
+        except InvalidOperation:
+            continue
+    return values
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
@@ -35,9 +62,24 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 def is_correct(case: Case, answer: str) -> tuple[bool, dict]:
     """(correct, details) for one answer."""
-    if case.meta.get("score") == "wer":
+    kind = case.meta.get("score")
+    if kind == "wer":
         wer = word_error_rate(case.expected[0], answer)
         return wer <= WER_PASS, {"wer": round(wer, 4)}
+    limit = case.meta.get("max_chars")
+    if limit and len(answer) > limit:
+        return False, {"too_long": len(answer)}
+    if kind == "number":
+        found = distinct_numbers(answer)
+        for expected in case.expected:
+            target = distinct_numbers(expected)
+            if target and found == target:
+                return True, {}
+        return False, {"numbers": len(found)}
+    if kind == "name":
+        letters = _alnum(answer)
+        ok = any(_alnum(e) and _alnum(e) in letters for e in case.expected)
+        return ok, {}
     normalized = _norm(answer)
     for expected in case.expected:
         target = _norm(expected)

@@ -1,77 +1,102 @@
-"""Document field lookup: key/value pairs read off OCR'd pages (invoices, receipts, forms)."""
+"""Document fields: key/value pairs, parties and totals read off OCR'd or text-layer pages.
+
+Everything is typed against the question (:mod:`serve.answer.types`): a pair is a candidate
+only when its value holds a value of the expected type ("which company issued" is never
+answered with a date), and the typed part is what is returned.
+
+- Pairs in the layouts documents use: ``Key: Value``; a label and a typed value on one line
+  ("Invoice No. INV-1", "TOTAL RM 9.00"); a label and its value in two segments of a line
+  (a tab marks a wide gap); a label above its value (stacked fields, boxed headers, a row of
+  labels over a row of values); two-column tables and the label rows of item tables.
+- Names of parties (issuer, seller, buyer): :mod:`serve.answer.parties`.
+- Totals: the grand total among the total-like lines, confirmed by arithmetic when the page
+  allows (subtotal + tax, cash − change) and less confident when total lines disagree.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from serve.answer.base import Answer
-from serve.answer.text import content_tokens, normalize, overlap
+from serve.answer.doclines import DATE_SPAN, Line, is_label, pages_of, split_label, typed_span
+from serve.answer.parties import find_party, name_like
+from serve.answer.tables import mentions_table_item
+from serve.answer.text import normalize, parse_number
+from serve.answer.types import NAME_TYPES, AnswerType, TypeEmbedder, predict_type
 from serve.context.observations import Observation
 
 # Canonical fields: question cues → key aliases seen on documents.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "invoice_number": (
-        (
-            "invoice number",
-            "invoice no",
-            "invoice #",
-            "invoice id",
-            "invoice num",
-            "number of the invoice",
-        ),
-        (
-            "invoice number",
-            "invoice no",
-            "invoice #",
-            "invoice id",
-            "invoice",
-            "inv no",
-            "no",
-            "number",
-        ),
+        ("invoice number", "invoice no", "invoice #", "invoice id", "invoice num",
+         "number of the invoice", "receipt number", "receipt no", "bill number", "bill no",
+         "document number", "reference number", "statement number"),
+        ("invoice number", "invoice no", "invoice #", "invoice id", "invoice", "inv no",
+         "receipt no", "receipt number", "receipt #", "bill no", "bill number", "document no",
+         "doc no", "reference", "ref", "ref no", "no", "number", "#"),
     ),
     "total": (
-        ("total", "amount due", "balance due", "grand total", "amount to pay", "how much", "owe"),
-        (
-            "total due",
-            "amount due",
-            "grand total",
-            "total amount",
-            "balance due",
-            "total",
-            "amount payable",
-        ),
+        ("total", "amount due", "balance due", "grand total", "amount to pay", "how much",
+         "owe", "paid", "pay", "come to", "closing balance"),
+        ("total due", "amount due", "grand total", "total amount", "balance due", "total",
+         "amount payable", "total payable", "invoice total", "order total", "total incl",
+         "nett total", "net total", "rounded total", "total sales", "closing balance",
+         "amount", "balance"),
     ),
     "subtotal": (
-        ("subtotal", "sub-total", "sub total", "net amount", "before tax"),
-        ("subtotal", "sub total", "net total", "net amount"),
+        ("subtotal", "sub-total", "sub total", "net amount", "before tax", "excluding tax"),
+        ("subtotal", "sub total", "sub-total", "net total", "net amount", "total excl",
+         "goods", "net"),
     ),
-    "tax": (("tax", "vat", "gst", "sales tax"), ("tax", "vat", "gst", "sales tax")),
+    "tax": (
+        ("tax", "vat", "gst", "sales tax", "taxes"),
+        ("tax", "vat", "gst", "sales tax", "tax amount", "service tax", "sst"),
+    ),
     "due_date": (
-        ("due date", "due", "pay by", "payment due", "deadline"),
-        ("due date", "payment due", "due", "pay by"),
+        ("due date", "due", "pay by", "payment due", "deadline", "paid by", "be paid"),
+        ("due date", "payment due", "due", "pay by", "due by", "payable by", "delivery by"),
     ),
     "invoice_date": (
-        ("invoice date", "date of the invoice", "issued", "issue date", "when was", "date"),
-        ("invoice date", "date of issue", "issue date", "date"),
-    ),
-    "buyer": (
-        ("bill to", "billed to", "customer", "client", "buyer", "sold to", "recipient"),
-        ("bill to", "billed to", "customer", "client", "sold to", "buyer"),
-    ),
-    "seller": (
-        ("seller", "vendor", "supplier", "issued by", "from", "company", "who issued"),
-        ("from", "seller", "vendor", "supplier", "company"),
+        ("invoice date", "date of the invoice", "issued", "issue date", "when was", "date",
+         "dated", "printed"),
+        ("invoice date", "date of issue", "issue date", "issued", "date", "order date",
+         "statement date", "bill date", "receipt date", "transaction date", "doc date"),
     ),
     "po_number": (
-        ("purchase order", "po number", "po #", "order number"),
-        ("po number", "po #", "purchase order", "order number", "order no"),
+        ("purchase order", "po number", "po #", "order number", "order no"),
+        ("po number", "po #", "po no", "purchase order", "order number", "order no"),
+    ),
+    "account_number": (
+        ("account number", "account no", "account", "customer id", "customer number"),
+        ("account number", "account no", "account", "acct no", "customer id", "customer no"),
     ),
     "currency": (("currency",), ("currency",)),
+}  # fmt: skip
+FIELD_TYPES = {
+    "invoice_number": AnswerType.IDENTIFIER,
+    "po_number": AnswerType.IDENTIFIER,
+    "account_number": AnswerType.IDENTIFIER,
+    "total": AnswerType.AMOUNT,
+    "subtotal": AnswerType.AMOUNT,
+    "tax": AnswerType.AMOUNT,
+    "due_date": AnswerType.DATE,
+    "invoice_date": AnswerType.DATE,
 }
-
-_KV_SEPARATORS = re.compile(r"\s*(?::|\t|\s{2,}|\.{3,})\s*")
+# Cues that only say "an amount/date is wanted": used when no specific field is named.
+WEAK_CUES = frozenset(
+    {"how much", "owe", "when was", "date", "due", "paid", "pay", "account", "printed", "dated"}
+)
+_SYNONYMS = {"number": "no", "num": "no", "nr": "no", "#": "no", "qty": "quantity",
+             "amt": "amount", "ref": "reference", "inv": "invoice", "tel": "phone",
+             "issue": "issued", "acct": "account", "nett": "net", "taxes": "tax"}  # fmt: skip
+# A total line that is not the grand total.
+_NOT_GRAND = re.compile(
+    r"\b(sub|excl|exclusive|before|qty|quantity|items?|count|discount|saving|savings|change|"
+    r"cash|tendered|rounding|adj|tax|gst|vat|opening|points?|weight|paid)\b"
+)
+_GRAND = re.compile(r"\b(grand|nett|incl|inclusive|rounded|payable|due|closing|final|invoice)\b")
 
 
 @dataclass
@@ -80,49 +105,114 @@ class KeyValue:
     value: str
     source: Observation
     line: int
+    how: str = "inline"
+
+
+def _tokens(text: str) -> list[str]:
+    return [_SYNONYMS.get(t, t) for t in re.findall(r"[a-z]+|#", normalize(text))]
+
+
+def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
+    line = lines[at]
+    page = line.page
+    found: list[KeyValue] = []
+    segments = line.segments
+    for column, segment in enumerate(segments):
+        split = split_label(segment)
+        if split and split[1]:
+            found.append(KeyValue(split[0], split[1], page, line.index, "inline"))
+        elif split or is_label(segment):
+            key = split[0] if split else segment
+            if column + 1 < len(segments) and not is_label(segments[column + 1]):
+                found.append(KeyValue(key, segments[column + 1], page, line.index, "segments"))
+            else:
+                found += _stacked(lines, at, column, key)
+        # "Invoice No. INV-1", "TOTAL RM 9.00", "Sales tax 19% RM 22.61": a label, a value.
+        text = split[1] if split and split[1] else segment
+        typed = _label_then_value(text)
+        if typed is not None:
+            key = f"{split[0]} {typed[0]}" if split and split[1] else typed[0]
+            found.append(KeyValue(key, typed[1], page, line.index, "typed"))
+    return found
+
+
+_CURRENCY_WORD = re.compile(r"^(?:[$€£¥₹]|usd|eur|gbp|rm|myr|sgd|aud|cad|inr|rp)$", re.I)
+
+
+def _label_then_value(text: str) -> tuple[str, str] | None:
+    """Words, then the first token with a digit (or a currency before one): (label, value)."""
+    date = DATE_SPAN.search(text)
+    if date and date.start() > 0:  # "Invoice Date December 1, 2025"
+        label = text[: date.start()].strip(" :#-")
+        if re.search(r"[A-Za-z]{2}", label) and len(label.split()) <= 6:
+            return label, text[date.start() :]
+    tokens = text.split()
+    for index, token in enumerate(tokens):
+        if not re.search(r"\d", token):
+            continue
+        if re.fullmatch(r"\(?\d+(?:\.\d+)?%\)?:?", token) and index:  # "Tax 19% RM 5.00"
+            continue
+        start = index - 1 if index and _CURRENCY_WORD.match(tokens[index - 1]) else index
+        label = " ".join(tokens[:start]).strip(" :#-")
+        if not label or not re.search(r"[A-Za-z]{2}", label) or len(label.split()) > 6:
+            return None
+        return label, " ".join(tokens[start:])
+    return None
+
+
+def _stacked(lines: list[Line], at: int, column: int, key: str) -> list[KeyValue]:
+    """A label with its value on the next line: same column when the rows align."""
+    if at + 1 >= len(lines):
+        return []
+    line, below = lines[at], lines[at + 1]
+    if len(below.segments) == len(line.segments):
+        value = below.segments[column]
+    elif len(below.segments) == 1 and len(line.segments) == 1:
+        value = below.segments[0]
+    else:
+        return []
+    if is_label(value):
+        return []
+    return [KeyValue(key, value, line.page, line.index, "stacked")]
+
+
+def _table_pairs(observation: Observation) -> list[KeyValue]:
+    rows = [[str(c or "").strip() for c in row] for row in observation.data.get("rows") or []]
+    found: list[KeyValue] = []
+    if len(rows) == 2 and all(is_label(c) for c in rows[0] if c):  # labels over values
+        for key, value in zip(rows[0], rows[1], strict=False):
+            if key and value:
+                found.append(KeyValue(key, value, observation, 0, "table header"))
+    for index, row in enumerate(rows):
+        cells = [c for c in row if c]
+        if len(cells) == 2 and re.search(r"[A-Za-z]", cells[0]):
+            found.append(KeyValue(cells[0], cells[1], observation, index, "table row"))
+    return found
 
 
 def extract_pairs(observation: Observation) -> list[KeyValue]:
-    """``Key: Value`` / ``Key    Value`` lines; a key alone on a line takes the next line(s)."""
-    pairs: list[KeyValue] = []
-    lines = [line.strip() for line in observation.text.splitlines()]
-    for index, line in enumerate(lines):
-        if not line:
-            continue
-        parts = _KV_SEPARATORS.split(line, maxsplit=1)
-        if len(parts) == 2 and parts[0] and len(parts[0]) <= 40:
-            key, value = parts[0].strip(" #"), parts[1].strip()
-            if value:
-                pairs.append(KeyValue(key, value, observation, index))
-                continue
-            following = [x for x in lines[index + 1 : index + 4] if x and ":" not in x]
-            if following:
-                pairs.append(KeyValue(key, ", ".join(following[:3]), observation, index))
-            continue
-        # "Invoice INV-001" / "Total 1,234.00": a known alias followed by a value.
-        lowered = normalize(line)
-        for _, (_, aliases) in FIELDS.items():
-            for alias in aliases:
-                if lowered.startswith(alias + " ") and len(alias) > 2:
-                    value = line[len(alias) :].strip(" :#")
-                    if value:
-                        pairs.append(KeyValue(line[: len(alias)], value, observation, index))
-                    break
-    return pairs
+    """Key/value pairs of a page (or table) observation, in every layout described above."""
+    if observation.kind == "table":
+        return _table_pairs(observation)
+    lines = pages_of([observation])
+    if not lines:
+        return []
+    page = lines[0]
+    return [pair for at in range(len(page)) for pair in _pairs_of_line(page, at)]
 
 
-# Cues that only say "an amount/date is wanted": used when no specific field is named.
-WEAK_CUES = frozenset({"how much", "owe", "when was", "date", "from", "company", "due"})
-
-
-def _field_for_question(question: str) -> tuple[str | None, float]:
+def field_for_question(question: str, expected: AnswerType) -> tuple[str | None, float]:
+    """The canonical field the question names (compatible with its type) and how surely."""
     lowered = normalize(question)
     best, best_rank = None, (False, 0)
     for field, (cues, _) in FIELDS.items():
+        kind = FIELD_TYPES.get(field)
+        if expected is not AnswerType.FREE_TEXT and kind is not None and kind is not expected:
+            continue
         for cue in cues:
             if not re.search(rf"(?<![a-z]){re.escape(cue)}(?![a-z])", lowered):
                 continue
-            rank = (cue not in WEAK_CUES, len(cue))  # specific cues beat weak ones, then longer
+            rank = (cue not in WEAK_CUES, len(cue))
             if rank > best_rank:
                 best, best_rank = field, rank
     if best is None:
@@ -130,65 +220,193 @@ def _field_for_question(question: str) -> tuple[str | None, float]:
     return best, 1.0 if best_rank[0] else 0.85
 
 
-def _key_score(field: str | None, key: str, question_tokens: list[str]) -> float:
-    key_norm = normalize(key)
+def _alias_score(field: str, key: str) -> float:
+    key_norm = " ".join(_tokens(key))
     score = 0.0
-    if field:
-        aliases = FIELDS[field][1]
-        for rank, alias in enumerate(aliases):
-            if key_norm == alias:
-                score = max(score, 1.0 - rank * 0.03)
-            elif key_norm.startswith(alias) or key_norm.endswith(alias):
-                score = max(score, 0.85 - rank * 0.03)
-        if field == "total" and ("sub" in key_norm or "tax" in key_norm):
-            score = min(score, 0.2)
-        others = (a for name, (_, al) in FIELDS.items() if name != field for a in al if len(a) > 4)
-        if score < 0.8 and any(key_norm == alias for alias in others):
-            return 0.0  # the key names another field ("Invoice number" when a date is asked)
-        if field == "invoice_date" and "due" in key_norm:
-            score = min(score, 0.2)
-    if field is None or score > 0:
-        score = max(score, 0.9 * overlap(question_tokens, key))
+    for rank, alias in enumerate(FIELDS[field][1]):
+        alias_norm = " ".join(_tokens(alias))
+        if key_norm == alias_norm:
+            score = max(score, 1.0 - rank * 0.02)
+        elif re.search(rf"(^| ){re.escape(alias_norm)}( |$)", key_norm):
+            score = max(score, 0.85 - rank * 0.02)
     return score
 
 
+def _other_field(field: str | None, key: str) -> bool:
+    """The key is exactly another field's alias ("Due date" when the invoice date is asked)."""
+    for name, (_, aliases) in FIELDS.items():
+        if name == field:
+            continue
+        if any(_alias_score(name, key) >= 0.95 for _ in aliases[:1]):
+            return field is None or _alias_score(field, key) < 0.95
+    return False
+
+
+def key_score(field: str | None, key: str, question: str) -> float:
+    """How well a key names what the question asks (aliases of its field, shared words)."""
+    q_tokens = {t for t in _tokens(question) if t not in ("what", "is", "the", "of", "this")}
+    k_tokens = [t for t in _tokens(key) if len(t) > 1 or t == "no"]
+    shared = sum(1 for t in k_tokens if t in q_tokens) / max(len(k_tokens), 1)
+    score = 0.85 * shared
+    if field is not None:
+        score = max(score, _alias_score(field, key))
+        if field == "due_date" and "due" not in _tokens(key) and "by" not in _tokens(key):
+            score = min(score, 0.3)
+        if field == "invoice_date" and ("due" in _tokens(key) or "by" in _tokens(key)):
+            score = min(score, 0.2)
+        if field == "total" and _NOT_GRAND.search(normalize(key)):
+            score = min(score, 0.3)
+        if field == "subtotal" and "sub" not in normalize(key) and "net" not in _tokens(key):
+            score = min(score, 0.5 * score)
+    if _other_field(field, key):
+        return min(score, 0.2)
+    return score
+
+
+@dataclass
+class _Candidate:
+    score: float
+    value: str
+    pair: KeyValue
+
+
 class FieldAnswerer:
-    """Answers "what is the <field>?" from key/value pairs on document pages."""
+    """Answers "what is the <field>?" and "who issued/sold/bought" from document pages."""
 
     name = "document_field"
+
+    def __init__(self, type_embedder: TypeEmbedder | None = None) -> None:
+        self.type_embedder = type_embedder
 
     def answer(self, question: str, observations: list[Observation]) -> Answer | None:
         pages = [o for o in observations if o.kind in ("page", "text", "passage")]
         if not pages:
             return None
-        field, field_conf = _field_for_question(question)
-        question_tokens = content_tokens(question)
-        candidates: list[tuple[float, KeyValue]] = []
-        for page in pages:
-            for pair in extract_pairs(page):
-                score = _key_score(field, pair.key, question_tokens)
-                if score > 0:
-                    candidates.append((score, pair))
+        expected = predict_type(question, self.type_embedder).type
+        if mentions_table_item(question, observations):
+            return None  # a line item's quantity or price: the table answerer's question
+        if expected in NAME_TYPES:
+            named = self._party(question, observations)
+            if named is not None:
+                return named
+        return self._pair(question, observations, expected)
+
+    def _party(self, question: str, observations: list[Observation]) -> Answer | None:
+        lines = pages_of(observations)
+        tables = [o.data.get("rows") or [] for o in observations if o.kind == "table"]
+        found = find_party(question, lines, tables)
+        if found is None:
+            return None
+        party, confidence = found
+        source = party.line.page
+        confidence *= min(source.confidence, 1.0)
+        return Answer(
+            text=party.name,
+            confidence=round(confidence, 3),
+            answerer=self.name,
+            sources=[source.citation],
+            data={"field": "party", "how": party.how, "evidence": party.evidence},
+        )
+
+    def _pair(
+        self, question: str, observations: list[Observation], expected: AnswerType
+    ) -> Answer | None:
+        field, field_conf = field_for_question(question, expected)
+        candidates: list[_Candidate] = []
+        for observation in observations:
+            if observation.kind not in ("page", "text", "passage", "table"):
+                continue
+            for pair in extract_pairs(observation):
+                score = key_score(field, pair.key, question)
+                if score <= 0.25:
+                    continue
+                kind = expected if expected is not AnswerType.FREE_TEXT else None
+                if kind is None and field in FIELD_TYPES:
+                    kind = FIELD_TYPES[field]
+                value = typed_span(pair.value, kind) if kind else pair.value.strip()
+                if value and kind in NAME_TYPES and not name_like(value):
+                    continue
+                if value:
+                    candidates.append(_Candidate(score, value, pair))
         if not candidates:
             return None
-        candidates.sort(key=lambda c: (-c[0], c[1].line))
-        score, best = candidates[0]
-        if field == "total":  # the last/largest "total" line on the page is the grand total
-            totals = [c for c in candidates if c[0] >= score - 0.05]
-            score, best = max(totals, key=lambda c: (c[1].source.locator, c[1].line))
-        runner_up = next((c for c in candidates[1:] if c[1].value != best.value), None)
-        margin = score - (runner_up[0] if runner_up else 0.0)
-        confidence = min(best.source.confidence, 1.0) * min(1.0, 0.55 + 0.45 * score)
-        if field is None:  # matched on the key's own words ("Price: ..." for "the price")
-            confidence *= 0.9 if score >= 0.85 else 0.7
-        else:
-            confidence *= field_conf
-        if margin < 0.05:
+        candidates.sort(key=lambda c: (-c.score, c.pair.line))
+        best = candidates[0]
+        agree = 0
+        if field == "total":
+            best, agree = _grand_total(candidates, observations)
+        runner_up = next((c for c in candidates if _differs(c.value, best.value)), None)
+        margin = best.score - (runner_up.score if runner_up else 0.0)
+        confidence = min(best.pair.source.confidence, 1.0) * min(1.0, 0.55 + 0.45 * best.score)
+        confidence *= field_conf if field else (0.9 if best.score >= 0.85 else 0.7)
+        if margin < 0.05 and not agree:
             confidence *= 0.75
+        if agree:
+            confidence = max(confidence, min(0.97, min(best.pair.source.confidence, 1.0)))
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
             answerer=self.name,
-            sources=[best.source.citation],
-            data={"field": field, "key": best.key, "value": best.value},
-        )
+            sources=[best.pair.source.citation],
+            data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
+                  "checks": agree},
+        )  # fmt: skip
+
+
+def _amount(text: str) -> Decimal | None:
+    cleaned = re.sub(r"[^\d.,-]", "", text)
+    if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+,\d{2}", cleaned):  # 1.234,56
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    return parse_number(cleaned)
+
+
+def _differs(a: str, b: str) -> bool:
+    x, y = _amount(a), _amount(b)
+    if x is not None and y is not None and re.search(r"\d", a) and re.search(r"\d", b):
+        return x != y
+    return normalize(a) != normalize(b)
+
+
+def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> list[Decimal]:
+    values = []
+    for observation in observations:
+        if observation.kind not in ("page", "text", "passage", "table"):
+            continue
+        for pair in extract_pairs(observation):
+            if pattern.search(normalize(pair.key)):
+                value = typed_span(pair.value, AnswerType.AMOUNT)
+                amount = _amount(value) if value else None
+                if amount is not None:
+                    values.append(amount)
+    return values
+
+
+def _grand_total(
+    candidates: list[_Candidate], observations: list[Observation]
+) -> tuple[_Candidate, int]:
+    """The grand total among total-like candidates, and how many arithmetic checks agree."""
+    totals = [c for c in candidates if c.score >= 0.6]
+    if not totals:
+        return candidates[0], 0
+    strong = [c for c in totals if _GRAND.search(normalize(c.pair.key))] or totals
+    best = max(strong, key=lambda c: (c.score, _amount(c.value) or 0, c.pair.line))
+    value = _amount(best.value)
+    if value is None:
+        return best, 0
+    checks = 0
+    subtotals = _labelled_amounts(observations, re.compile(r"\b(sub ?total|net|excl)"))
+    taxes = _labelled_amounts(observations, re.compile(r"\b(tax|vat|gst|sst)\b"))
+    rounding = _labelled_amounts(observations, re.compile(r"\bround"))
+    if any(abs(s + t - value) <= Decimal("0.011") for s in subtotals for t in taxes):
+        checks += 1
+    if any(abs(s + t + r - value) <= Decimal("0.011") for s in subtotals for t in taxes
+           for r in rounding):  # fmt: skip
+        checks += 1
+    cash = _labelled_amounts(observations, re.compile(r"\b(cash|tendered|paid)\b"))
+    change = _labelled_amounts(observations, re.compile(r"\bchange\b"))
+    if any(abs(c - g - value) <= Decimal("0.011") for c in cash for g in change):
+        checks += 1
+    others = {_amount(c.value) for c in strong if c is not best}
+    if others and value not in others and not checks:
+        best = _Candidate(best.score * 0.8, best.value, best.pair)  # total lines disagree
+    return best, checks

@@ -1,9 +1,18 @@
-"""Table cell lookup: row label × column header, plus highest/lowest/sum over a column."""
+"""Tables: line items (quantity, unit price, line amount of a named item), cell lookups, and
+highest/lowest/sum/count over a column.
+
+Line items are read from item tables and from receipt lines ("2 x 3.50   7.00"). Which column
+is the quantity, the unit price and the amount is settled by arithmetic when the rows allow it
+(quantity × price = amount on most rows, whatever the headers say or the order of the
+columns), else by the header words; the question picks the column by its wording and type.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from serve.answer.base import Answer
 from serve.answer.text import content_tokens, format_number, normalize, overlap, parse_number
@@ -13,7 +22,6 @@ _MAX = re.compile(r"\b(highest|largest|most|maximum|max|biggest|top|greatest|pea
 _MIN = re.compile(r"\b(lowest|smallest|least|minimum|min|fewest|bottom)\b")
 _SUM = re.compile(r"\b(sum|total of|add up|combined)\b")
 _COUNT = re.compile(r"\bhow many (rows|items|lines|entries|products)\b")
-
 
 # Header words and the ways questions ask for them.
 HEADER_SYNONYMS = {
@@ -25,6 +33,27 @@ HEADER_SYNONYMS = {
     "description": ("item", "product", "service"),
     "item": ("description", "product", "service"),
 }
+# Column roles of item tables by header words (arithmetic overrides them when it can).
+ROLE_HEADERS = {
+    "qty": ("qty", "quantity", "quantities", "units", "pcs", "pieces", "hours", "hrs", "ordered",
+            "shipped", "delivered", "count", "nos", "no. of", "backorder", "received"),
+    "unit_price": ("unit price", "price", "rate", "each", "unit cost", "u.price", "u/price",
+                   "unit", "cost", "price/unit", "unit rate"),
+    "amount": ("amount", "total", "line total", "extended", "net", "gross", "value", "sum",
+               "subtotal", "amt"),
+}  # fmt: skip
+_QTY_Q = re.compile(r"\b(how many|quantity|qty|units|pieces|count)\b")
+_PRICE_Q = re.compile(
+    r"\b(unit price|price per|per unit|each|a single|one|rate|unit cost|price for a|cost per)\b"
+)
+_AMOUNT_Q = re.compile(
+    r"\b(line total|amount (charged|for)|in total for|total for|line amount|charged for|"
+    r"extended|total (price|cost) (of|for))\b"
+)
+_RECEIPT_ITEM = re.compile(
+    r"(?P<qty>\d+(?:\.\d+)?)\s*(?:[xX×*@]|pcs?\s*[xX@])\s*(?P<unit_price>\d[\d,]*\.\d{2})"
+    r"\s+(?P<amount>\d[\d,]*\.\d{2})\b"
+)
 
 
 def expand(question_tokens: list[str]) -> list[str]:
@@ -107,12 +136,255 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
     return cell, score, {"op": "cell", "row": body[row][0], "column": header[column]}
 
 
+# ----------------------------------------------------------------------------- line items
+
+
+@dataclass
+class LineItem:
+    """One item of an item table or receipt: its description and role → cell text."""
+
+    description: str
+    cells: dict[str, str]
+    source: Observation
+    headers: dict[str, str] = field(default_factory=dict)  # role or header → cell text
+    verified: bool = False  # quantity × unit price = amount on this row / table
+
+
+def _number(text: str) -> Decimal | None:
+    cleaned = re.sub(r"[^\d.,-]", "", text)
+    if not re.search(r"\d", cleaned):
+        return None
+    if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+,\d{1,2}", cleaned):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    cleaned = cleaned.replace(",", "")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def _is_numeric_cell(text: str) -> bool:
+    stripped = re.sub(r"[$€£¥₹%]|\b[A-Z]{2,3}\b", "", text).strip()
+    return bool(stripped) and re.fullmatch(r"-?[\d.,\s]+", stripped) is not None
+
+
+def _role_of_header(header: str) -> str | None:
+    text = normalize(header).strip(" .:")
+    for role in ("amount", "unit_price", "qty"):  # "unit price" before "unit", "qty"
+        for word in ROLE_HEADERS[role]:
+            if text == word:
+                return role
+    for role in ("unit_price", "qty", "amount"):
+        for word in ROLE_HEADERS[role]:
+            if " " in word and word in text:
+                return role
+    return None
+
+
+def _close(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) <= max(Decimal("0.011"), abs(b) * Decimal("0.005"))
+
+
+def _arithmetic_roles(body: list[list[str]], numeric: list[int]) -> dict[str, int] | None:
+    """Columns (qty, unit_price, amount) with qty × price = amount on most rows."""
+    best, best_hits = None, 0
+    for q, p, a in itertools.permutations(numeric, 3):
+        hits = 0
+        for row in body:
+            values = [_number(row[c]) if c < len(row) else None for c in (q, p, a)]
+            if None not in values and values[2] != 0 and _close(values[0] * values[1], values[2]):
+                hits += 1
+        # A quantity is the smaller factor by convention when both fit (2 × 3.50 = 3.50 × 2).
+        if hits > best_hits or (hits == best_hits and best and q < p and best["qty"] > q):
+            best, best_hits = {"qty": q, "unit_price": p, "amount": a}, hits
+    if best is None or best_hits < max(1, round(0.6 * len(body))):
+        return None
+    q_values = [_number(r[best["qty"]]) for r in body if best["qty"] < len(r)]
+    p_values = [_number(r[best["unit_price"]]) for r in body if best["unit_price"] < len(r)]
+    if sum(1 for v in q_values if v is not None and v != v.to_integral_value()) > sum(
+        1 for v in p_values if v is not None and v != v.to_integral_value()
+    ):
+        best["qty"], best["unit_price"] = best["unit_price"], best["qty"]
+    return best
+
+
+def table_items(observation: Observation) -> list[LineItem]:
+    """Line items of an item table: rows with a description and numbers under a header."""
+    rows = [[str(c or "").strip() for c in row] for row in observation.data.get("rows") or []]
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    body = [r + [""] * (width - len(r)) for r in body]
+    body = [r for r in body if not any(_summary_label(c) for c in r if c)]  # totals rows
+    numeric = [
+        c for c in range(width)
+        if sum(_is_numeric_cell(r[c]) for r in body if r[c]) >= max(1, 0.6 * len(body))
+    ]  # fmt: skip
+    texts = [c for c in range(width) if c not in numeric]
+    if not texts or not numeric:
+        return []
+    describe = max(texts, key=lambda c: sum(len(re.findall(r"[A-Za-z]", r[c])) for r in body))
+    roles = {h: c for c, h in ((c, _role_of_header(header[c])) for c in numeric) if h}
+    verified = False
+    arithmetic = _arithmetic_roles(body, numeric) if len(numeric) >= 3 else None
+    if arithmetic:
+        roles, verified = arithmetic, True
+    items = []
+    for row in body:
+        description = row[describe]
+        if not description or not any(row[c] for c in numeric) or _summary_label(description):
+            continue
+        cells = {role: row[c] for role, c in roles.items() if row[c]}
+        headers = {normalize(header[c]): row[c] for c in numeric if row[c] and header[c]}
+        ok = verified and _row_checks(cells)
+        items.append(LineItem(description, cells, observation, headers, ok))
+    if items and not any("qty" in i.cells for i in items):
+        _leading_quantities(items)
+    return items
+
+
+def _leading_quantities(items: list[LineItem]) -> None:
+    """"8 Desk lamp LED" in one cell (quantity and description not split into columns): the
+    leading number is the quantity when quantity × price = amount confirms it on every row."""
+    split = [re.match(r"^(\d+(?:\.\d+)?)\s+(\S.*)$", item.description) for item in items]
+    if not all(split):
+        return
+    trial = [{**item.cells, "qty": m.group(1)} for item, m in zip(items, split, strict=True)]
+    if not all(_row_checks(cells) for cells in trial):
+        return
+    for item, match, cells in zip(items, split, trial, strict=True):
+        item.description, item.cells, item.verified = match.group(2), cells, True
+
+
+def _row_checks(cells: dict[str, str]) -> bool:
+    values = [_number(cells.get(k, "")) for k in ("qty", "unit_price", "amount")]
+    return None not in values and _close(values[0] * values[1], values[2])
+
+
+def _summary_label(text: str) -> bool:
+    return bool(
+        re.match(r"^(sub ?-?total|total|tax|vat|gst|grand|balance|discount|rounding|net)\b",
+                 normalize(text))
+    )  # fmt: skip
+
+
+def receipt_items(observation: Observation) -> list[LineItem]:
+    """Items written as "<description> 2 x 3.50 7.00" or with the description above."""
+    lines = [line.strip() for line in observation.text.splitlines()]
+    items = []
+    for index, line in enumerate(lines):
+        match = _RECEIPT_ITEM.search(line.replace("\t", " "))
+        if not match:
+            continue
+        description = line[: match.start()].strip(" \t-:")
+        if not re.search(r"[A-Za-z]{2}", description) and index > 0:
+            description = lines[index - 1].strip()
+        if not re.search(r"[A-Za-z]{2}", description):
+            continue
+        cells = {k: match.group(k) for k in ("qty", "unit_price", "amount")}
+        items.append(LineItem(description, cells, observation, {}, _row_checks(cells)))
+    return items
+
+
+def _quoted(question: str) -> list[str]:
+    return re.findall(r"['\"‘“]([^'\"’”]{2,80})['\"’”]", question)
+
+
+def _match(question: str, description: str) -> float:
+    """How surely the question names this item (a quoted name, or its words)."""
+    desc = normalize(description)
+    for quoted in _quoted(question):
+        if normalize(quoted) == desc:
+            return 1.0
+        if normalize(quoted) in desc or desc in normalize(quoted):
+            return 0.85
+    words = [t for t in content_tokens(description) if len(t) > 1]
+    if not words:
+        return 0.0
+    asked = set(content_tokens(question))
+    hits = sum(1 for w in words if w in asked)
+    return hits / len(words) if hits == len(words) else 0.6 * hits / len(words)
+
+
+def all_items(observations: list[Observation]) -> list[LineItem]:
+    items: list[LineItem] = []
+    for observation in observations:
+        if observation.kind == "table":
+            items += table_items(observation)
+        elif observation.kind in ("page", "text"):
+            items += receipt_items(observation)
+    return items
+
+
+def mentions_table_item(question: str, observations: list[Observation]) -> bool:
+    """Whether the question names a line item of a table or receipt on the page."""
+    return any(_match(question, item.description) >= 0.99 for item in all_items(observations))
+
+
+def _wanted_role(question: str, item: LineItem) -> tuple[str | None, float]:
+    """The column the question asks for: a header it names, else by its wording."""
+    lowered = normalize(question)
+    asked = set(content_tokens(question)) - set(content_tokens(item.description))
+    for header in item.headers:
+        words = [w for w in re.findall(r"[a-z]+", header) if len(w) > 3]
+        if words and all(w in asked for w in words) and header not in ("amount", "total"):
+            return f"header:{header}", 0.95
+    if _AMOUNT_Q.search(lowered):
+        return "amount", 1.0
+    if _PRICE_Q.search(lowered):
+        return "unit_price", 1.0
+    if _QTY_Q.search(lowered):
+        return "qty", 1.0
+    if re.search(r"\b(price|cost|how much)\b", lowered):
+        return "unit_price", 0.65
+    return None, 0.0
+
+
+def answer_item(question: str, observations: list[Observation]) -> Answer | None:
+    """The quantity / unit price / amount of the line item the question names."""
+    scored = [(_match(question, item.description), item) for item in all_items(observations)]
+    scored = [(s, i) for s, i in scored if s >= 0.99 or (s >= 0.85 and _quoted(question))]
+    if not scored:
+        return None
+    scored.sort(key=lambda si: -si[0])
+    match, item = scored[0]
+    same = [i for s, i in scored if s == match and normalize(i.description) != normalize(
+        item.description)]  # fmt: skip
+    role, role_conf = _wanted_role(question, item)
+    if role is None:
+        return None
+    if role.startswith("header:"):
+        cell = item.headers.get(role.split(":", 1)[1], "")
+    else:
+        cell = item.cells.get(role, "")
+    if not cell:
+        return None
+    qty_headers = [h for h in item.headers if _role_of_header(h) == "qty"]
+    confidence = role_conf * (0.97 if item.verified else 0.85) * min(match, 1.0)
+    if role == "qty" and len(qty_headers) > 1:
+        confidence *= 0.6  # several quantity columns (ordered/shipped) and none named
+    if same:
+        confidence *= 0.6  # two different items match the question as well
+    confidence *= min(item.source.confidence, 1.0)
+    return Answer(
+        text=cell.strip(),
+        confidence=round(confidence, 3),
+        answerer=TableAnswerer.name,
+        sources=[item.source.citation],
+        data={"op": "item", "item": item.description, "column": role, "verified": item.verified},
+    )
+
+
 class TableAnswerer:
     """Answers from tables found on document pages (OCR / PDF table extraction)."""
 
     name = "table"
 
     def answer(self, question: str, observations: list[Observation]) -> Answer | None:
+        item = answer_item(question, observations)
+        if item is not None:
+            return item
         best: tuple[float, str, Observation, dict] | None = None
         for observation in observations:
             rows = observation.data.get("rows") if observation.kind == "table" else None

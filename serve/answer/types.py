@@ -401,7 +401,7 @@ LABEL_WORDS = frozenset(
     phone fax email www http https com net org address customer account copy original official
     thank thanks you your for the and to from by at item(s) summary details reference terms
     delivery shipping ship sold issued issue remarks notes note sales sale doc document
-    cashier table pax member points rm usd eur gbp sgd myr""".split()
+    cashier table pax member points rm usd eur gbp sgd myr po ref""".split()
 )
 _NAME_TOKEN = re.compile(r"[a-z][a-z'’&.-]*[a-z]|[a-z]&[a-z]")
 SENTENCE_WORDS = 7  # a candidate this long is a sentence: it must contain the type
@@ -511,6 +511,11 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         if expected is AnswerType.PLACE:
             return not (_CURRENCY.search(rest) and _numbers(rest))
         # A name is not a date, a sum or a code with a word stuck on.
+        if (
+            re.search(r"(?=\w*[a-z])(?=\w*\d\w*\d\w*\d)\w+", rest)
+            and expected is not AnswerType.PLACE
+        ):
+            return False  # "PO737257": an identifier
         alnum = re.sub(r"[^a-z0-9]", "", rest)
         letters = sum(c.isalpha() for c in alnum)
         if has_date and len(names) < 2:
@@ -531,8 +536,8 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
     # Amounts and quantities: one number (not a date, not part of a code).
     numeric_text = _strip_dates_times(low) if not sentence else rest
     numbers = _numbers(numeric_text)
-    if sentence:
-        return bool(numbers)
+    if sentence:  # one value, not a row of figures ("12 Printer toner 127.85 1,534.20")
+        return len({re.sub(r"[, ]", "", n.rstrip("%")) for n in numbers}) == 1
     value = _one_value(numeric_text)
     if value is None:
         return _labelled_values(numeric_text, expected)

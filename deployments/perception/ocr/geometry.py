@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +72,31 @@ class RecognizedPage:
     ordered: bool = True
     paragraphs: list[tuple[str, float]] | None = None
     tables: list[Table] | None = None
+
+
+# A gap between two words wider than this many text heights separates two segments of a line
+# (columns, a label and its value): the text marks it with a tab.
+SEGMENT_GAP = 2.0
+
+
+def gapped_text(words: list[tuple[str, BBox]]) -> str:
+    """Words of one line left to right, a tab where the gap is wider than ``SEGMENT_GAP``
+    text heights (a single space otherwise)."""
+    if not words:
+        return ""
+    # The line's tallest words approach the font size (ascenders, descenders); glyph boxes
+    # of digits and lower-case letters alone would make an ordinary space look wide.
+    heights = sorted(max(box[3] - box[1], 1.0) for _, box in words)
+    height = heights[min(len(heights) - 1, (3 * len(heights)) // 4)]
+    parts = [words[0][0]]
+    for (_, previous), (text, box) in itertools.pairwise(words):
+        parts.append("\t" if box[0] - previous[2] > SEGMENT_GAP * height else " ")
+        parts.append(text)
+    return "".join(parts)
+
+
+def ocr_gapped_text(words: list[OcrWord]) -> str:
+    return gapped_text([(w.text, (w.x0, w.y0, w.x1, w.y1)) for w in words])
 
 
 def union_box(words: list[OcrWord]) -> BBox:

@@ -1,8 +1,9 @@
 """A page's blocks, tables and text in reading order, from an engine's words or a text layer.
 
 Lines that fall inside a table are replaced by one block per table row (its cells joined by
-spaces, left to right), placed where the table starts, so the page text reads a table row by
-row even when the engine read it column by column.
+tabs, left to right), placed where the table starts, so the page text reads a table row by
+row even when the engine read it column by column. Within a line, a gap wider than
+``SEGMENT_GAP`` text heights (a column break, a label and its value far apart) is a tab.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from deployments.perception.ocr.geometry import (
     OcrLine,
     OcrWord,
     RecognizedPage,
+    gapped_text,
     mean_confidence,
+    ocr_gapped_text,
     order_lines,
     union_box,
 )
@@ -63,7 +66,7 @@ def _row_blocks(table: FoundTable, scale: float, with_words: bool) -> list[Block
     for row, texts in zip(table.cells, table.rows(), strict=True):
         words = [w for cell in row for w in cell]
         if words:
-            text = " ".join(t for t in texts if t)
+            text = "\t".join(t for t in texts if t)
             blocks.append(_block(text, words, scale, with_words))
     return blocks
 
@@ -98,14 +101,31 @@ def _in_reading_order(
     for line in lines:
         outside = [w for w in line.words if id(w) not in owner]
         if outside:
-            text = " ".join(w.text for w in outside)
-            blocks.append(_block(text, outside, scale, with_words))
+            blocks.append(_block(ocr_gapped_text(outside), outside, scale, with_words))
         for word in line.words:
             table = owner.get(id(word))
             if table is not None and id(table) not in emitted:
                 emitted.add(id(table))
                 blocks.extend(_row_blocks(table, scale, with_words))
     return blocks
+
+
+_RULING_MARKS = "|[]_"
+
+
+def _without_ruling_marks(lines: list[OcrLine]) -> list[OcrLine]:
+    """Table rulings left on the page read as ``|``, ``[``, ``]`` or ``_`` at word edges:
+    strip them (a word made only of them goes)."""
+    cleaned = []
+    for line in lines:
+        words = []
+        for w in line.words:
+            text = w.text.strip(_RULING_MARKS)
+            if text:
+                words.append(OcrWord(text, w.x0, w.y0, w.x1, w.y1, w.confidence))
+        if words:
+            cleaned.append(OcrLine(words))
+    return cleaned
 
 
 def compose_ocr(
@@ -128,6 +148,8 @@ def compose_ocr(
             confidence=round(confidence, 4),
         )
     lines = page.lines if page.ordered else order_lines(page.lines)
+    if rulings is not None and (rulings.horizontal or rulings.vertical):
+        lines = _without_ruling_marks(lines)
     words = [w for line in lines for w in line.words]
     tables = find_tables(words, rulings) if extract_tables else []
     blocks = _in_reading_order(lines, tables, scale, with_words)
@@ -152,7 +174,7 @@ def compose_text_layer(
     """
     blocks = [
         Block(
-            text=line.text,
+            text=gapped_text(line.words) if line.words else line.text,
             bbox=line.bbox,
             confidence=1.0,
             words=[Word(text=t, bbox=b, confidence=1.0) for t, b in line.words]
@@ -173,6 +195,6 @@ def compose_text_layer(
     return PageContent(
         blocks=blocks,
         tables=tables,
-        text=layer.text,
+        text="\n".join(b.text for b in blocks) if blocks else layer.text,
         confidence=1.0 if layer.chars else 0.0,
     )

@@ -82,7 +82,7 @@ STACK = SmallStack()
         ("What is the total due?", [PAGE, TABLE], "1,200.00 EUR", "document_field"),
         ("What is the due date?", [PAGE], "2024-04-04", "document_field"),
         ("When was the invoice issued?", [PAGE], "2024-03-05", "document_field"),
-        ("Who is the invoice billed to?", [PAGE], "Globex Ltd, 12 Main St", "document_field"),
+        ("Who is the invoice billed to?", [PAGE], "Globex Ltd", "document_field"),
         ("How much VAT was charged?", [PAGE], "200.00 EUR", "document_field"),
         ("What is the subtotal?", [PAGE], "1,000.00 EUR", "document_field"),
         ("What is the amount for Gadget?", [PAGE, TABLE], "600.00", "table"),

@@ -45,7 +45,7 @@ def text_pdf(pages: int = 1, lines: list[str] = LINES, table: list[list[str]] = 
 
 
 def expected_text(lines: list[str] = LINES, table: list[list[str]] = TABLE) -> str:
-    return "\n".join([*lines, *(" ".join(row) for row in table), FOOTER])
+    return "\n".join([*lines, *("\t".join(row) for row in table), FOOTER])
 
 
 def render(pdf: bytes, dpi: int = 200) -> list[Image.Image]:

@@ -51,8 +51,8 @@ def test_table_lines_become_row_blocks_in_place():
         vertical=[Segment(100, 200, x) for x in (0, 200, 400)],
     )
     content = compose_ocr(RecognizedPage(lines=lines), rulings, scale=0.5)
-    assert [b.text for b in content.blocks] == ["Title", "Region Q1", "North 1,204", "Footer"]
-    assert content.text == "Title\nRegion Q1\nNorth 1,204\nFooter"
+    assert [b.text for b in content.blocks] == ["Title", "Region\tQ1", "North\t1,204", "Footer"]
+    assert content.text == "Title\nRegion\tQ1\nNorth\t1,204\nFooter"
     assert content.tables[0].rows == [["Region", "Q1"], ["North", "1,204"]]
     assert content.tables[0].bbox == (0.0, 50.0, 200.0, 100.0)  # scaled to the page unit
     assert content.blocks[0].bbox == (0.0, 0.0, 25.0, 10.0)
@@ -74,3 +74,16 @@ def test_paragraph_engines_keep_their_tables():
     content = compose_ocr(page, None)
     assert content.blocks[0].bbox is None and content.tables[0].method == "model"
     assert content.text == "Abstract text.\nA B\n1 2" and content.confidence == 0.8
+
+
+def test_wide_gaps_in_a_line_are_tabs():
+    line = OcrLine([word("Date:", 0, 0), word("2024", 55, 0), word("Total", 300, 0)])
+    content = compose_ocr(RecognizedPage(lines=[line]), None)
+    assert content.text == "Date: 2024\tTotal"
+
+
+def test_ruling_marks_are_stripped_when_rulings_stay_on_the_page():
+    lines = [OcrLine([word("|48", 10, 110), word("|", 60, 110), word("Qty]", 90, 110)])]
+    rulings = Rulings(horizontal=[Segment(0, 400, 100)], vertical=[Segment(100, 200, 0)])
+    content = compose_ocr(RecognizedPage(lines=lines), rulings)
+    assert content.text == "48\tQty"

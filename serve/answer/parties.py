@@ -1,0 +1,320 @@
+"""Who is who on a business document: the issuer, the seller, the buyer.
+
+- Labelled blocks: a party label ("Bill to", "Customer", "From:", "Sold by", "Vendor") with
+  the name beside or under it (same segment, next segment, or the segment below), or a table
+  whose header cells are party labels.
+- The letterhead: the organisation-like line that stands out near the top of the first page
+  (or in the footer). Evidence is counted, not assumed: a legal form or trade word in the name,
+  an e-mail or web domain on the page that repeats the name, a larger font, the first line.
+- The question's role (issuer, seller, buyer) picks among them; a purchase order is issued
+  by its buyer, so there the vendor/supplier block is the seller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from serve.answer.doclines import Line, is_label, line_height, median_height, split_label
+from serve.answer.text import normalize
+from serve.answer.types import LABEL_WORDS
+
+BUYER_LABELS = frozenset(
+    """bill to|billed to|bill-to|invoice to|invoiced to|sold to|ship to|deliver to|delivered to
+    |customer|client|buyer|to|recipient|consignee|account holder|attention|attn|purchaser
+    |customer name|client name|bill to party|ship-to|addressed to""".replace("\n", "").split("|")
+)
+SELLER_LABELS = frozenset(
+    """from|seller|sold by|issued by|remit to|merchant|payee|supplier|vendor|provider
+    |supplier name|vendor name|seller name""".replace("\n", "").split("|")
+)
+# Legal forms and trade words of organisation names (a general lexicon, many countries).
+ORG_WORDS = frozenset(
+    """ltd limited llc llp lp inc incorporated corp corporation co company plc pty pte gmbh
+    ag kg ohg ug sa sas sarl srl spa bv nv ab as asa oy kk sdn bhd berhad tbk cv pt
+    enterprise enterprises trading holdings group industries international services
+    solutions partners associates sons brothers store stores shop mart supermarket
+    restaurant cafe bakery pharmacy hotel bank""".split()
+)
+DOCUMENT_TITLES = frozenset(
+    """invoice|tax invoice|receipt|official receipt|cash receipt|purchase order|statement
+    |account statement|delivery note|packing list|bill|quotation|quote|credit note|pro forma
+    |proforma invoice|sales invoice|simplified tax invoice|cash bill|order|welcome|thank you
+    |thank you please come again|customer copy|merchant copy|copy|duplicate|original
+    |""".replace("\n", "").split("|")
+)
+_DOMAIN = re.compile(r"[\w.+-]+@([\w-]+)\.|(?:www\.|https?://)([\w-]+)\.", re.IGNORECASE)
+_NOT_NAME = re.compile(r"@|www\.|https?:|\.com\b|\btel\b|\bfax\b|\bphone\b", re.IGNORECASE)
+
+
+@dataclass
+class Party:
+    name: str
+    evidence: float  # 0..1
+    how: str
+    line: Line
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9&]+", normalize(text))
+
+
+def _label_of(text: str) -> str:
+    return normalize(text).rstrip(":").strip(" .#")
+
+
+def name_like(text: str) -> bool:
+    """Could this segment be a company or person name (not an address, a number, a label)?"""
+    text = text.strip()
+    words = _words(text)
+    if not words or len(words) > 9 or len(text) > 70 or _NOT_NAME.search(text):
+        return False
+    if is_label(text) and not any(w in ORG_WORDS for w in words):
+        return False
+    if _label_of(text) in DOCUMENT_TITLES:
+        return False
+    digits = sum(c.isdigit() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    if letters < 3 or digits > 0.25 * letters:
+        return False
+    if all(w in LABEL_WORDS for w in words):
+        return False
+    return not re.match(r"^\d+\s+\w+", text)  # "12 Main Street": an address
+
+
+def org_evidence(text: str) -> float:
+    """How much the words of ``text`` say "organisation" (legal form / trade word)."""
+    words = _words(text)
+    if any(w in ORG_WORDS for w in words[1:]) or (len(words) == 1 and words[0] in ORG_WORDS):
+        return 1.0
+    if "&" in text or any(w in ORG_WORDS for w in words):
+        return 0.6
+    return 0.0
+
+
+def _clean(text: str, line: Line | None = None) -> str:
+    """A name without a logo's initials in front ("BL Bluepeak Foods") or trailing marks."""
+    text = re.sub(r"\s+", " ", text).strip(" .:;,|-·")
+    parts = text.split(" ")
+    if len(parts) >= 3 and re.fullmatch(r"[A-Z]{1,3}", parts[0]):
+        initials = "".join(p[0] for p in parts[1:3] if p[:1].isalpha()).upper()
+        if parts[0] in (initials, initials[:1], parts[1][:2].upper(), parts[1][:1].upper()):
+            text = " ".join(parts[1:])
+    return text
+
+
+def _pieces(segment: str) -> list[str]:
+    """A footer or letterhead line cut at its separators ("Name · address · VAT")."""
+    return [p.strip() for p in re.split(r"\s[·|•]\s|\s[-–—]\s", segment) if p.strip()]
+
+
+def page_domains(lines: list[Line]) -> set[str]:
+    found = set()
+    for line in lines:
+        for match in _DOMAIN.finditer(line.text):
+            domain = (match.group(1) or match.group(2) or "").lower()
+            if domain and domain not in ("gmail", "yahoo", "hotmail", "outlook", "example"):
+                found.add(re.sub(r"[^a-z0-9]", "", domain))
+    return found
+
+
+def _domain_match(name: str, domains: set[str]) -> bool:
+    letters = re.sub(r"[^a-z0-9]", "", normalize(name))
+    words = [w for w in _words(name) if len(w) >= 3 and w not in ORG_WORDS]
+    return any(
+        d and (d in letters or any(w == d or (len(d) >= 5 and w.startswith(d)) for w in words))
+        for d in domains
+    )
+
+
+# ----------------------------------------------------------------------------- labelled blocks
+
+
+def _party_label(segment: str) -> tuple[str, str] | None:
+    """(role, rest of the segment) when the segment starts with a party label."""
+    split = split_label(segment)
+    label, rest = split if split else (segment, "")
+    key = _label_of(label)
+    if key in BUYER_LABELS:
+        return "buyer", rest
+    if key in SELLER_LABELS:
+        return "seller", rest
+    return None
+
+
+def _below(lines: list[Line], at: int, column: int, width: int) -> list[tuple[str, Line]]:
+    """The segments under segment ``column`` of line ``at`` (a stacked block), up to four."""
+    block: list[tuple[str, Line]] = []
+    for line in lines[at + 1 : at + 6]:
+        if len(line.segments) == width:
+            segment = line.segments[column]
+        elif width == 1 or (len(line.segments) == 1 and column == 0):
+            segment = line.segments[0]
+        else:
+            break
+        if is_label(segment) or _party_label(segment):
+            break
+        block.append((segment, line))
+    return block
+
+
+def labelled_parties(lines: list[Line]) -> list[tuple[str, Party]]:
+    """(role, party) for each party label on the page with a name next to or under it."""
+    found: list[tuple[str, Party]] = []
+    for at, line in enumerate(lines):
+        for column, segment in enumerate(line.segments):
+            hit = _party_label(segment)
+            if hit is None:
+                continue
+            role, rest = hit
+            explicit = _label_of(segment.split(":")[0]) not in ("to", "from")
+            candidates: list[tuple[str, str, Line]] = []
+            if rest:
+                candidates.append((rest.split(",")[0], "same segment", line))
+            elif column + 1 < len(line.segments) and not _party_label(line.segments[column + 1]):
+                candidates.append((line.segments[column + 1], "next segment", line))
+            else:
+                block = _below(lines, at, column, len(line.segments))
+                candidates += [(b, "below", where) for b, where in block[:2]]
+            for text, how, where in candidates:
+                text = _clean(text)
+                if name_like(text):
+                    evidence = 0.9 if explicit else 0.8
+                    found.append((role, Party(text, evidence, f"{role} label, {how}", where)))
+                    break
+    return found
+
+
+def table_parties(tables: list[list[list[str]]], lines: list[Line]) -> list[tuple[str, Party]]:
+    """Parties in tables whose header cells are party labels ("From: | To:")."""
+    found: list[tuple[str, Party]] = []
+    for rows in tables:
+        if len(rows) < 2 or not lines:
+            continue
+        for column, cell in enumerate(rows[0]):
+            hit = _party_label(str(cell or ""))
+            if hit is None:
+                continue
+            role, rest = hit
+            below = [str(r[column] or "") for r in rows[1:3] if column < len(r)]
+            for text in ([rest] if rest else []) + below:
+                text = _clean(text)
+                if name_like(text):
+                    label_at = next(
+                        (i for i, ln in enumerate(lines) if str(cell).strip() in ln.text), 0
+                    )
+                    where = next((ln for ln in lines[label_at:] if text in ln.text), None)
+                    if where is None:  # not on the page's lines: stands alone
+                        where = Line(text, [text], -1, lines[0].page)
+                    found.append((role, Party(text, 0.9, f"{role} table column", where)))
+                    break
+    return found
+
+
+# ----------------------------------------------------------------------------- letterhead
+
+
+def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
+    """Organisation-like lines near the top of the first page or in its footer, ranked."""
+    if not pages:
+        return []
+    lines = pages[0]
+    domains = page_domains([line for page in pages for line in page])
+    typical = median_height(lines)
+    top = lines[:12]
+    footer = lines[-4:] if len(lines) > 16 else []
+    ranked: list[Party] = []
+    first_name_seen = False
+    for line in top + [f for f in footer if f not in top]:
+        in_top = line in top
+        for segment in line.segments:
+            for piece in _pieces(segment):
+                name = _clean(piece, line)
+                if not name_like(name) or id(line) in excluded:
+                    continue
+                org = org_evidence(name)
+                domain = _domain_match(name, domains)
+                height = line_height(line)
+                prominent = bool(typical and height and height >= 1.15 * typical)
+                first = in_top and not first_name_seen
+                first_name_seen = first_name_seen or in_top
+                evidence = 0.45 * org + (0.35 if domain else 0.0)
+                evidence += 0.25 if prominent else 0.0
+                evidence += 0.2 if first else 0.0
+                evidence += 0.05 if name.isupper() and in_top else 0.0
+                if not in_top:
+                    evidence *= 0.85  # a footer names the issuer less surely than a heading
+                how = ", ".join(
+                    k
+                    for k, v in (("legal form", org >= 1), ("trade word", 0 < org < 1),
+                                 ("domain", domain), ("large", prominent), ("first", first),
+                                 ("footer", not in_top))
+                    if v
+                )  # fmt: skip
+                ranked.append(Party(name, min(evidence, 1.0), how, line))
+    ranked.sort(key=lambda p: -p.evidence)
+    return ranked
+
+
+def is_purchase_order(pages: list[list[Line]]) -> bool:
+    head = " ".join(line.text for line in (pages[0][:15] if pages else []))
+    return bool(re.search(r"\bpurchase order\b|\bP\.?O\.? (?:no|number)\b", head, re.IGNORECASE))
+
+
+# ----------------------------------------------------------------------------- question roles
+
+_BUYER_Q = re.compile(
+    r"\b(billed|bill to|customer|client|buyer|invoiced|addressed|purchaser|recipient|consignee"
+    r"|account holder|to pay|pay (this|the)|deliver(ed)? to|ship(ped)? to|sold to|whose account)\b"
+)
+_SELLER_Q = re.compile(r"\b(suppliers?|vendors?|sellers?|selling|sold|supplied|supply|supplies)\b")
+
+
+def question_role(question: str) -> str:
+    """buyer | seller | issuer (who issued/sent the document: the default)."""
+    text = normalize(question)
+    if _BUYER_Q.search(text):
+        return "buyer"
+    if _SELLER_Q.search(text):
+        return "seller"
+    return "issuer"
+
+
+def find_party(
+    question: str, pages: list[list[Line]], tables: list[list[list[str]]]
+) -> tuple[Party, float] | None:
+    """The party the question asks for and a confidence, or None."""
+    role = question_role(question)
+    labelled: list[tuple[str, Party]] = []
+    for lines in pages:
+        labelled += labelled_parties(lines)
+    labelled += table_parties(tables, pages[0] if pages else [])
+    purchase_order = is_purchase_order(pages)
+    buyers = [p for r, p in labelled if r == "buyer"]
+    sellers = [p for r, p in labelled if r == "seller"]
+    excluded = {id(p.line) for p in buyers + sellers}  # lines inside labelled blocks
+    heads = letterhead(pages, excluded)
+    if role == "buyer":
+        return _pick(buyers)
+    if role == "seller" and (sellers or purchase_order):
+        return _pick(sellers)
+    # The issuer: the letterhead, else a From / Sold by block (not on a purchase order).
+    best = _pick(heads, floor=0.35)
+    if best is not None and best[1] >= 0.6:
+        return best
+    if sellers and not purchase_order:
+        return _pick(sellers)
+    return best
+
+
+def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | None:
+    """The strongest party; its confidence drops when a different name is nearly as strong."""
+    parties = sorted((p for p in parties if p.evidence >= floor), key=lambda p: -p.evidence)
+    if not parties:
+        return None
+    best = parties[0]
+    rival = next((p for p in parties[1:] if normalize(p.name) != normalize(best.name)), None)
+    confidence = 0.55 + 0.42 * best.evidence
+    if rival is not None and rival.evidence >= best.evidence - 0.1:
+        confidence *= 0.75
+    return best, round(min(confidence, 0.97), 3)
