@@ -33,6 +33,12 @@ def default_model_id(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1].lower() or "llm"
 
 
+def default_system_prompt(source: str) -> str | None:
+    """A packaged model's own system prompt, if its catalogue entry has one."""
+    entry = PACKAGED_MODELS.get(source.removeprefix(LOCAL_PREFIX))
+    return entry.system_prompt if is_local_source(source) and entry is not None else None
+
+
 def default_prompt_format(source: str) -> PromptFormat:
     """A packaged model's own format; anything else is taken to be a chat model."""
     entry = PACKAGED_MODELS.get(source.removeprefix(LOCAL_PREFIX))
@@ -71,6 +77,13 @@ class LLMSettings(DeploymentSettings):
             "template: our own completion-style prompt (base models without a chat template); "
             "chat: the model's own chat template through /chat. Default: the catalogue's "
             "format for a `local:` source, else chat."
+        ),
+    )
+    system_prompt: str | None = Field(
+        default_factory=lambda data: default_system_prompt(data.get("model_source", "")),
+        description=(
+            "System message sent with a request that has none; None: the router's generic "
+            "one. Default: the catalogue's prompt for a `local:` source (tuned for that model)."
         ),
     )
     engine_kwargs: dict[str, Any] = Field(

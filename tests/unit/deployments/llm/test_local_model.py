@@ -69,7 +69,9 @@ def test_unknown_packaged_model_is_named():
 
 def test_fingerprint_follows_the_recipe_not_the_description():
     entry = PACKAGED_MODELS[DEFAULT_LOCAL_MODEL]
-    assert dataclasses.replace(entry, description="x").fingerprint() == entry.fingerprint()
+    for served_only in ("description", "model_id", "system_prompt"):
+        same = dataclasses.replace(entry, **{served_only: "x"})
+        assert same.fingerprint() == entry.fingerprint(), served_only
     changed = dataclasses.replace(entry, generation_defaults={"temperature": 0.0})
     assert changed.fingerprint() != entry.fingerprint()
 
@@ -93,6 +95,16 @@ def test_local_profile_defaults_to_the_instruct_model_with_its_chat_template():
 def test_switching_the_source_to_gemma_switches_id_and_format():
     llm = load_config("local", {"llm": {"model_source": "local:gemma-3-270m"}}).llm
     assert (llm.model_id, llm.prompt_format) == ("gemma-3-270m", PromptFormat.TEMPLATE)
+
+
+def test_system_prompt_follows_the_packaged_model():
+    smol = load_config("local").llm
+    assert smol.system_prompt == PACKAGED_MODELS[DEFAULT_LOCAL_MODEL].system_prompt
+    assert "short, factual" in smol.system_prompt
+    gemma = load_config("local", {"llm": {"model_source": "local:gemma-3-270m"}}).llm
+    assert gemma.system_prompt is None and load_config("gpu").llm.system_prompt is None
+    mine = load_config("local", {"llm": {"system_prompt": "Be terse."}}).llm
+    assert mine.system_prompt == "Be terse."
 
 
 def test_explicit_id_and_format_win():
