@@ -147,7 +147,8 @@ class PassageAnswerer:
         coverage = len(covered) / max(len(query), 1)
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         margin = max(0.0, (score - runner_up) / score) if score else 0.0
-        confidence = obs.confidence * (0.45 + 0.4 * coverage + 0.15 * margin)
+        trust = sentence_evidence(obs, sentence) if obs.kind == "transcript" else 1.0
+        confidence = obs.confidence * trust * (0.45 + 0.4 * coverage + 0.15 * margin)
         if _QUANTITY.search(normalize(question)) and not _has_value_number(sentence):
             confidence *= 0.6  # "how many", "which number": the answer needs a number
         return Answer(
