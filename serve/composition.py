@@ -13,10 +13,15 @@ from typing import Any
 
 from serve.api.audio.serving import TranscriptionServing
 from serve.api.chat_completions.serving import ChatCompletionServing
+from serve.api.completions.serving import CompletionServing
 from serve.api.documents.serving import DocumentServing
+from serve.api.embeddings.protocol import MAX_INPUT_CHARS, MAX_INPUTS
+from serve.api.embeddings.serving import EMBED_METHOD, EmbeddingServing
 from serve.api.health.reporter import HealthReporter, MetricsRelay
 from serve.api.lifecycle import RequestLifecycle
 from serve.api.models.catalogue import ModelCatalogue
+from serve.api.responses.serving import ResponsesServing
+from serve.api.responses.store import response_store
 from serve.config.schema import AppConfig
 from serve.context.tokens import counter_for
 from serve.gateway.gateway import Gateway, input_parser
@@ -47,6 +52,9 @@ class RouterServices:
     health: HealthReporter
     metrics_relay: Any
     max_request_bytes: int
+    embeddings: EmbeddingServing | None = None
+    completions: CompletionServing | None = None
+    responses: ResponsesServing | None = None
 
 
 def stage_clients(config: AppConfig, handles: dict[str, Any]) -> dict[str, StageClient]:
@@ -126,10 +134,13 @@ def compose(
     pipeline = Pipeline(
         config, StageRunner(clients, config), escalation, small_stack, count_tokens=count_tokens
     )
-    catalogue = ModelCatalogue(config, llm=llm is not None, asr="asr" in clients)
+    catalogue = ModelCatalogue(
+        config, llm=llm is not None, asr="asr" in clients, embed="embed" in handles
+    )
     limits = config.gateway.validation
+    chat = ChatCompletionServing(pipeline, lifecycle, catalogue, parser)
     return RouterServices(
-        chat=ChatCompletionServing(pipeline, lifecycle, catalogue, parser),
+        chat=chat,
         transcription=TranscriptionServing(
             clients.get("asr"), lifecycle, catalogue, max_bytes=limits.max_part_bytes
         ),
@@ -145,7 +156,48 @@ def compose(
         health=health,
         metrics_relay=metrics_relay or MetricsRelay(),
         max_request_bytes=limits.max_body_bytes,
+        **openai_endpoints(config, handles, llm, chat, lifecycle, catalogue),
     )
+
+
+def openai_endpoints(
+    config: AppConfig,
+    handles: dict[str, Any],
+    llm: LLMClient | None,
+    chat: ChatCompletionServing,
+    lifecycle: RequestLifecycle,
+    catalogue: ModelCatalogue,
+) -> dict[str, Any]:
+    """The services of /v1/embeddings, /v1/completions and /v1/responses."""
+    timeouts = config.routing.timeouts
+    embed = handles.get("embed")
+    embed_client = (
+        StageClient("embed", embed, EMBED_METHOD, timeout_s=timeouts.action_ms / 1000)
+        if embed is not None
+        else None
+    )
+    router = config.router
+    return {
+        "embeddings": EmbeddingServing(
+            embed_client,
+            lifecycle,
+            catalogue,
+            max_inputs=min(MAX_INPUTS, config.embed.max_texts_per_request),
+            max_input_chars=min(MAX_INPUT_CHARS, config.embed.max_text_chars),
+        ),
+        "completions": CompletionServing(
+            llm,
+            lifecycle,
+            catalogue,
+            timeout_s=timeouts.for_stage(LLM_STAGE),
+            max_prompt_chars=config.gateway.validation.max_text_chars,
+        ),
+        "responses": ResponsesServing(
+            chat,
+            lifecycle,
+            response_store(router.shared_traces, config.app_name, router.trace_ttl_s),
+        ),
+    }
 
 
 def shared_encoder(gateway: Gateway | None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from deployments.common.errors import InputTooLarge, MalformedInput
@@ -53,6 +54,18 @@ class EmbedDeployment:
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text (``dimension`` floats each), in order."""
         return await self._batcher.submit(self._validate(texts))
+
+    async def embed_counted(self, texts: list[str]) -> dict[str, Any]:
+        """:meth:`embed` plus the embedder's token count per text (``/v1/embeddings`` usage):
+        ``{"vectors", "tokens", "truncated"}`` (truncated: longer than ``max_length``)."""
+        texts = self._validate(texts)
+        counted = asyncio.to_thread(self.embedder.count_tokens, texts)
+        vectors, counts = await asyncio.gather(self._batcher.submit(texts), counted)
+        return {
+            "vectors": vectors,
+            "tokens": [n for n, _ in counts],
+            "truncated": [cut for _, cut in counts],
+        }
 
     async def info(self) -> dict[str, Any]:
         """Model name, vector dimension and limits (used by retrieve to size its schema)."""

@@ -87,3 +87,19 @@ class Embedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Vectors as plain lists (what crosses a DeploymentHandle)."""
         return self.embed_array(texts).tolist()
+
+    def count_tokens(self, texts: list[str]) -> list[tuple[int, bool]]:
+        """Per text: the word pieces the model reads (special tokens excluded, cut at
+        ``max_length``) and whether the text was longer than that (truncated)."""
+        if not texts:
+            return []
+        room = max(1, self.max_length - 2)  # [CLS] and [SEP] take two positions
+        with self._lock:  # the tokenizer is shared with encode (not safe across threads)
+            encoded = self._model.tokenizer(
+                texts,
+                add_special_tokens=False,
+                truncation=False,
+                return_attention_mask=False,
+                verbose=False,
+            )["input_ids"]
+        return [(min(len(ids), room), len(ids) > room) for ids in encoded]

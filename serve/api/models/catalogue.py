@@ -10,6 +10,10 @@ from serve.config.schema import AppConfig
 
 # Speech models OpenAI clients name; any of them is served by the ASR deployment.
 TRANSCRIPTION_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+# Embedding models OpenAI clients name; any of them is served by the embed deployment.
+EMBEDDING_ALIASES = ("text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002")
+# Other names of the packaged embedding model (``embed.model: minilm``).
+MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 
 @dataclass(frozen=True)
@@ -23,10 +27,11 @@ class ModelTarget:
 class ModelCatalogue:
     """Resolves model names (404 with the list of known ones otherwise)."""
 
-    def __init__(self, config: AppConfig, *, llm: bool, asr: bool) -> None:
+    def __init__(self, config: AppConfig, *, llm: bool, asr: bool, embed: bool = False) -> None:
         self.config = config
         self.llm = llm
         self.asr = asr
+        self.embed = embed
 
     def list(self) -> ModelList:
         cards = [
@@ -40,6 +45,13 @@ class ModelCatalogue:
                 ModelCard(
                     id=self.config.llm.model_id,
                     description="The final LLM alone (no small-model stack): a baseline.",
+                )
+            )
+        if self.embed:
+            cards.append(
+                ModelCard(
+                    id=self.config.embed.model,
+                    description="Sentence embeddings (/v1/embeddings), the embed deployment.",
                 )
             )
         return ModelList(data=cards)
@@ -72,6 +84,23 @@ class ModelCatalogue:
         if model not in names:
             raise NotFound(
                 f"model {model!r} does not exist; available: {names}",
+                code="model_not_found",
+                param="model",
+            )
+        return model
+
+    def embedding_models(self) -> list[str]:
+        names = [*EMBEDDING_ALIASES, self.config.embed.model]
+        if self.config.embed.model == "minilm":
+            names.extend(MINILM_NAMES)
+        return names
+
+    def embedding(self, model: str) -> str:
+        """Check an embedding model name (OpenAI's names are aliases of the embed model)."""
+        names = self.embedding_models()
+        if not self.embed or model not in names:
+            raise NotFound(
+                f"model {model!r} does not exist; available: {names if self.embed else []}",
                 code="model_not_found",
                 param="model",
             )
