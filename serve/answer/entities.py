@@ -47,10 +47,20 @@ def digit_text(sentence: str) -> str:
     return words_to_numbers(sentence)
 
 
+def _fragment(text: str, start: int, end: int, words: int = 0) -> bool:
+    """More digits right next to a number (at most ``words`` words between): the number is
+    likely a piece of a longer one that speech recognition broke up ("7500 $88")."""
+    gap = r"(?:[\s,$€£-]+|\s+\w+\s+)" if words else r"[\s,$€£-]+"
+    return bool(
+        re.match(rf"{gap}\$?\d", text[end : end + 16]) or re.search(rf"\d{gap}$", text[:start])
+    )
+
+
 # ------------------------------------------------------------------------------ times
 _AMPM = r"(?:\s?(?P<ampm>[ap])\.?\s?m\b\.?)"
 _TIME_PATTERNS = [
     re.compile(rf"(?<![\d$€£.,])(?P<h>[01]?\d|2[0-3])[:.](?P<m>[0-5]\d)(?![\d])(?:{_AMPM})?", re.I),
+    re.compile(rf"(?<![\d$€£.,-])(?P<h>1[0-2]|0?[1-9])[- ](?P<m>[0-5]\d){_AMPM}", re.I),
     # "1145 AM", "745 p.m.": speech recognisers often drop the colon
     re.compile(rf"(?<![\d$€£.,])(?P<h>1[0-2]|0?[1-9])(?P<m>[0-5]\d){_AMPM}", re.I),
     re.compile(rf"(?<![\d$€£.,])(?P<h>1[0-2]|0?[1-9]){_AMPM}", re.I),
@@ -59,7 +69,10 @@ _TIME_PATTERNS = [
         rf"\b(?P<rel>half past|quarter past|quarter to) (?P<h>1[0-2]|0?[1-9])(?![\d]){_AMPM}?",
         re.I,
     ),
-    re.compile(r"\b(?P<word>noon|midday|midnight)\b", re.I),
+    re.compile(
+        r"\b(?:at|by|until|till|before|after|around|from|about) (?P<word>noon|midday|midnight)\b",
+        re.I,
+    ),
 ]
 
 
@@ -177,7 +190,8 @@ def _amounts(text: str) -> list[Span]:
             number += int(cents) / 100
         whole = abs(number - round(number)) < 1e-9
         value = f"{symbol}{number:,.0f}" if whole else f"{symbol}{number:,.2f}"
-        spans.append(Span(value, match.start(), match.end(), AnswerType.AMOUNT, 0.95))
+        certainty = 0.6 if _fragment(text, match.start(), match.end()) else 0.95
+        spans.append(Span(value, match.start(), match.end(), AnswerType.AMOUNT, certainty))
     return spans
 
 
@@ -204,9 +218,8 @@ def _identifiers(text: str, taken: list[tuple[int, int]]) -> list[Span]:
         if digits < 3 or (not cued and (digits < 5 or re.fullmatch(r"(19|20)\d\d", value))):
             continue
         certainty = 0.95 if cued else 0.6
-        after = text[match.end() : match.end() + 12]
-        if re.match(r"\s*(?:\w+\s+)?\d", after) or re.search(r"\d\s*(?:\w+\s*)?$", before):
-            certainty *= 0.6  # more digits right next to it: a fragment of a longer number
+        if _fragment(text, match.start(), match.end(), words=1):
+            certainty *= 0.6
         spans.append(Span(value, match.start(), match.end(), AnswerType.IDENTIFIER, certainty))
     return spans
 
@@ -228,6 +241,8 @@ def _quantities(text: str, taken: list[tuple[int, int]]) -> list[Span]:
         noun = _NOUN_AFTER.match(text, match.end())
         detail = noun.group(1).lower() if noun else ""
         certainty = 0.9 if detail else 0.7
+        if _fragment(text, match.start(), match.end()):
+            certainty *= 0.6
         kind = AnswerType.QUANTITY
         spans.append(Span(value, match.start(), match.end(), kind, certainty, detail))
     return spans

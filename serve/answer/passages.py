@@ -306,7 +306,9 @@ class FactAnswerer:
         wanted_noun = "" if generic else _stem(noun.group(1))
         candidates = []
         for obs in texts:
-            for sentence in split_sentences(obs.text):
+            # a transcript's plain text: ASR segments may cut a sentence ("8404 | dollars")
+            plain = str(obs.data.get("text") or "") if obs.kind == "transcript" else ""
+            for sentence in split_sentences(plain or obs.text):
                 text = digit_text(sentence)
                 evidence = sentence_evidence(obs, sentence)
                 for span in find_spans(sentence, kind):
