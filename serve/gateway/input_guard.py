@@ -49,7 +49,7 @@ class InputGuardHook(GatewayHook):
     def _texts(self, ctx: RequestContext) -> list[tuple[str, object, str]]:
         """(source, holder, text): holder is the message or TextPart to rewrite on redaction."""
         found = []
-        if ctx.body is None:
+        if not hasattr(ctx.body, "messages"):  # no body, or another endpoint's (documents)
             return found
         for i, message in enumerate(ctx.body.messages):
             if message.role not in self.settings.scan_roles or not message.content:

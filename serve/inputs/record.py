@@ -39,6 +39,7 @@ class RequestInputs:
     part_counts: dict[str, int] = field(default_factory=dict)  # per input kind
     text_chars: int = 0
     pending: list[Any] = field(default_factory=list)  # remote media still to download
+    owner: str | None = None  # the API key asking: whose indexed documents are searched
 
     @property
     def kinds(self) -> set[InputKind]:

@@ -8,6 +8,7 @@ into :class:`~serve.context.observations.Observation`s (:meth:`StageAdapter.run`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -31,6 +32,7 @@ class StageJob:
     url: str | None = None
     code: str | None = None
     question: str | None = None
+    owner: str | None = None  # whose documents a search may see
 
     @property
     def label(self) -> str:
@@ -39,7 +41,7 @@ class StageJob:
 
     def for_stage(self, stage: str) -> StageJob:
         """The same input handed to another stage (e.g. a non-chart image to OCR)."""
-        return StageJob(stage, self.source_id, self.media, self.url, self.code, self.question)
+        return dataclasses.replace(self, stage=stage)
 
 
 @dataclass

@@ -79,9 +79,9 @@ class IndexDeployment:
     async def _embed(self, texts: list[str]) -> list[list[float]]:
         return await call(self._need(self.embed_handle, "embed"), "embed", texts)
 
-    async def _lookup(self, content_hash: str) -> dict[str, Any]:
+    async def _lookup(self, content_hash: str, owner: str) -> dict[str, Any]:
         handle = self._need(self.retrieve_handle, "retrieve")
-        return await call(handle, "lookup", {"content_hash": content_hash})
+        return await call(handle, "lookup", {"content_hash": content_hash, "owner": owner})
 
     async def _upsert(self, document: dict[str, Any]) -> dict[str, Any]:
         return await call(self._need(self.retrieve_handle, "retrieve"), "upsert", document)

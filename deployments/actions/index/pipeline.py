@@ -51,7 +51,7 @@ from deployments.common.media import decode_base64
 log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
-Lookup = Callable[[str], Awaitable[dict[str, Any]]]
+Lookup = Callable[[str, str], Awaitable[dict[str, Any]]]  # (content hash, owner)
 Upsert = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Refresh = Callable[[str, int | None], Awaitable[dict[str, Any]]]
 
@@ -337,7 +337,9 @@ class Indexer:
             "tokens": sum(c.tokens for c in chunks),
         }
         ttl = req.ttl_s if req.ttl_s is not None else self.settings.ttl_s
-        found = await _guarded(self.lookup(content_hash), StoreUnavailable, "vector store")
+        found = await _guarded(
+            self.lookup(content_hash, req.owner), StoreUnavailable, "vector store"
+        )
         if found.get("duplicate"):
             state.duplicates += 1
             refreshed = False
@@ -366,6 +368,7 @@ class Indexer:
                 "total": len(chunks),
             }
         document = {
+            "owner": req.owner,
             "source": parsed.source,
             "title": req.title or parsed.title,
             "mime": parsed.mime,

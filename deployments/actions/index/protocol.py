@@ -18,6 +18,12 @@ class IndexRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    owner: str = Field(
+        "anonymous",
+        min_length=1,
+        max_length=128,
+        description="The API key the documents belong to.",
+    )
     url: str | None = Field(None, min_length=1, max_length=8192)
     data: bytes | str | None = None
     mime: str | None = Field(None, max_length=255)

@@ -16,6 +16,7 @@ from deployments.actions.retrieve.protocol import (
     SearchPayload,
     parse,
 )
+from deployments.actions.retrieve.schema import LEGACY_OWNER
 from deployments.actions.retrieve.store import ChunkInput, ChunkStore, DocumentInput, IndexSpec
 from deployments.common.errors import InputTooLarge, MalformedInput
 from deployments.embed.handles import call
@@ -98,7 +99,9 @@ class RetrieveDeployment:
             )
         content_hash = doc.hash()
         timings: dict[str, float] = {}
-        duplicate = await asyncio.to_thread(self.store.find_duplicate, content_hash)
+        duplicate = await asyncio.to_thread(
+            self.store.find_duplicate, content_hash, owner=doc.owner
+        )
         if duplicate:
             return {
                 "status": "duplicate",
@@ -129,6 +132,7 @@ class RetrieveDeployment:
             fetched_at=fetched_at,
             ttl_s=self.settings.ttl_s if doc.ttl_s is None else doc.ttl_s,
             n_pages=doc.n_pages,
+            owner=doc.owner,
         )
         t = time.perf_counter()
         result = await asyncio.to_thread(
@@ -144,7 +148,8 @@ class RetrieveDeployment:
         content_hash = request.get("content_hash") if isinstance(request, dict) else None
         if not isinstance(content_hash, str) or not content_hash:
             raise MalformedInput("lookup needs a content_hash string", code="invalid_lookup")
-        found = await asyncio.to_thread(self.store.find_duplicate, content_hash)
+        owner = request.get("owner") or LEGACY_OWNER
+        found = await asyncio.to_thread(self.store.find_duplicate, content_hash, owner=owner)
         if not found:
             return {"duplicate": False}
         return {
@@ -182,7 +187,8 @@ class RetrieveDeployment:
         top_k = req.top_k or s.default_top_k
         if top_k > s.max_top_k:
             raise MalformedInput(f"top_k {top_k} exceeds max_top_k={s.max_top_k}", code="top_k")
-        expr = flt.build_filter(req.filters)
+        filters = {"owner": LEGACY_OWNER, **(req.filters or {})}
+        expr = flt.build_filter(filters)
         timings: dict[str, float] = {}
         if req.vector is not None:
             vector = req.vector

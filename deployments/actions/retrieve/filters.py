@@ -9,7 +9,7 @@ from typing import Any
 from deployments.common.errors import MalformedInput
 
 STRING_FIELDS = {"source": "source", "doc_id": "doc_id", "mime": "mime", "title": "title"}
-STRING_FIELDS |= {"content_hash": "content_hash"}
+STRING_FIELDS |= {"content_hash": "content_hash", "owner": "owner"}
 INT_FIELDS = {"page": "page"}
 TIME_BOUNDS = {
     "fetched_after": ("fetched_at", ">="),

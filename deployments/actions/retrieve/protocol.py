@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deployments.actions.retrieve.schema import LEGACY_OWNER, MAX_OWNER
 from deployments.common.errors import MalformedInput
 
 
@@ -27,6 +28,7 @@ class ChunkPayload(_Strict):
 class DocumentPayload(_Strict):
     """What ``upsert`` takes: provenance plus chunks (vectors are computed when absent)."""
 
+    owner: str = Field(LEGACY_OWNER, min_length=1, max_length=MAX_OWNER, description="API key id.")
     source: str = Field(min_length=1, max_length=4096)
     chunks: list[ChunkPayload] = Field(min_length=1)
     title: str = ""
@@ -49,7 +51,10 @@ class DocumentPayload(_Strict):
 
 
 class SearchPayload(_Strict):
-    """What ``search`` takes: a query text (or a vector), top_k and metadata filters."""
+    """What ``search`` takes: a query text (or a vector), top_k and metadata filters.
+
+    Searches see one owner's documents: ``filters.owner`` (the legacy owner when absent).
+    """
 
     query: str | None = None
     vector: list[float] | None = None

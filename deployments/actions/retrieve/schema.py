@@ -9,6 +9,10 @@ MAX_SOURCE = 4096
 MAX_TITLE = 1024
 ID_LENGTH = 64
 REGISTRY_DIM = 2  # Milvus needs a vector field in every collection; the registry's is a stub
+MAX_OWNER = 128
+# Whose a document is: the API key that indexed it. Documents stored before owners existed
+# belong to the key of the local profile without auth.
+LEGACY_OWNER = "anonymous"
 
 
 def chunk_schema(client: Any, dimension: int) -> Any:
@@ -18,6 +22,7 @@ def chunk_schema(client: Any, dimension: int) -> Any:
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH + 8)
     schema.add_field("doc_id", DataType.VARCHAR, max_length=ID_LENGTH)
+    schema.add_field("owner", DataType.VARCHAR, max_length=MAX_OWNER)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
     schema.add_field("source", DataType.VARCHAR, max_length=MAX_SOURCE)
@@ -40,6 +45,7 @@ def registry_schema(client: Any) -> Any:
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("doc_id", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH)
     schema.add_field("status", DataType.VARCHAR, max_length=16)
+    schema.add_field("owner", DataType.VARCHAR, max_length=MAX_OWNER)
     schema.add_field("content_hash", DataType.VARCHAR, max_length=ID_LENGTH + 16)
     schema.add_field("source", DataType.VARCHAR, max_length=MAX_SOURCE)
     schema.add_field("title", DataType.VARCHAR, max_length=MAX_TITLE)
@@ -56,6 +62,7 @@ def registry_schema(client: Any) -> Any:
 CHUNK_OUTPUT_FIELDS = [
     "chunk_id",
     "doc_id",
+    "owner",
     "text",
     "source",
     "title",
@@ -71,6 +78,7 @@ CHUNK_OUTPUT_FIELDS = [
 REGISTRY_FIELDS = [
     "doc_id",
     "status",
+    "owner",
     "content_hash",
     "source",
     "title",

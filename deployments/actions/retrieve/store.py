@@ -28,6 +28,8 @@ from deployments.actions.retrieve import filters as flt
 from deployments.actions.retrieve.config import is_server_uri
 from deployments.actions.retrieve.schema import (
     CHUNK_OUTPUT_FIELDS,
+    LEGACY_OWNER,
+    MAX_OWNER,
     MAX_SOURCE,
     MAX_TEXT_BYTES,
     MAX_TITLE,
@@ -41,6 +43,7 @@ from deployments.actions.retrieve.schema import (
 log = logging.getLogger(__name__)
 
 PENDING, COMMITTED, DELETING = "pending", "committed", "deleting"
+OWNED_SUFFIX = "_t"  # collections with an owner per document (see ChunkStore)
 QUERY_PAGE = 16_384  # Milvus caps offset+limit of one query at 16384
 
 
@@ -71,6 +74,7 @@ class DocumentInput:
     fetched_at: int = field(default_factory=lambda: int(time.time()))
     ttl_s: int = 0
     n_pages: int = 1
+    owner: str = LEGACY_OWNER
 
 
 @dataclass
@@ -84,7 +88,13 @@ class IndexSpec:
 
 
 class ChunkStore:
-    """Owns two Milvus collections: ``<name>`` (chunks) and ``<name>_docs`` (registry)."""
+    """Owns two Milvus collections: ``<name>_t`` (chunks) and ``<name>_t_docs`` (registry).
+
+    Every document belongs to an owner (the API key that indexed it): duplicates and
+    replacements are found within one owner, and searches filter by it. Collections written
+    before owners existed (``<name>``, ``<name>_docs``) are copied once into the owned ones,
+    as the legacy owner's, and left in place (nothing is deleted).
+    """
 
     def __init__(
         self,
@@ -99,8 +109,9 @@ class ChunkStore:
         timeout_s: float = 60.0,
     ) -> None:
         self.uri = uri
-        self.collection = collection
-        self.registry = f"{collection}_docs"
+        self.legacy_collection = collection
+        self.collection = f"{collection}{OWNED_SUFFIX}"
+        self.registry = f"{self.collection}_docs"
         self.dimension = dimension
         self.index = index or IndexSpec()
         self.token = token
@@ -210,6 +221,14 @@ class ChunkStore:
         if client.has_collection(self.collection):
             self._check_dimension()
         else:
+            self._create_collections()
+            self._copy_legacy()
+        client.load_collection(self.collection)
+        client.load_collection(self.registry)
+
+    def _create_collections(self) -> None:
+        client = self._client
+        if not client.has_collection(self.collection):
             params = client.prepare_index_params()
             params.add_index(
                 "vector",
@@ -235,8 +254,41 @@ class ChunkStore:
                 index_params=params,
                 consistency_level="Strong",
             )
-        client.load_collection(self.collection)
-        client.load_collection(self.registry)
+
+    def _copy_legacy(self) -> int:
+        """Copy documents stored before owners existed (owner: the legacy owner)."""
+        client, legacy = self._client, self.legacy_collection
+        if not (client.has_collection(legacy) and client.has_collection(f"{legacy}_docs")):
+            return 0
+        client.load_collection(legacy)
+        client.load_collection(f"{legacy}_docs")
+        registry_fields = [f for f in REGISTRY_FIELDS if f != "owner"]
+        docs = self._iterate(client, f"{legacy}_docs", 'doc_id != ""', registry_fields)
+        rows = [
+            {**d, "owner": LEGACY_OWNER, "stub": [0.0] * REGISTRY_DIM}
+            for d in docs
+            if d.get("status") == COMMITTED
+        ]
+        for i in range(0, len(rows), self.insert_batch_rows):
+            client.insert(self.registry, rows[i : i + self.insert_batch_rows])
+        chunk_fields = [f for f in CHUNK_OUTPUT_FIELDS if f != "owner"] + ["vector"]
+        chunk_fields += [f for f in ("expires_at",) if f not in chunk_fields]
+        live = {d["doc_id"] for d in rows}
+        copied = 0
+        chunks = self._iterate(client, legacy, 'doc_id != ""', chunk_fields)
+        batch: list[dict[str, Any]] = []
+        for chunk in chunks:
+            if chunk["doc_id"] in live:
+                batch.append({**chunk, "owner": LEGACY_OWNER})
+            if len(batch) >= self.insert_batch_rows:
+                client.insert(self.collection, batch)
+                copied, batch = copied + len(batch), []
+        if batch:
+            client.insert(self.collection, batch)
+            copied += len(batch)
+        log.info("copied %d documents (%d chunks) from %s as %r's", len(rows), copied, legacy,
+                 LEGACY_OWNER)  # fmt: skip
+        return copied
 
     def _check_dimension(self) -> None:
         info = self._client.describe_collection(self.collection)
@@ -300,11 +352,14 @@ class ChunkStore:
             hidden.update(r["doc_id"] for r in rows)
         return hidden
 
-    def find_duplicate(self, content_hash: str, now: int | None = None) -> dict[str, Any] | None:
-        """The live committed document with this content hash, if any."""
+    def find_duplicate(
+        self, content_hash: str, now: int | None = None, *, owner: str = LEGACY_OWNER
+    ) -> dict[str, Any] | None:
+        """The owner's live committed document with this content hash, if any."""
         now = int(time.time()) if now is None else now
         expr = flt.combine(
             f"content_hash == {flt.quote(content_hash)}",
+            f"owner == {flt.quote(owner)}",
             f'status == "{COMMITTED}"',
             f"expires_at == 0 or expires_at > {now}",
         )
@@ -347,7 +402,7 @@ class ChunkStore:
         """
         now = int(time.time()) if now is None else now
         with self._write_lock:
-            duplicate = self.find_duplicate(doc.content_hash, now)
+            duplicate = self.find_duplicate(doc.content_hash, now, owner=doc.owner)
             if duplicate:
                 return {
                     "status": "duplicate",
@@ -384,6 +439,7 @@ class ChunkStore:
     def _registry_record(self, doc: DocumentInput, doc_id: str, now: int) -> dict[str, Any]:
         return {
             "doc_id": doc_id,
+            "owner": clip_utf8(doc.owner, MAX_OWNER),
             "content_hash": doc.content_hash,
             "source": clip_utf8(doc.source, MAX_SOURCE),
             "title": clip_utf8(doc.title or "", MAX_TITLE),
@@ -395,7 +451,9 @@ class ChunkStore:
         }
 
     def _insert_chunks(self, doc: DocumentInput, record: dict[str, Any]) -> None:
-        base = {k: record[k] for k in ("doc_id", "source", "title", "mime", "content_hash")}
+        base = {
+            k: record[k] for k in ("doc_id", "owner", "source", "title", "mime", "content_hash")
+        }
         base |= {"fetched_at": record["fetched_at"], "expires_at": record["expires_at"]}
         rows = []
         for i, chunk in enumerate(doc.chunks):
@@ -442,6 +500,7 @@ class ChunkStore:
             clauses.append(f"source == {flt.quote(record['source'])}")
         expr = flt.combine(
             " or ".join(f"({c})" for c in clauses),
+            f"owner == {flt.quote(record['owner'])}",
             f'status == "{COMMITTED}"',
             f"doc_id != {flt.quote(record['doc_id'])}",
         )

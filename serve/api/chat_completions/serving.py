@@ -116,6 +116,7 @@ class ChatCompletionServing:
             record.llm_only = self.catalogue.chat(body.model).llm_only
             inputs = ctx.inputs if ctx is not None and ctx.inputs else None
             inputs = inputs or await self.parser.read(body)
+            inputs.owner = record.key_id
             plan = self.pipeline.plan(inputs, record, self.lifecycle.screen(ctx))
             pieces = self.pipeline.answer(body, inputs, record, plan, self.lifecycle.screen(ctx))
             first = await anext(pieces, None)

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from deployments.actions.retrieve.schema import LEGACY_OWNER
 from deployments.common.errors import Overloaded, ServeError
 from deployments.common.media import decode_data_url
 from serve.api.lifecycle import RequestLifecycle
@@ -27,7 +28,7 @@ class DocumentServing:
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
 
-    def _payload(self, body: Any) -> dict[str, Any]:
+    def _payload(self, body: Any, owner: str) -> dict[str, Any]:
         if self.handle is None:
             raise Overloaded(
                 "the index deployment is not enabled in this configuration",
@@ -35,6 +36,7 @@ class DocumentServing:
                 retry_after=60,
             )
         payload = body.model_dump(exclude_none=True, exclude={"file_data", "stream"})
+        payload["owner"] = owner
         if body.file_data is not None:
             media = decode_data_url(body.file_data, max_bytes=self.max_bytes)
             payload.update(data=media.data, mime=media.mime)
@@ -45,7 +47,7 @@ class DocumentServing:
         record = self.lifecycle.open(request, ctx, "index")
         record.route = "documents"
         try:
-            payload = self._payload(body)
+            payload = self._payload(body, record.key_id or LEGACY_OWNER)
             if body.stream:
                 events = self.handle.options(stream=True).index_stream.remote(payload)
                 return self._lines(events, record, ctx)

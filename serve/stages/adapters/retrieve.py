@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from deployments.actions.retrieve.protocol import SearchPayload, SearchResult
+from deployments.actions.retrieve.schema import LEGACY_OWNER
 from serve.context.observations import Observation
 from serve.inputs.record import RequestInputs
 from serve.stages.adapter import StageAdapter, StageCall, StageJob, StageOutput
@@ -59,10 +60,15 @@ class RetrieveAdapter(StageAdapter):
         if not inputs.question.strip():
             return []
         max_chars = self.settings.max_query_chars if self.settings else DEFAULT_MAX_QUERY
-        return [StageJob(self.name, "", question=search_query(inputs.question, max_chars))]
+        owner = inputs.owner or LEGACY_OWNER
+        return [
+            StageJob(self.name, "", question=search_query(inputs.question, max_chars), owner=owner)
+        ]
 
     async def run(self, job: StageJob, call: StageCall) -> StageOutput:
-        raw, record = await call(SearchPayload(query=job.question, top_k=TOP_K))
+        raw, record = await call(
+            SearchPayload(query=job.question, top_k=TOP_K, filters={"owner": job.owner})
+        )
         result = self.parse(SearchResult, raw)
         record.summary["hits"] = len(result.hits)
         return StageOutput(passage_observations(result))

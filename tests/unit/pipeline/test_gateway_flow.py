@@ -118,3 +118,24 @@ def test_keys_from_the_environment_are_imported_hashed(tmp_path, monkeypatch):
     assert ask(client, {"Authorization": f"Bearer {key}"}, "What is 3+3?").status_code == 200
     raw = (tmp_path / "gateway" / "keys.db").read_bytes()
     assert b"s" * 40 not in raw and KeyStore(tmp_path / "gateway" / "keys.db").get("0123456789ab")
+
+
+def test_documents_and_searches_belong_to_the_key(tmp_path):
+    """A passphrase indexed by key A never reaches key B (issue #14, row 6)."""
+    indexed, searched = [], []
+    index = FakeStageHandle(index=lambda p: indexed.append(p) or {"status": "stored"})
+    retrieve = FakeStageHandle(
+        search=lambda p: searched.append(p) or {"hits": [], "top_k": 5, "timings_ms": {}}
+    )
+    client, headers_a, _ = build(tmp_path, {"index": index, "retrieve": retrieve})
+    key_b = KeyStore(tmp_path / "gateway" / "keys.db").create("b")[0]
+    headers_b = {"Authorization": f"Bearer {key_b}"}
+    data = "data:text/plain;base64," + base64.b64encode(b"the passphrase is blue").decode()
+    response = client.post("/v1/documents", json={"file_data": data}, headers=headers_a)
+    assert response.status_code == 200, response.text
+    for headers in (headers_a, headers_b):
+        ask(client, headers, "What is the passphrase?")
+    owner_a = indexed[0]["owner"]
+    assert owner_a != "anonymous"
+    assert [s["filters"]["owner"] for s in searched][0] == owner_a
+    assert searched[1]["filters"]["owner"] not in (owner_a, "anonymous")
