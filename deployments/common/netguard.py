@@ -48,6 +48,10 @@ METADATA_ADDRESSES = frozenset(
     )
 )
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv6 forms that *are* the embedded IPv4 destination (a dual-stack socket or a NAT64 gateway
+# connects to it): judged by that address alone. DNS64 networks answer every IPv4-only host
+# with such an AAAA record.
+_TRANSLATED = (ipaddress.ip_network("::ffff:0:0/96"), *_NAT64)
 _FORBIDDEN_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
@@ -240,6 +244,8 @@ def forbidden_reason(ip: IPAddress) -> str | None:
         reason = forbidden_reason(inner)
         if reason:
             return f"{reason} ({inner} embedded in an IPv6 address)"
+        if any(ip in net for net in _TRANSLATED):
+            return None
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata endpoint"
     checks = (

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from deployments.actions.browse.egress_proxy import EgressProxy, ProxySession
+from deployments.actions.browse.egress_proxy import EgressProxy, ProxySession, url_authority
 from deployments.actions.browse.errors import BrowseTimeout, TooManyRedirects
+from deployments.actions.browse.isolation import BrowserIsolation, IsolationUnavailable
 from deployments.actions.browse.settle import pending_init_script
 from deployments.common.errors import ServeError
 from deployments.common.netguard import NetGuard
@@ -44,11 +45,14 @@ class PageOptions:
 
 
 class BrowserManager:
-    """Launches Chromium lazily (one per replica) and relaunches it after a crash."""
+    """Launches Chromium lazily (one per replica) and relaunches it after a crash.
 
-    def __init__(self, executable_path: str, args: list[str], launch_timeout_s: float = 30.0):
-        self.executable_path = executable_path
-        self.args = list(args)
+    Every launch goes through :class:`BrowserIsolation`: Chromium's own network namespace,
+    an unprivileged uid and its sandbox (see ``isolation.py``).
+    """
+
+    def __init__(self, isolation: BrowserIsolation, launch_timeout_s: float = 30.0) -> None:
+        self.isolation = isolation
         self.launch_timeout_s = launch_timeout_s
         self.generation = 0  # bumps on every launch; pages of older generations are dropped
         self._playwright: Any = None
@@ -61,7 +65,13 @@ class BrowserManager:
 
     @property
     def connected(self) -> bool:
-        return self._browser is not None and self._browser.is_connected()
+        """The browser runs, and so does the holder of its network namespace (without it no
+        new page could get a proxy: the browser is then relaunched in a new namespace)."""
+        return (
+            self._browser is not None
+            and self._browser.is_connected()
+            and self.isolation.namespace_alive
+        )
 
     async def browser(self) -> Any:
         """The running browser, launching (or relaunching) it when needed."""
@@ -71,10 +81,12 @@ class BrowserManager:
             if self.connected:
                 return self._browser
             if self._browser is not None:
-                logger.warning("chromium is gone (crash?); relaunching")
+                logger.warning("chromium or its network namespace is gone; relaunching")
                 await self._close_browser()
             try:
                 self._browser = await self._launch()
+            except IsolationUnavailable:
+                raise
             except Exception:
                 # The Playwright driver itself may be gone: restart it once.
                 await self._stop_playwright()
@@ -87,11 +99,31 @@ class BrowserManager:
             from playwright.async_api import async_playwright
 
             self._playwright = await async_playwright().start()
-        return await self._playwright.chromium.launch(
-            executable_path=self.executable_path,
-            args=self.args,
-            timeout=self.launch_timeout_s * 1000,
-        )
+        options = self.isolation.launch_options()
+        try:
+            browser = await self._playwright.chromium.launch(
+                **options, timeout=self.launch_timeout_s * 1000
+            )
+        except Exception as exc:
+            if not options["chromium_sandbox"] or not self.isolation.sandbox_failed(str(exc)):
+                raise
+            options = self.isolation.launch_options()
+            browser = await self._playwright.chromium.launch(
+                **options, timeout=self.launch_timeout_s * 1000
+            )
+        self.isolation.launched(options["chromium_sandbox"])
+        return browser
+
+    async def processes(self) -> list[dict[str, Any]]:
+        """Chromium's processes (``{"type", "id"}``: browser, renderer, gpu, utility, ...)."""
+        if not self.connected:
+            return []
+        cdp = await self._browser.new_browser_cdp_session()
+        try:
+            info = await cdp.send("SystemInfo.getProcessInfo")
+        finally:
+            await cdp.detach()
+        return [{"type": p.get("type", ""), "id": int(p["id"])} for p in info["processInfo"]]
 
     async def _close_browser(self) -> None:
         browser, self._browser = self._browser, None
@@ -137,6 +169,20 @@ class RequestState:
                 )
             )
 
+    def refusal_for(self, url: str) -> ServeError | None:
+        """Why the guard refused ``url`` (route handler or proxy), if it did."""
+        if url in self.blocked:
+            return self.blocked[url]
+        target = url.split("#", 1)[0]
+        authority = url_authority(target)
+        tunnelled = target.split(":", 1)[0].lower() in ("https", "wss")
+        for refusal in reversed(self.proxy.refusals):
+            if refusal.target == target:
+                return refusal.error
+            if tunnelled and refusal.target == refusal.authority == authority:
+                return refusal.error  # a refused CONNECT tunnel to the URL's host:port
+        return None
+
     def blocked_urls(self, limit: int = 100) -> list[str]:
         urls = list(self.blocked) + [r.target for r in self.proxy.refusals]
         return list(dict.fromkeys(urls))[:limit]
@@ -145,10 +191,17 @@ class RequestState:
 class PageSlot:
     """A pooled context + page + proxy; ``state`` is set while a request uses it."""
 
-    def __init__(self, guard: NetGuard, options: PageOptions, generation: int) -> None:
+    def __init__(
+        self,
+        guard: NetGuard,
+        options: PageOptions,
+        generation: int,
+        isolation: BrowserIsolation | None = None,
+    ) -> None:
         self.guard = guard
         self.options = options
         self.generation = generation
+        self.isolation = isolation
         self.proxy = EgressProxy(guard)
         self.context: Any = None
         self.page: Any = None
@@ -158,7 +211,9 @@ class PageSlot:
         self._tasks: set[asyncio.Future] = set()
 
     async def open(self, browser: Any) -> None:
-        proxy_url = await self.proxy.start()
+        # Inside Chromium's network namespace when it has one: its only way out.
+        listener = self.isolation.listen() if self.isolation is not None else None
+        proxy_url = await self.proxy.start(listener)
         self.context = await browser.new_context(
             proxy={"server": proxy_url},
             service_workers="block",
@@ -167,6 +222,8 @@ class PageSlot:
             viewport=self.options.viewport,
         )
         await self.context.add_init_script(pending_init_script(self.options.settle_timer_ms))
+        for script in self.isolation.init_scripts() if self.isolation is not None else []:
+            await self.context.add_init_script(script)
         await self.context.route("**/*", self._route)
         self.page = await self.context.new_page()
         self.page.on("popup", self._on_popup)
@@ -321,7 +378,7 @@ class PagePool:
             if not pending:
                 break
             await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        slot = PageSlot(self.guard, self.options, generation)
+        slot = PageSlot(self.guard, self.options, generation, self.manager.isolation)
         try:
             await slot.open(browser)
         except BaseException:

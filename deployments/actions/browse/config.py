@@ -18,8 +18,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
     "--disable-gpu",
-    # Page traffic must go through the guarded proxy: no direct UDP (WebRTC), no prefetch.
-    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # Page traffic goes through the guarded proxy; no DNS prefetch. (WebRTC and mDNS are
+    # switched off by ``block_webrtc``; the network namespace is the real boundary.)
     "--dns-prefetch-disable",
     "--disable-dev-shm-usage",
     # A page that allocates without end crashes its renderer at 512 MB instead of the host.
@@ -70,6 +70,41 @@ class BrowseSettings(DeploymentSettings):
     chromium_args: list[str] = Field(
         default_factory=lambda: list(CHROMIUM_FLAGS),
         description="Command-line flags for Chromium.",
+    )
+    network_isolation: Literal["required", "preferred", "off"] = Field(
+        "required",
+        description=(
+            "Run Chromium in its own network namespace with only loopback, whose one way out "
+            "is the guarded egress proxy (no WebRTC/mDNS/UDP or direct TCP past the SSRF "
+            "guard). required: the replica fails to start where the host cannot make one "
+            "(needs root, or unprivileged user namespaces); preferred: fall back to the host "
+            "network, flagged in describe(); off: host network."
+        ),
+    )
+    browser_uid: int = Field(
+        64513,
+        ge=1,
+        lt=2**31,
+        description=(
+            "Unprivileged uid (and gid) Chromium runs as when the replica runs as root "
+            "(a non-root replica keeps its own uid). Not shared with the execute sandbox."
+        ),
+    )
+    chromium_sandbox: Literal["required", "preferred", "off"] = Field(
+        "required",
+        description=(
+            "Chromium's own sandbox (namespaces + seccomp for renderers; needs unprivileged "
+            "user namespaces). required: fail to launch without it; preferred: fall back to "
+            "--no-sandbox (still unprivileged, flagged in describe()); off: --no-sandbox."
+        ),
+    )
+    block_webrtc: bool = Field(
+        True,
+        description=(
+            "Defence in depth besides the namespace: WebRTC may use no UDP or interface "
+            "outside the proxy (profile preferences), no mDNS host candidates, no media "
+            "router discovery, and pages see no RTCPeerConnection."
+        ),
     )
     page_pool_size: int = Field(
         4, ge=1, le=64, description="Pages (browser contexts) rendering at once per replica."

@@ -25,10 +25,17 @@ class BrowseDeployment:
         self.settings = BrowseSettings.model_validate(settings)
         self.service = BrowseService(self.settings)
         self._closed = False
+        # Chromium's network namespace: a host that cannot make a required one fails here.
+        self.service.prepare()
 
     async def browse(self, request: dict[str, Any]) -> dict[str, Any]:
         result = await self.service.browse(request)
         return result.model_dump(mode="json")
+
+    async def describe(self) -> dict[str, Any]:
+        """The ``IsolationReport`` (for /healthz): Chromium's network namespace, uid and
+        sandbox, what is missing and why, and the uids its processes run as."""
+        return (await self.service.describe()).model_dump(mode="json")
 
     async def check_health(self) -> None:
         """Ray Serve's health check: launch the browser early (the first check runs seconds

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -99,11 +100,26 @@ class EgressProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
-    async def start(self) -> str:
-        """Listen on a free loopback port; returns the proxy URL for Chromium."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, limit=self.max_head)
+    async def start(self, listener: socket.socket | None = None) -> str:
+        """Serve on ``listener`` (a loopback socket inside Chromium's network namespace) or
+        on a free port of the host's loopback; returns the proxy URL for Chromium."""
+        if listener is not None:
+            self._server = await asyncio.start_server(
+                self._handle, sock=listener, limit=self.max_head
+            )
+        else:
+            self._server = await asyncio.start_server(
+                self._handle, "127.0.0.1", 0, limit=self.max_head
+            )
         port = self._server.sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{port}"
+
+    @property
+    def port(self) -> int | None:
+        """The port it listens on (in Chromium's namespace when it has one)."""
+        if self._server is None or not self._server.sockets:
+            return None
+        return self._server.sockets[0].getsockname()[1]
 
     def begin(self, max_bytes: int) -> ProxySession:
         """Cut every connection of the previous request and start a fresh budget."""

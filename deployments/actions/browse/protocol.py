@@ -58,3 +58,38 @@ class PageResult(BaseModel):
         description="Requests of the page the SSRF guard refused (scheme/address/port).",
     )
     renderer: Literal["chromium", "http"]
+
+
+class IsolationReport(BaseModel):
+    """How Chromium is kept from the network and the host (``describe()``, /healthz)."""
+
+    renderer: Literal["chromium", "http"] = Field(
+        "chromium", description="http: the backend never starts a browser (nothing to isolate)."
+    )
+    network: Literal["namespace", "host"] = Field(
+        ...,
+        description=(
+            "namespace: Chromium runs in its own network namespace with only loopback; its "
+            "one way out is the guarded egress proxy. host: the host's network (WebRTC/UDP "
+            "and direct TCP are then stopped only by Chromium's own settings)."
+        ),
+    )
+    browser_uid: int = Field(..., description="uid Chromium runs as.")
+    chromium_sandbox: bool | None = Field(
+        None, description="Chromium's own sandbox is on (None: not launched yet)."
+    )
+    webrtc_blocked: bool = Field(..., description="WebRTC/mDNS switched off in Chromium.")
+    layers: list[str] = Field(default_factory=list, description="Layers in force.")
+    missing: dict[str, str] = Field(
+        default_factory=dict, description="Layers not in force, each with the reason."
+    )
+    strength: Literal["strong", "reduced", "weak", "n/a"] = Field(
+        ...,
+        description=(
+            "strong: every layer; reduced: network namespace but another layer missing; "
+            "weak: no network namespace; n/a: no browser (http backend)."
+        ),
+    )
+    process_uids: list[int] = Field(
+        default_factory=list, description="uids of the running Chromium processes."
+    )

@@ -150,6 +150,9 @@ class ChromiumRenderer:
         snapshot = await self._snapshot(page, state)
         if state.fatal is not None:
             raise state.fatal
+        blocked = self._left_page(state, url, snapshot.get("url") or "")
+        if blocked is not None:
+            raise blocked
         t3 = time.perf_counter()
         headers = await response.all_headers()
         redirects, request = [], response.request.redirected_from
@@ -245,6 +248,24 @@ class ChromiumRenderer:
                     continue
                 raise state.fatal or self._page_gone(exc) from None
         raise RenderFailed("the page kept navigating while it was read")  # pragma: no cover
+
+    @staticmethod
+    def _left_page(state: RequestState, url: str, shown_url: str) -> Exception | None:
+        """The error when the page navigated (script, meta refresh) to a URL that the guard
+        refused or that did not load: what Chromium shows then is its own error page, or the
+        proxy's refusal, never content to return."""
+        if len(state.navigations) < 2:
+            return None  # the requested document itself was checked by goto
+        last = state.navigations[-1]
+        refusal = state.refusal_for(last)
+        error_page = shown_url.startswith("chrome-error:")
+        if refusal is None and not error_page:
+            return None
+        if refusal is None:
+            return DestinationUnreachable(f"{url} navigated to {last}, which did not load")
+        if not error_page and shown_url.split("#", 1)[0] != last.split("#", 1)[0]:
+            return None  # the page moved on after the refused attempt
+        return type(refusal)(f"{url} navigated to {last}: {refusal.message}", code=refusal.code)
 
     @staticmethod
     def _page_gone(exc: Exception) -> ServeError:

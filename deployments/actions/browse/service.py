@@ -21,7 +21,8 @@ from deployments.actions.browse.extractor import (
     extract_plain_text,
 )
 from deployments.actions.browse.http_fetcher import FetchedResponse, HttpFetcher
-from deployments.actions.browse.protocol import BrowseRequest, PageResult
+from deployments.actions.browse.isolation import BrowserIsolation
+from deployments.actions.browse.protocol import BrowseRequest, IsolationReport, PageResult
 from deployments.actions.browse.renderer import ChromiumRenderer, RenderedPage, RenderLimits
 from deployments.common.errors import MalformedInput
 from deployments.common.netguard import NetGuard
@@ -51,7 +52,8 @@ class BrowseService:
             timeout_s=settings.navigation_timeout_s,
             user_agent=settings.user_agent,
         )
-        self.browsers = BrowserManager(settings.chromium_path, settings.chromium_args)
+        self.isolation = BrowserIsolation(settings)
+        self.browsers = BrowserManager(self.isolation)
         self.pool = PagePool(
             self.browsers,
             self.guard,
@@ -183,10 +185,30 @@ class BrowseService:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Set up Chromium's isolation (network namespace, wrapper) now: a host that cannot
+        give the settings' required layers fails here, at replica start, with the reason."""
+        if self.settings.backend == "playwright":
+            self.isolation.prepare()
+
     async def start(self) -> None:
         """Launch the browser now instead of on the first request."""
         if self.settings.backend == "playwright":
             await self.browsers.browser()
+
+    async def chromium_processes(self) -> list[dict[str, Any]]:
+        """Chromium's processes with their uids (``{"type", "id", "uid"}``)."""
+        processes = []
+        for process in await self.browsers.processes():
+            uid = _process_uid(process["id"])
+            if uid is not None:
+                processes.append({**process, "uid": uid})
+        return processes
+
+    async def describe(self) -> IsolationReport:
+        """What isolates Chromium here (and what does not, with the reason)."""
+        uids = [p["uid"] for p in await self.chromium_processes()]
+        return self.isolation.report(process_uids=uids)
 
     async def check_health(self) -> None:
         """Relaunch a crashed browser; raises only if it cannot be launched."""
@@ -198,3 +220,16 @@ class BrowseService:
         await self.pool.close()
         await self.browsers.close()
         await self.fetcher.aclose()
+        self.isolation.close()
+
+
+def _process_uid(pid: int) -> int | None:
+    """Effective uid of a process from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[2])
+    except OSError:
+        return None
+    return None

@@ -18,6 +18,7 @@ from deployments.common.netguard import system_resolver
 
 BIG_BYTES = 50 * 1024 * 1024
 REBIND_HOST = "rebind.test"
+V6_HOST = "v6only.test"  # resolves to ::1 only (an AAAA-only host)
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Site:
     """The public test site (127.0.0.1:port) and the internal service (127.0.0.2:port)."""
 
     port: int
+    port6: int = 0  # the same site on [::1] (0: this host has no IPv6 loopback)
     hits: Counter = field(default_factory=Counter)  # path → hits on the main site
     internal_hits: list[str] = field(default_factory=list)  # anything reaching 127.0.0.2
     rebound: threading.Event = field(default_factory=threading.Event)
@@ -40,11 +42,17 @@ class Site:
     def url(self, path: str) -> str:
         return self.base + path
 
+    @property
+    def base6(self) -> str:
+        return f"http://[::1]:{self.port6}"
+
     async def resolver(self, host: str) -> list[str]:
         """DNS for the tests: rebind.test answers 127.0.0.1 until the page was served, then
         127.0.0.2 (a DNS-rebinding attacker); other names use the system resolver."""
         if host == REBIND_HOST:
             return ["127.0.0.2"] if self.rebound.is_set() else ["127.0.0.1"]
+        if host == V6_HOST:
+            return ["::1"]
         return await system_resolver(host)
 
 
@@ -184,6 +192,15 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             elif path == "/pdf":
                 self._send(200, b"%PDF-1.4\n%%EOF\n", "application/pdf")
+            elif path == "/nav":
+                # The page itself navigates away (script or meta refresh) after it loaded.
+                target = query["u"][0]
+                if query.get("how", ["js"])[0] == "meta":
+                    head = f"<meta http-equiv='refresh' content='0; url={target}'>"
+                    self._send(200, _page("Leaving", "<p>leaving soon</p>", head))
+                else:
+                    script = f"<script>setTimeout(() => location.href = {target!r}, 50)</script>"
+                    self._send(200, _page("Leaving", "<p>leaving soon</p>" + script))
             elif path == "/attack":
                 self._send(200, _attack_page(site.internal, site.port))
             elif path == "/rebind":
@@ -240,8 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def _serve(handler: type[_Handler], host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), handler)
+    server = (_Server6 if ":" in host else ThreadingHTTPServer)((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -265,8 +286,14 @@ def site() -> Iterator[Site]:
                 main.shutdown()
     else:  # pragma: no cover
         pytest.skip("cannot bind 127.0.0.2")
+    servers = [main, internal]
+    try:
+        servers.append(_serve(handler, "::1", 0))
+        site.port6 = servers[-1].server_address[1]
+    except OSError:  # pragma: no cover - no IPv6 loopback: the IPv6 tests skip
+        pass
     yield site
-    for server in (main, internal):
+    for server in servers:
         server.shutdown()
         server.server_close()
 

@@ -5,6 +5,8 @@ One browser for the whole module; the replica must survive every case."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from urllib.parse import quote
 
@@ -24,11 +26,12 @@ from deployments.actions.browse.errors import (
 from deployments.actions.browse.service import BrowseService
 from deployments.common.errors import MalformedInput
 from deployments.common.netguard import NetGuard
+from tests.unit.deployments.actions.browse.conftest import V6_HOST
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(60)]
 
 SETTINGS = BrowseSettings(
-    allow_cidrs=["127.0.0.1/32"],
+    allow_cidrs=["127.0.0.1/32", "::1/128"],
     page_pool_size=2,
     max_page_bytes=1024 * 1024,
     max_redirects=5,
@@ -255,3 +258,98 @@ async def test_browser_crash_is_relaunched(service, site):
     await service.check_health()  # relaunches
     assert service.browsers.connected and service.browsers.generation == generation + 1
     await assert_still_serves(service, site)
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
+
+
+async def test_chromium_runs_unprivileged_sandboxed_in_its_own_network_namespace(service, site):
+    await browse(service, site.url("/js"))  # a renderer is alive now
+    processes = await service.chromium_processes()
+    kinds = {p["type"] for p in processes}
+    assert {"browser", "renderer"} <= kinds
+    uid = SETTINGS.browser_uid if os.geteuid() == 0 else os.geteuid()
+    assert uid != 0
+    for process in processes:
+        status = _proc_status(process["id"])
+        assert status["Uid"].split() == [str(uid)] * 4, process  # real, effective, saved, fs
+        assert status["CapEff"] == "0000000000000000", process
+    for renderer in (p for p in processes if p["type"] == "renderer"):
+        assert _proc_status(renderer["id"])["Seccomp"] == "2"  # Chromium's seccomp-bpf sandbox
+    browser = next(p for p in processes if p["type"] == "browser")
+    browser_netns = os.stat(f"/proc/{browser['id']}/ns/net").st_ino
+    assert browser_netns == service.isolation.jail.inode()
+    assert browser_netns != os.stat("/proc/self/ns/net").st_ino
+    report = await service.describe()
+    assert report.network == "namespace" and report.strength == "strong", report
+    assert report.process_uids == [uid] and report.chromium_sandbox is True
+
+
+async def test_the_proxy_listens_only_inside_chromiums_namespace(service, site):
+    async with service.pool.page(wait_s=5) as slot:
+        port = slot.proxy.port
+        assert port
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+@pytest.mark.parametrize("how", ["js", "meta"])
+@pytest.mark.parametrize(
+    ("target", "match"),
+    [
+        ("http://127.0.0.2:{port}/secret", "loopback"),
+        ("https://127.0.0.2:{port}/secret", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "metadata"),
+        ("http://rebind.test:{port}/static", "loopback"),  # refused by the proxy itself
+    ],
+)
+async def test_a_page_that_navigates_to_a_refused_url_is_an_error_not_content(
+    service, site, how, target, match
+):
+    """Chromium's block page (or the proxy's refusal) must never come back as the page."""
+    target = target.format(port=site.port)
+    site.rebound.set()  # rebind.test now resolves to 127.0.0.2
+    try:
+        with pytest.raises(ForbiddenDestination, match=match) as info:
+            await browse(service, site.url(f"/nav?how={how}&u=" + quote(target, safe="")))
+    finally:
+        site.rebound.clear()
+    assert info.value.status == 403 and "navigated to" in info.value.message
+    assert site.internal_hits == []
+    await assert_still_serves(service, site)
+
+
+async def test_a_page_that_navigates_to_a_dead_url_is_unreachable(service, site, closed_port):
+    dead = f"http://127.0.0.1:{closed_port}/gone"
+    with pytest.raises(DestinationUnreachable, match="navigated to"):
+        await browse(service, site.url("/nav?u=" + quote(dead, safe="")))
+
+
+async def test_a_page_that_navigates_to_an_allowed_url_is_read_there(service, site):
+    page = await browse(service, site.url("/nav?how=meta&u=/static"))
+    assert page["title"] == "Static" and page["final_url"] == site.url("/static")
+
+
+async def test_ipv6_destinations_are_browsable_when_allowed(service, site):
+    if not site.port6:
+        pytest.skip("this host has no IPv6 loopback")
+    page = await browse(service, f"{site.base6}/js")  # an IPv6 literal, through the proxy
+    assert page["final_url"] == f"{site.base6}/js" and "Quarterly report" in page["text"]
+    page = await browse(service, f"http://{V6_HOST}:{site.port6}/static")  # AAAA-only host
+    assert page["title"] == "Static"
+    with pytest.raises(ForbiddenDestination, match="private"):  # not allow-listed: refused
+        await browse(service, site.url("/to?u=" + quote("http://[fd12::1]/", safe="")))
+
+
+async def test_a_dead_namespace_holder_means_a_relaunch_in_a_new_namespace(service, site):
+    jail = service.isolation.jail
+    old_namespace, generation = jail.inode(), service.browsers.generation
+    jail.process.kill()
+    jail.process.wait(timeout=5)
+    await assert_still_serves(service, site)
+    assert service.browsers.generation == generation + 1
+    assert service.isolation.jail.alive and service.isolation.jail.inode() != old_namespace
+    browser = next(p for p in await service.chromium_processes() if p["type"] == "browser")
+    assert os.stat(f"/proc/{browser['id']}/ns/net").st_ino == service.isolation.jail.inode()

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from deployments.actions.browse.config import BrowseSettings
 from deployments.actions.browse.deployment import BrowseDeployment
 from deployments.actions.browse.errors import ForbiddenDestination
+from deployments.actions.browse.isolation import IsolationUnavailable
+from deployments.actions.browse.netjail import JailUnavailable, NetJail
 from deployments.actions.browse.protocol import PageResult
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -87,6 +89,29 @@ async def test_browse_returns_the_page_result_as_json(http_deployment, site):
 
 
 @session_loop
+async def test_the_http_backend_has_no_browser_to_isolate(http_deployment):
+    report = await http_deployment.describe()
+    assert report["renderer"] == "http" and report["strength"] == "n/a"
+
+
+def test_a_host_without_network_namespaces_fails_at_start(monkeypatch):
+    def no_namespace(cls):
+        raise JailUnavailable("unshare: unshare failed: Operation not permitted")
+
+    monkeypatch.setattr(NetJail, "create", classmethod(no_namespace))
+    with pytest.raises(IsolationUnavailable, match="network_isolation"):
+        BrowseDeployment(BrowseSettings().model_dump(mode="json"))
+    fallback = BrowseDeployment(
+        BrowseSettings(network_isolation="preferred").model_dump(mode="json")
+    )
+    report = fallback.service.isolation.report()
+    assert report.network == "host" and report.strength == "weak"
+    assert "Operation not permitted" in report.missing["network_namespace"]
+    fallback.service.isolation.close()
+    fallback._closed = True
+
+
+@session_loop
 async def test_errors_are_input_rejected(http_deployment):
     with pytest.raises(ForbiddenDestination) as info:
         await http_deployment.browse({"url": "http://169.254.169.254/latest/meta-data/"})
@@ -101,6 +126,9 @@ async def test_chromium_starts_at_the_first_health_check_and_shuts_down(site):
     assert not deployment.service.browsers.started  # constructing launches nothing
     await deployment.check_health()  # the first health check warms the browser up
     assert deployment.service.browsers.started
+    report = await deployment.describe()
+    assert report["network"] == "namespace" and report["strength"] == "strong", report
+    assert 0 not in report["process_uids"] and report["process_uids"]
     result = await deployment.browse({"url": site.url("/js")})
     assert result["renderer"] == "chromium" and "Quarterly report" in result["text"]
     assert deployment.service.browsers.connected

@@ -20,6 +20,7 @@ from deployments.actions.browse.http_fetcher import HttpFetcher
 from deployments.actions.browse.service import BrowseService
 from deployments.common.errors import MalformedInput
 from deployments.common.netguard import NetGuard
+from tests.unit.deployments.actions.browse.conftest import V6_HOST
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 
@@ -173,3 +174,22 @@ async def test_bad_requests_are_malformed(service, site):
 async def test_404_is_a_result_not_an_error(service, site):
     page = await browse(service, site.url("/missing"))
     assert page["status"] == 404 and "no such page" in page["text"]
+
+
+@session_loop
+async def test_ipv6_loopback_is_refused_unless_allowed(service, site):
+    if not site.port6:
+        pytest.skip("this host has no IPv6 loopback")
+    with pytest.raises(ForbiddenDestination, match="loopback"):
+        await browse(service, f"{site.base6}/static")
+    with pytest.raises(ForbiddenDestination, match="loopback"):  # AAAA-only host on ::1
+        await browse(service, f"http://{V6_HOST}:{site.port6}/static")
+    settings = SETTINGS.model_copy(update={"allow_cidrs": ["127.0.0.1/32", "::1/128"]})
+    allowed = BrowseService(settings, guard=NetGuard(settings.guard_policy(), site.resolver))
+    try:
+        page = await browse(allowed, f"{site.base6}/static")
+        assert page["title"] == "Static" and page["final_url"] == f"{site.base6}/static"
+        page = await browse(allowed, f"http://{V6_HOST}:{site.port6}/static")
+        assert page["title"] == "Static"
+    finally:
+        await allowed.close()
