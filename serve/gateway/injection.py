@@ -293,8 +293,10 @@ _INSTRUCTION_LIKE = re.compile(
     r"never|always|remember|make|start|begin|end|stop|add|append|insert|replace|translate|"
     r"summari[sz]e|recommend|rank|rate|mention|describe|pretend|act|ignore|forget|disregard|"
     r"type|enter|paste|copy|delete|remove|set|change|update|keep|hide|return|encode|decode|"
-    r"refuse|accept|close|mark|search|grant|approve|reset)\b"
-    r"|\b(?:you|your|yourself|you're|the user|must|should|shall|need to|have to|is to|are to)\b",
+    r"refuse|accept|close|mark|search|grant|approve|reset|prove|proceed|explain|continue|"
+    r"comply|generate|create|produce|build|login|log|sign|buy|order|pay|transfer|let's)\b"
+    r"|\b(?:you|your|yourself|you're|the user|must|should|shall|need to|have to|is to|are to|"
+    r"chatgpt|claude|gemini|copilot)\b",
     re.I,
 )
 

@@ -114,7 +114,12 @@ class Offloader:
         self._idle: queue.Queue[WorkerProcess | None] = queue.Queue()
         for _ in range(self.workers):
             self._idle.put(None)  # a slot; its process starts when first needed
+        self._started: list[WorkerProcess] = []
         self.offloaded = 0  # calls that went to a worker (for tests and metrics)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        return [w.proc.pid for w in self._started if w.alive]
 
     def inline(self, size: int) -> bool:
         return size < self.min_chars
@@ -125,7 +130,10 @@ class Offloader:
         worker = self._idle.get()
         try:
             if worker is None or not worker.alive:
+                if worker is not None:
+                    worker.stop()
                 worker = WorkerProcess()
+                self._started = [w for w in self._started if w.alive] + [worker]
             return worker.call(fn, items, args, kwargs)
         except WorkerDied:
             worker.stop()
@@ -179,14 +187,10 @@ class Offloader:
         return out
 
     def close(self) -> None:
-        """Stop the workers (idle ones now; busy ones exit when their host does)."""
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if worker is not None:
-                worker.stop()
+        """Stop the workers (a busy one is killed after 2 s)."""
+        started, self._started = self._started, []
+        for worker in started:
+            worker.stop()
         self._threads.shutdown(wait=False)
 
 

@@ -2,6 +2,8 @@ import json
 import os
 import time
 
+import pytest
+
 from serve.gateway.audit import AuditHook, RawInputStore, RotatingJsonl
 from serve.gateway.config import AuditSettings, GuardAction
 from serve.gateway.context import RequestContext, Verdict
@@ -78,3 +80,43 @@ def test_log_deleted_underneath_is_recreated(tmp_path):
     log.write({"n": 2})
     assert [json.loads(x)["n"] for x in (tmp_path / "a.jsonl").read_text().splitlines()] == [2]
     log.close()
+
+
+@pytest.fixture
+def open_umask():
+    """A umask that would leave new files world-readable and writable."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_logs_backups_and_raw_inputs_are_owner_only(tmp_path, open_umask):
+    settings = AuditSettings(keep_raw_inputs=True, max_bytes=2048, backups=2)
+    hook = AuditHook(settings, tmp_path / "data", "replica-1")
+    for i in range(30):
+        ctx = RequestContext(f"req-{i}", body=chat("hello " * 20))
+        await hook.on_request(ctx)
+        hook.keep_raw(ctx, "ocr", "extracted text")
+        await hook.on_complete(ctx, finished(200, request_id=f"req-{i}"))
+    assert hook.flush()
+    await hook.close()
+    files = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    folders = [p for p in (tmp_path / "data").rglob("*") if p.is_dir()]
+    assert any(p.name.endswith(".1") for p in files) and any(p.name == "ocr" for p in files)
+    assert {mode(p) for p in files} == {0o600}
+    assert {mode(p) for p in folders} | {mode(tmp_path / "data")} == {0o700}
+
+
+def test_an_existing_world_readable_log_is_tightened(tmp_path):
+    log_path = tmp_path / "audit.jsonl"
+    log_path.write_text("{}\n")
+    os.chmod(log_path, 0o644)
+    (tmp_path / "audit.jsonl.1").write_text("{}\n")
+    os.chmod(tmp_path / "audit.jsonl.1", 0o644)
+    log = RotatingJsonl(log_path, max_bytes=1024, backups=2)
+    log.write({"i": 1})
+    assert mode(log_path) == mode(tmp_path / "audit.jsonl.1") == 0o600

@@ -1,4 +1,5 @@
 import hmac
+import os
 import sqlite3
 
 import pytest
@@ -126,3 +127,28 @@ async def test_disabled_auth_is_anonymous_only_in_local_profile():
     [warning] = startup_warnings(off, "local")
     assert "auth is DISABLED" in warning
     assert startup_warnings(GatewaySettings(), "gpu") == []
+
+
+def test_key_store_files_are_owner_only_whatever_the_umask(tmp_path):
+    previous = os.umask(0)
+    try:
+        store = KeyStore(tmp_path / "data" / "gateway" / "keys.db")
+        store.create("ci")
+        folder = tmp_path / "data" / "gateway"
+        files = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+        assert {"keys.db", "keys.db-wal", "keys.db-shm"} <= set(files)
+        assert set(files.values()) == {0o600}
+        assert folder.stat().st_mode & 0o777 == (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    finally:
+        os.umask(previous)
+
+
+def test_an_existing_readable_key_store_is_tightened(tmp_path):
+    first = KeyStore(tmp_path / "keys.db")  # open: its -wal and -shm files exist
+    first.create("ci")
+    names = ("keys.db", "keys.db-wal", "keys.db-shm")
+    for name in names:
+        os.chmod(tmp_path / name, 0o644)  # as an older version left them
+    KeyStore(tmp_path / "keys.db")
+    assert {(tmp_path / n).stat().st_mode & 0o777 for n in names} == {0o600}
+    first.close()

@@ -1,0 +1,91 @@
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from serve.gateway.offload import Offloader, _group
+
+HOST = """
+import time
+from serve.gateway.offload import Offloader
+workers = Offloader(workers=1)
+workers.warm_up()
+print(workers.pids()[0], flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def offloader():
+    workers = Offloader(min_chars=1000, workers=1)
+    yield workers
+    workers.close()
+
+
+async def test_small_inputs_run_inline_and_large_ones_in_a_worker(offloader):
+    assert await offloader.map(str.upper, ["ab", "cd"]) == ["AB", "CD"]
+    assert offloader.offloaded == 0 and offloader.pids() == []
+    texts = ["x" * 600, "y" * 600, "z" * 10]
+    assert await offloader.map(str.upper, texts) == [t.upper() for t in texts]
+    [pid] = offloader.pids()
+    assert offloader.offloaded == 1 and pid != os.getpid()
+    assert await offloader.map(str.count, texts, "x") == [600, 0, 0]  # extra arguments
+
+
+async def test_errors_in_a_worker_are_raised_in_the_host(offloader):
+    with pytest.raises(ValueError, match="invalid literal"):
+        await offloader.map(int, ["not a number " * 100])
+    assert await offloader.map(len, ["a" * 2000]) == [2000]  # the worker survived
+
+
+async def test_a_killed_worker_is_replaced_and_its_job_retried(offloader):
+    await offloader.map(len, ["a" * 2000])
+    [pid] = offloader.pids()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while offloader.pids() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert await offloader.map(str.upper, ["b" * 2000]) == ["B" * 2000]
+    [fresh] = offloader.pids()
+    assert fresh != pid
+
+
+def gone(pid: int, within_s: float = 10) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_close_stops_the_workers(offloader):
+    offloader.warm_up()
+    [pid] = offloader.pids()
+    offloader.close()
+    assert gone(pid)
+
+
+def test_workers_exit_when_their_host_is_killed():
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        pid = int(host.stdout.readline())
+    finally:
+        host.kill()
+        host.wait()
+    assert gone(pid)  # EOF on its stdin
+
+
+def test_jobs_are_grouped_by_size():
+    assert _group([5, 5, 5, 5], 10) == [[0, 1], [2, 3]]
+    assert _group([50, 1, 1], 10) == [[0], [1, 2]]
