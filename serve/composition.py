@@ -32,6 +32,7 @@ from serve.observability.traces import SharedTraceStore, TraceStore
 from serve.pipeline.answering import SmallStackStep
 from serve.pipeline.escalation import Escalation
 from serve.pipeline.pipeline import Pipeline
+from serve.pipeline.programs import ProgramStep
 from serve.stages.client import StageClient
 from serve.stages.registry import LLM_STAGE, SPECS
 from serve.stages.runner import StageRunner
@@ -131,8 +132,17 @@ def compose(
     if config.router.intent_embeddings:  # /healthz says "starting" until it is built
         thread = small_stack.start_intent_classifier(lambda: shared_encoder(gateway))
         health.readiness.track("intent_classifier", thread)
+    programs = None
+    if "execute" in clients:
+        generate = program_writer(escalation) if config.router.llm_program_writer else None
+        programs = ProgramStep(clients["execute"], generate)
     pipeline = Pipeline(
-        config, StageRunner(clients, config), escalation, small_stack, count_tokens=count_tokens
+        config,
+        StageRunner(clients, config),
+        escalation,
+        small_stack,
+        count_tokens=count_tokens,
+        programs=programs,
     )
     catalogue = ModelCatalogue(
         config, llm=llm is not None, asr="asr" in clients, embed="embed" in handles
@@ -209,3 +219,25 @@ def shared_encoder(gateway: Gateway | None) -> Any:
 
         encoder = MiniLMEmbedder()
     return encoder
+
+
+def program_writer(escalation: Escalation | None) -> Any:
+    """The LLM as a program writer: ``generate(messages, temperature, max_tokens) -> text``."""
+    if escalation is None:
+        return None
+
+    async def generate(messages: list[dict[str, str]], temperature: float, max_tokens: int) -> str:
+        from deployments.llm.protocol import GenerationRequest
+
+        request = GenerationRequest(
+            request_id="program-writer",
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+        chunks = []
+        async for chunk in escalation.llm.stream(request, timeout_s=escalation.timeout_s):
+            chunks.append(chunk.text)
+        return "".join(chunks)
+
+    return generate

@@ -61,6 +61,14 @@ class RouterSettings(DeploymentSettings):
             "rules); False: rules only."
         ),
     )
+    llm_program_writer: bool = Field(
+        False,
+        description=(
+            "Let the LLM write programs for computational questions the grammar writer cannot "
+            "parse (two samples must agree in the sandbox). Worth it with a coder/instruct "
+            "model (gpu profile); the local 135M model rarely agrees with itself."
+        ),
+    )
     request_timeout_s: float = Field(
         300.0, gt=0, description="Whole-request deadline before a 504 is returned."
     )
@@ -147,6 +155,26 @@ class LocalClusterSettings(StrictModel):
         9095, ge=1, le=65535, description="Port of Ray's Prometheus metrics agent."
     )
     include_dashboard: bool = Field(False, description="Start the Ray dashboard.")
+    ingress_drain_s: float = Field(
+        2.0,
+        ge=0,
+        description=(
+            "With the HAProxy ingress: seconds a stopping router replica keeps serving so "
+            "HAProxy stops sending to it (Serve's default, 30 s, is sized for load balancers "
+            "on other machines; here HAProxy is told at once and retries refused connections). "
+            "Bounds `ifz serve`'s shutdown time."
+        ),
+    )
+    node_ip_address: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description=(
+            "Address the local Ray node binds and advertises. 127.0.0.1 keeps Ray's GCS, "
+            "raylet, object manager, worker, dashboard/metrics agent and runtime-env agent "
+            "ports on loopback; any other address makes them listen on every interface (Ray "
+            "2.60), e.g. so other machines can join as worker nodes."
+        ),
+    )
     ingress_proxy: Literal["default", "haproxy"] = Field(
         "default",
         description=(

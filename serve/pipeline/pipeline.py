@@ -22,6 +22,7 @@ from serve.observability.record import ChoiceRecord, RequestRecord
 from serve.pipeline.answering import SmallStackStep
 from serve.pipeline.escalation import Escalation
 from serve.pipeline.planner import Plan, Planner
+from serve.pipeline.programs import ProgramStep
 from serve.pipeline.rendering import needs_llm, render
 from serve.stages.registry import LLM_STAGE
 from serve.stages.runner import StageRunner
@@ -61,12 +62,14 @@ class Pipeline:
         small_stack: SmallStackStep | None = None,
         *,
         count_tokens: Callable[[str], int] = approx_tokens,
+        programs: ProgramStep | None = None,
     ) -> None:
         self.config = config
         self.runner = runner
         self.escalation = escalation
         self.small_stack = small_stack or SmallStackStep()
         self.count_tokens = count_tokens
+        self.programs = programs
         available = runner.available() | ({LLM_STAGE} if escalation is not None else set())
         self.planner = Planner(config.routing, available)
 
@@ -107,6 +110,8 @@ class Pipeline:
             record.escalation_reason = "llm_only model requested"
         else:
             answer = await self.small_stack.answer(body, inputs.question, record, plan)
+            if answer is None and self.programs is not None:
+                answer = await self.programs.answer(inputs, record, plan)
             why = needs_llm(body, answer) if answer is not None else None
             if answer is not None and why is None:
                 for chunk in self._small_answer(body, answer, record):

@@ -87,3 +87,33 @@ def test_browse_failure_degrades_to_the_llm():
     assert data["interfaze"]["escalated"] is True
     trace = app.trace(data["interfaze"]["trace_id"])
     assert "browse:url1" in trace["skipped"]
+
+
+def _run_in_process(payload):
+    """A stand-in sandbox for the grammar writer's trusted programs (unit tests only)."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(payload["code"], {"__name__": "__main__"})  # noqa: S102 - our own generated code
+    return execution_result(out.getvalue())
+
+
+def test_program_questions_are_computed_in_the_sandbox_and_cross_checked():
+    execute = FakeStageHandle(run=_run_in_process)
+    app, llm = build({"execute": execute})
+    data = ask(app, "What is the sum of the squares of the integers from 1 to 250?")
+    assert data["choices"][0]["message"]["content"] == "5239625"
+    assert data["interfaze"]["escalated"] is False and data["interfaze"]["answerer"] == "program"
+    assert len(execute.calls) == 2 and llm.requests == []  # two samples agreed
+    trace = app.trace(data["interfaze"]["trace_id"])
+    assert [s["name"] for s in trace["stages"]].count("execute") == 2
+    program = next(s for s in trace["stages"] if s["name"] == "program")
+    assert program["summary"]["attempts"][0]["values"] == ["5239625", "5239625"]
+
+
+def test_program_step_needs_the_sandbox_tool():
+    app, llm = build({})
+    data = ask(app, "How many primes are there below 10000?")
+    assert data["interfaze"]["escalated"] is True and llm.requests
