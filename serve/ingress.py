@@ -12,6 +12,7 @@ from serve.config.schema import AppConfig
 from serve.gateway.config import startup_warnings
 from serve.gateway.gateway import Gateway
 from serve.gateway.limiter import select_limit_backend
+from serve.stages.embedder import DeploymentEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,13 @@ class RouterIngress:
         self, config: dict[str, Any], llm_handle: Any | None = None, **stage_handles: Any
     ) -> None:
         self.config = AppConfig.model_validate(config)
+        embedder = None  # the router's embeddings: its own MiniLM, or the embed deployment
+        if self.config.router.embeddings == "embed_deployment" and stage_handles.get("embed"):
+            embedder = DeploymentEmbedder(stage_handles["embed"])
         self.gateway = Gateway.from_app_config(
             self.config,
             replica_id=_replica_id(),
+            embedder=embedder,
             limit_backend=select_limit_backend(  # shared once a second router replica can run
                 self.config.gateway.limits,
                 self.config.app_name,

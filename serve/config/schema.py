@@ -61,6 +61,15 @@ class RouterSettings(DeploymentSettings):
             "rules); False: rules only."
         ),
     )
+    embeddings: Literal["router", "embed_deployment"] = Field(
+        "embed_deployment",
+        description=(
+            "Where the router's sentence embeddings run (input-guard similarity, intent, "
+            "passage re-ranking): its own MiniLM copy, or the embed deployment (batched, "
+            "scaled on its own; the router replica stays light). The embed deployment must "
+            "be enabled for the second."
+        ),
+    )
     llm_program_writer: bool = Field(
         False,
         description=(
