@@ -3,9 +3,16 @@ and through vLLM's own OpenAI server on the same model folder, in one run.
 
     .venv/bin/python -m loadtest.bench_llm            # both targets, prints a table
     .venv/bin/python -m loadtest.bench_llm --only ifz --requests 20
+    .venv/bin/python -m loadtest.bench_llm --startup-only   # start-up breakdown and ratio only
 
 Each target is started by the benchmark itself (so start-up is measured), driven with the
-official `openai` client (streaming), then stopped. Loopback only.
+official `openai` client (streaming), then stopped. Loopback only. Both serve the same model
+folder (the profile's ``llm.model_source``) with the same engine arguments.
+
+Start-up breakdown: for interfaze-serve, when Ray and Serve were up, when Serve reported each
+deployment healthy and when ``/healthz`` said ready (router warm-ups included); for both, the
+vLLM phases from the engine's own log lines (weights, model load, engine init = profile +
+KV cache + warm-up).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -20,6 +28,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -40,25 +50,57 @@ class Sample:
     decode_tokens_per_s: float | None
 
 
+# vLLM's own start-up log lines (v1 engine): phase -> pattern with the seconds
+VLLM_PHASES = {
+    "weights_s": re.compile(r"Loading weights took ([\d.]+) seconds"),
+    "model_load_s": re.compile(r"Model loading took [\d.]+ GiB memory and ([\d.]+) seconds"),
+    "engine_init_s": re.compile(
+        r"init engine \(profile, create kv cache, warmup model\) took ([\d.]+)"
+    ),
+}
+
+
+def vllm_phases(text: str) -> dict[str, float]:
+    """The first value of each vLLM start-up phase found in ``text``."""
+    found = {}
+    for name, pattern in VLLM_PHASES.items():
+        match = pattern.search(text)
+        if match:
+            found[name] = round(float(match.group(1)), 2)
+    return found
+
+
+def phases_in_logs(folder: Path) -> dict[str, float]:
+    """vLLM phases from any log under ``folder`` (a Ray session's logs)."""
+    found: dict[str, float] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".log", ".out", ".err"):
+            for name, value in vllm_phases(path.read_text(errors="replace")).items():
+                found.setdefault(name, value)
+    return found
+
+
 @dataclass
 class Result:
     target: str
     startup_s: float
     samples: list[Sample] = field(default_factory=list)
     concurrent_tokens_per_s: float = 0.0
+    startup: dict[str, Any] = field(default_factory=dict)
 
     def row(self) -> dict[str, float | str]:
         ttft = sorted(s.ttft_s for s in self.samples)
         rates = [s.decode_tokens_per_s for s in self.samples if s.decode_tokens_per_s]
-        return {
-            "target": self.target,
-            "startup_s": round(self.startup_s, 1),
-            "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1),
-            "ttft_p95_ms": round(ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))] * 1000, 1),
-            "decode_tok_s_p50": round(statistics.median(rates), 1) if rates else 0.0,
-            "concurrent_tok_s": round(self.concurrent_tokens_per_s, 1),
-            "requests": len(self.samples),
-        }
+        row: dict[str, float | str] = {"target": self.target, "startup_s": round(self.startup_s, 1)}
+        if ttft:
+            row.update({
+                "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1),
+                "ttft_p95_ms": round(ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))] * 1000, 1),
+                "decode_tok_s_p50": round(statistics.median(rates), 1) if rates else 0.0,
+                "concurrent_tok_s": round(self.concurrent_tokens_per_s, 1),
+                "requests": len(self.samples),
+            })  # fmt: skip
+        return row
 
 
 def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_tokens: int):
@@ -120,38 +162,48 @@ def drive(
     )
 
 
-def bench_ifz(requests: int, max_tokens: int) -> Result:
-    from ops.cli.serve_cmd import free_port, run_app, stop_app
-    from serve.config.loader import load_config
+def bench_ifz(config: Any, requests: int, max_tokens: int) -> Result:
+    from ops.cli.serve_cmd import run_app, stop_app
+    from ops.cli.startup import StartupTimeline
 
-    config = load_config(
-        "local", {"port": free_port(), "local_cluster": {"metrics_export_port": free_port()}}
-    )
-    started = time.perf_counter()
-    base_url = run_app(
-        config, temp_dir=tempfile.mkdtemp(prefix="ifzb-", dir="/tmp"), log=lambda _: None
-    )
-    result = Result("interfaze-serve (router -> ray.serve.llm vLLM)", time.perf_counter() - started)
+    temp_dir = tempfile.mkdtemp(prefix="ifzb-", dir="/tmp")
+    timeline = StartupTimeline()
+    base_url = run_app(config, temp_dir=temp_dir, log=lambda _: None, timeline=timeline)
+    result = Result("interfaze-serve (router -> ray.serve.llm vLLM)", timeline.elapsed())
+    result.startup = {
+        **timeline.as_dict(),
+        "vllm": phases_in_logs(Path(temp_dir) / "session_latest" / "logs"),
+    }
     try:
-        client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
-        drive(result, client, "chat", "interfaze", requests, max_tokens, lambda i: PROMPTS[i % 4])
+        if requests:
+            client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
+            drive(
+                result, client, "chat", "interfaze", requests, max_tokens,
+                lambda i: PROMPTS[i % 4],
+            )  # fmt: skip
     finally:
         stop_app()
     return result
 
 
-def bench_vllm(requests: int, max_tokens: int, model_dir: str) -> Result:
+def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> Result:
     from ops.cli.serve_cmd import free_port
     from serve.api.protocol import ChatMessage
     from serve.context.prompt import build_prompt
 
     port = free_port()
-    env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE="1", HF_HUB_OFFLINE="1")
+    llm = config.llm
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **{k: str(v) for k, v in llm.env_vars.items()})
+    engine = llm.engine_kwargs
     command = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", model_dir, "--served-model-name", "gemma", "--dtype", "bfloat16",
-        "--max-model-len", "2048", "--enforce-eager", "--host", "127.0.0.1", "--port", str(port),
+        "--model", model_dir, "--served-model-name", "bench",
+        "--dtype", str(engine.get("dtype", "bfloat16")),
+        "--max-model-len", str(engine.get("max_model_len", 2048)),
+        "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
+    if engine.get("enforce_eager", True):
+        command.append("--enforce-eager")
     fd, log_path = tempfile.mkstemp(prefix="vllm-bench-", suffix=".log")
     started = time.perf_counter()
     with os.fdopen(fd, "w") as log:  # the child keeps its own copy of the descriptor
@@ -170,13 +222,19 @@ def bench_vllm(requests: int, max_tokens: int, model_dir: str) -> Result:
                 raise TimeoutError("vllm did not start in 600 s")
             time.sleep(1)
         result = Result("vLLM alone (OpenAI server)", time.perf_counter() - started)
+        result.startup = {"vllm": vllm_phases(Path(log_path).read_text(errors="replace"))}
+        if not requests:
+            return result
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
+        if llm.prompt_format.value == "chat":  # the model's own chat template, as the router
+            drive(result, client, "chat", "bench", requests, max_tokens, lambda i: PROMPTS[i % 4])
+            return result
 
         def prompt_of(i: int) -> str:  # the very prompt the router would send
             message = ChatMessage(role="user", content=PROMPTS[i % 4])
-            return build_prompt([message], template=True, budget_tokens=1536).prompt
+            return build_prompt([message], template=True, budget_tokens=llm.context_tokens).prompt
 
-        drive(result, client, "completion", "gemma", requests, max_tokens, prompt_of)
+        drive(result, client, "completion", "bench", requests, max_tokens, prompt_of)
         return result
     finally:
         process.terminate()
@@ -186,30 +244,61 @@ def bench_vllm(requests: int, max_tokens: int, model_dir: str) -> Result:
             process.kill()
 
 
+def print_startup(results: list[Result]) -> None:
+    """The start-up breakdown of each target and the ratio the issue targets (<= 1.5x)."""
+    for result in results:
+        startup = result.startup
+        print(f"start-up {result.target}: {result.startup_s:.1f} s")
+        if startup.get("marks_s"):
+            print(f"  marks: {startup['marks_s']}")
+            print(f"  deployments healthy at: {startup['deployments_healthy_s']}")
+            print(f"  router warm-ups: {startup.get('router_warm_ups') or {}}")
+        print(f"  vLLM phases: {startup.get('vllm') or 'not found in the logs'}")
+    by_target = {r.target.split(" ")[0]: r.startup_s for r in results}
+    if {"interfaze-serve", "vLLM"} <= set(by_target):
+        ratio = by_target["interfaze-serve"] / by_target["vLLM"]
+        print(f"start-up ratio interfaze-serve / vLLM alone: {ratio:.2f}x (target <= 1.5x)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=["ifz", "vllm"], default=None)
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--profile", default="local")
+    parser.add_argument(
+        "--startup-only", action="store_true", help="start each target, no traffic"
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+    from ops.cli.serve_cmd import free_port
+    from serve.composition import local_model_dir
     from serve.config.loader import load_config
 
-    model_dir = str(load_config("local").data_path("models", "gemma-3-270m"))
-    rows = []
+    config = load_config(
+        args.profile,
+        {"port": free_port(), "local_cluster": {"metrics_export_port": free_port()}},
+    )
+    model_dir = local_model_dir(config)
+    if model_dir is None:
+        raise SystemExit(f"{config.llm.model_source} is not prepared: run `ifz models prepare`")
+    requests = 0 if args.startup_only else args.requests
+    results = []
     if args.only in (None, "ifz"):
-        rows.append(bench_ifz(args.requests, args.max_tokens).row())
+        results.append(bench_ifz(config, requests, args.max_tokens))
     if args.only in (None, "vllm"):
-        rows.append(bench_vllm(args.requests, args.max_tokens, model_dir).row())
+        results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
+    rows = [r.row() for r in results]
     columns = list(rows[0])
     print(" | ".join(columns))
     for row in rows:
-        print(" | ".join(str(row[c]) for c in columns))
+        print(" | ".join(str(row.get(c, "")) for c in columns))
+    print_startup(results)
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=2)
+            json.dump([{**r.row(), "startup": r.startup} for r in results], handle, indent=2)
     return 0
 
 

@@ -59,6 +59,8 @@ def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
     }
     if settings.accelerator_type:
         config["accelerator_type"] = settings.accelerator_type
+    # a local model folder needs no download task (start-up time, an idle worker's memory)
+    config["callback_config"] = {"callback_class": "deployments.llm.startup:LocalModelCallback"}
     return LLMConfig(**{k: v for k, v in config.items() if v is not None})
 
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 from typing import Any
 
 import httpx
 
-from serve.config.schema import AppConfig
+from ops.cli.ray_loopback import HOOK as LOOPBACK_HOOK
+from ops.cli.ray_loopback import LOOPBACK_ENV
+from ops.cli.startup import StartupTimeline
+from serve.config.schema import AppConfig, LocalClusterSettings
+
+# Ray Serve's HAProxy ingress keeps its config, admin socket and state under /tmp/haproxy-serve
+# by default: two apps on one machine would fight over them, so each gets a private folder.
+HAPROXY_PATH_ENV = {
+    "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": "haproxy.cfg",
+    "RAY_SERVE_HAPROXY_SOCKET_PATH": "admin.sock",
+    "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": "",
+    "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": "server-state",
+}
+# ... and its stats page and Prometheus exporter on fixed ports (8404, 9101): free ones instead.
+HAPROXY_PORT_ENV = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
 
 
 def free_port() -> int:
@@ -21,20 +38,97 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_healthy(base_url: str, timeout_s: float, log=print) -> dict[str, Any]:
-    """Poll ``/healthz`` until it reports ok (vLLM start-up takes about a minute on CPU)."""
+def wait_until_healthy(
+    base_url: str,
+    timeout_s: float,
+    log=print,
+    *,
+    timeline: StartupTimeline | None = None,
+    app_name: str | None = None,
+    interval_s: float = 0.5,
+) -> dict[str, Any]:
+    """Poll ``/healthz`` until it reports ok: every deployment healthy and every warm-up of the
+    router done (vLLM start-up takes about a minute on CPU). With ``timeline``, also record
+    when Serve reports each deployment of ``app_name`` healthy."""
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
     while time.monotonic() < deadline:
+        if timeline is not None and app_name:
+            with contextlib.suppress(Exception):  # the controller is busy: next round
+                timeline.observe_serve_status(app_name)
         try:
             response = httpx.get(f"{base_url}/healthz", timeout=10)
+            report = response.json() if "json" in response.headers.get("content-type", "") else {}
+            if timeline is not None:
+                timeline.observe_health(report)
             if response.status_code == 200:
-                return response.json()
-            last = response.text[:200]
-        except httpx.HTTPError as exc:
+                return report
+            last = response.text[:300]
+        except (httpx.HTTPError, ValueError) as exc:
             last = type(exc).__name__
-        time.sleep(2)
+        time.sleep(interval_s)
     raise TimeoutError(f"{base_url}/healthz not ok after {timeout_s:.0f} s: {last}")
+
+
+def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:
+    """Select Serve's ingress for the Ray about to start (read by its controller and proxies).
+
+    HAProxy gets private files under ``state_dir`` and free stats/exporter ports, so several
+    apps (tests, benchmarks) can run on one machine, and a short drain (``ingress_drain_s``).
+    """
+    if cluster.ingress_proxy != "haproxy":
+        os.environ.pop("RAY_SERVE_ENABLE_HA_PROXY", None)
+        return
+    os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
+    folder = os.path.join(state_dir, "haproxy")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name, leaf in HAPROXY_PATH_ENV.items():
+        os.environ[name] = os.path.join(folder, leaf) if leaf else folder
+    for name in HAPROXY_PORT_ENV:
+        os.environ[name] = str(free_port())
+    os.environ["RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"] = str(cluster.ingress_drain_s)
+
+
+def ray_init_options(cluster: LocalClusterSettings) -> dict[str, Any]:
+    """``ray.init`` keyword arguments of the one-node cluster ``ifz serve`` starts."""
+    return {
+        "num_cpus": cluster.num_cpus,
+        "num_gpus": cluster.num_gpus,
+        "include_dashboard": cluster.include_dashboard,
+        "_metrics_export_port": cluster.metrics_export_port,
+        # GCS, raylet, object manager, workers, the dashboard/metrics agents and the runtime
+        # env agent bind to this address (all interfaces unless it is a loopback address)
+        "_node_ip_address": cluster.node_ip_address,
+    }
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def keep_node_address(address: str, runtime_env: dict[str, Any]) -> None:
+    """Make Ray use a loopback node address as given, and keep Serve's sockets on it.
+
+    Ray 2.60 replaces 127.0.0.1 / localhost with the machine's network address
+    (``resolve_ip_for_localhost``) unless "cluster mode" is off, which is what
+    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` selects (the default on macOS and Windows). Its only
+    effects are that address choice and refusing ``ray start`` — a one-node cluster needs
+    neither. The variable reaches every Ray process started from here; this process read it
+    when ``ray`` was imported, so its constant is set too. Ray Serve's own all-interface
+    listeners are moved by the workers' setup hook (:mod:`ops.cli.ray_loopback`).
+    """
+    if not is_loopback(address):
+        os.environ.pop(LOOPBACK_ENV, None)
+        return
+    from ray._private import ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    os.environ[LOOPBACK_ENV] = "1"
+    runtime_env["worker_process_setup_hook"] = LOOPBACK_HOOK
 
 
 def start_local_cluster(
@@ -48,13 +142,10 @@ def start_local_cluster(
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
         return
     cluster = config.local_cluster
-    if cluster.ingress_proxy == "haproxy":  # read by the Serve controller and proxies
-        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
+    configure_ingress(cluster, temp_dir or tempfile.mkdtemp(prefix="ifz-serve-"))
+    keep_node_address(cluster.node_ip_address, runtime_env)
     ray.init(
-        num_cpus=cluster.num_cpus,
-        num_gpus=cluster.num_gpus,
-        include_dashboard=cluster.include_dashboard,
-        _metrics_export_port=cluster.metrics_export_port,
+        **ray_init_options(cluster),
         runtime_env=runtime_env,
         log_to_driver=False,
         _temp_dir=temp_dir,
@@ -67,26 +158,37 @@ def run_app(
     address: str | None = None,
     temp_dir: str | None = None,
     log=print,
+    timeline: StartupTimeline | None = None,
 ) -> str:
-    """Start Ray (or join ``address``) and deploy; returns the base URL once healthy."""
+    """Start Ray (or join ``address``) and deploy; returns the base URL once ready (every
+    deployment healthy, the router's warm-ups done). ``timeline`` records where the time went.
+    """
     from ray import serve
 
     from serve.app_builder import build_deployments
 
-    started = time.monotonic()
+    timeline = timeline if timeline is not None else StartupTimeline()
     start_local_cluster(config, address, temp_dir)
+    timeline.mark("ray")
     serve.start(http_options={"host": config.host, "port": config.port})
+    timeline.mark("serve")
     serve.run(
         build_deployments(config),
         name=config.app_name,
         route_prefix=config.route_prefix,
         blocking=False,
     )
+    timeline.mark("deploy_submitted")
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     base_url = f"http://{host}:{config.port}"
     log("deploying (the LLM engine takes about a minute on CPU) ...")
-    wait_until_healthy(base_url, timeout_s=900, log=log)
-    log(f"ready in {time.monotonic() - started:.1f} s: {base_url}/v1 (model {config.model_name!r})")
+    wait_until_healthy(
+        base_url, timeout_s=900, log=log, timeline=timeline, app_name=config.app_name
+    )
+    timeline.observe_serve_status(config.app_name)
+    timeline.mark("ready")
+    log(f"ready in {timeline.marks['ready']:.1f} s: {base_url}/v1 (model {config.model_name!r})")
+    log(f"start-up: {timeline.summary()}")
     return base_url
 
 
@@ -111,6 +213,7 @@ def serve_forever(config: AppConfig, *, address: str | None = None) -> int:
         stop.wait()
     finally:
         print("stopping ...", flush=True)
+        stopping = time.monotonic()
         stop_app()
-        print("stopped", flush=True)
+        print(f"stopped in {time.monotonic() - stopping:.1f} s", flush=True)
     return 0

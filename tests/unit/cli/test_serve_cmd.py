@@ -1,0 +1,93 @@
+"""`ifz serve`'s cluster options, ingress set-up and start-up timeline (no Ray started)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ops.cli.serve_cmd import (
+    HAPROXY_PATH_ENV,
+    HAPROXY_PORT_ENV,
+    configure_ingress,
+    ray_init_options,
+)
+from ops.cli.startup import StartupTimeline
+from serve.config.loader import load_config
+from serve.config.schema import LocalClusterSettings
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    drain = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
+    for name in ("RAY_SERVE_ENABLE_HA_PROXY", drain, *HAPROXY_PATH_ENV, *HAPROXY_PORT_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("profile", ["local", "gpu"])
+def test_the_local_cluster_binds_ray_to_loopback(profile):
+    options = ray_init_options(load_config(profile).local_cluster)
+    assert options["_node_ip_address"] == "127.0.0.1"
+    assert options["include_dashboard"] is False
+
+
+def test_a_lan_address_can_be_chosen_for_multi_node():
+    cluster = LocalClusterSettings(node_ip_address="10.0.0.5")
+    assert ray_init_options(cluster)["_node_ip_address"] == "10.0.0.5"
+
+
+def test_haproxy_gets_private_files_and_free_ports(clean_env, tmp_path):
+    configure_ingress(LocalClusterSettings(ingress_proxy="haproxy"), str(tmp_path))
+    assert os.environ["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+    for name in HAPROXY_PATH_ENV:
+        assert os.environ[name].startswith(str(tmp_path / "haproxy"))
+    ports = {int(os.environ[name]) for name in HAPROXY_PORT_ENV}
+    assert len(ports) == 2 and not ports & {8404, 9101}
+    assert (tmp_path / "haproxy").stat().st_mode & 0o077 == 0
+    assert os.environ["RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"] == "2.0"
+
+
+def test_the_default_proxy_clears_a_leftover_haproxy_switch(clean_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAY_SERVE_ENABLE_HA_PROXY", "1")
+    configure_ingress(LocalClusterSettings(ingress_proxy="default"), str(tmp_path))
+    assert "RAY_SERVE_ENABLE_HA_PROXY" not in os.environ
+
+
+def test_timeline_summary_orders_deployments_and_names_warm_ups():
+    timeline = StartupTimeline(started=0.0)
+    timeline.marks.update({"ray": 7.4, "serve": 9.0, "ready": 61.5})
+    timeline.deployments.update({"llm": 60.2, "router": 14.0})
+    timeline.observe_health({"status": "starting", "warm_ups": {"gateway": {"s": 3.25}}})
+    summary = timeline.summary()
+    assert summary.index("router 14.0 s") < summary.index("llm 60.2 s")
+    assert "router warm-ups: gateway 3.2 s" in summary
+    assert summary.endswith("ready 61.5 s")
+    assert "deployments_healthy" in timeline.as_dict()["marks_s"]
+
+
+def test_a_loopback_node_address_is_kept_and_serve_listeners_follow(monkeypatch):
+    from ray._private import ray_constants
+
+    from ops.cli.ray_loopback import HOOK, LOOPBACK_ENV
+    from ops.cli.serve_cmd import keep_node_address
+
+    monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
+    monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
+    monkeypatch.delenv(LOOPBACK_ENV, raising=False)
+    runtime_env: dict = {"env_vars": {}}
+    keep_node_address("127.0.0.1", runtime_env)
+    assert ray_constants.ENABLE_RAY_CLUSTER is False  # 127.0.0.1 is not re-resolved
+    assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"  # nor in Ray's processes
+    assert os.environ[LOOPBACK_ENV] == "1"
+    assert runtime_env["worker_process_setup_hook"] == HOOK
+
+
+def test_a_lan_node_address_changes_nothing(monkeypatch):
+    from ray._private import ray_constants
+
+    from ops.cli.serve_cmd import keep_node_address
+
+    monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
+    runtime_env: dict = {}
+    keep_node_address("10.0.0.5", runtime_env)
+    assert ray_constants.ENABLE_RAY_CLUSTER is True and runtime_env == {}
