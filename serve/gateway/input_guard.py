@@ -10,6 +10,8 @@ them; it does not refuse the user, who did not write it.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 
 from serve.api.protocol import TextPart
 from serve.context.observations import Observation
@@ -17,10 +19,12 @@ from serve.gateway.config import INJECTION, JAILBREAK, GuardAction, InputGuardSe
 from serve.gateway.context import RequestContext, Verdict
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.hook import GatewayHook
-from serve.gateway.injection import InjectionDetector, InjectionScore
+from serve.gateway.injection import InjectionDetector, InjectionScore, text_digest
 from serve.gateway.offload import Offloader
 from serve.gateway.policy import Policy
 from serve.gateway.screening import ScreenSpec, TextScreen, screen_text
+
+CACHED_SCREEN_CHARS = 64 * 1024  # longer texts are screened again when they come back
 
 
 class InputGuardHook(GatewayHook):
@@ -44,6 +48,8 @@ class InputGuardHook(GatewayHook):
         self.offloader = offloader or detector.offloader
         self.request_policy = Policy(settings.policies)
         self.observation_policy = Policy(settings.observation_policies)
+        self._screens: OrderedDict[tuple[bool, str], TextScreen] = OrderedDict()
+        self._screens_lock = threading.Lock()
 
     # --------------------------------------------------------------- request
     def _texts(self, ctx: RequestContext) -> list[tuple[str, object, str]]:
@@ -65,11 +71,32 @@ class InputGuardHook(GatewayHook):
     async def _screen(
         self, texts: list[str], policy: Policy
     ) -> list[tuple[TextScreen, InjectionScore]]:
-        """Screens and injection scores of ``texts`` (worker processes when they are long)."""
+        """Screens and injection scores of ``texts`` (worker processes when they are long).
+
+        Screens of texts up to ``CACHED_SCREEN_CHARS`` are remembered, so a conversation's
+        earlier messages, sent again with every turn, are not scanned again.
+        """
+        keys = [(policy is self.request_policy, text_digest(t)) for t in texts]
+        screens: list[TextScreen | None] = [self._cached_screen(k) for k in keys]
+        todo = [i for i, screen in enumerate(screens) if screen is None]
         spec = ScreenSpec(self.detector.settings, self.detector.embeds, policy)
-        screens = await self.offloader.map(screen_text, texts, spec)
+        fresh = await self.offloader.map(screen_text, [texts[i] for i in todo], spec)
+        for i, screen in zip(todo, fresh, strict=True):
+            screens[i] = screen
+            if len(texts[i]) <= CACHED_SCREEN_CHARS and self.detector.settings.cache_size:
+                with self._screens_lock:
+                    self._screens[keys[i]] = screen
+                    while len(self._screens) > self.detector.settings.cache_size:
+                        self._screens.popitem(last=False)
         scores = await self.detector.ascore_prepared([s.prepared for s in screens])
         return list(zip(screens, scores, strict=True))
+
+    def _cached_screen(self, key: tuple[bool, str]) -> TextScreen | None:
+        with self._screens_lock:
+            screen = self._screens.get(key)
+            if screen is not None:
+                self._screens.move_to_end(key)
+            return screen
 
     async def on_request(self, ctx: RequestContext) -> None:
         if not self.settings.enabled:

@@ -4,7 +4,9 @@ import time
 
 import pytest
 
+from serve.api.protocol import ChatCompletionRequest
 from serve.context.observations import Observation
+from serve.gateway import input_guard as input_guard_module
 from serve.gateway import output_guard
 from serve.gateway.config import GuardAction, InputGuardSettings, OutputGuardSettings
 from serve.gateway.context import RequestContext
@@ -283,3 +285,22 @@ def test_stream_redactor_work_stays_linear_while_a_match_is_open(monkeypatch):
     out = "".join(redactor.feed(p) for p in pieces) + redactor.flush()
     assert out == "Your key:\n[REDACTED:private_key]\n"
     assert sum(scanned) < 8 * len(answer)  # rescanning the open block per chunk: ~1500x
+
+
+async def test_earlier_messages_are_not_scanned_again_each_turn(embedder, monkeypatch):
+    scanned: list[str] = []
+    real = input_guard_module.screen_text
+
+    def counting(text, spec):
+        scanned.append(text)
+        return real(text, spec)
+
+    monkeypatch.setattr(input_guard_module, "screen_text", counting)
+    guard = input_guard(embedder)
+    first = {"role": "user", "content": "My card is 4111 1111 1111 1111."}
+    for turn in range(3):
+        messages = [first] + [{"role": "user", "content": f"question {i}"} for i in range(turn)]
+        body = ChatCompletionRequest.model_validate({"model": "interfaze", "messages": messages})
+        await guard.on_request(RequestContext("r", body=body))
+        assert body.messages[0].content == "My card is [REDACTED:visa]."
+    assert scanned == [first["content"], "question 0", "question 1"]
