@@ -18,7 +18,7 @@ import logging
 import os
 
 LOOPBACK_ENV = "IFZ_RAY_LOOPBACK"
-HOOK = "ops.cli.ray_loopback:bind_serve_listeners_to_loopback"
+HOOK = "ops.cli.ray_loopback.bind_serve_listeners_to_loopback"  # module.function (Ray)
 LOOPBACK = "127.0.0.1"
 _HAPROXY_BINDS = (
     ("bind :{{ config.metrics_port }}", f"bind {LOOPBACK}:{{{{ config.metrics_port }}}}"),

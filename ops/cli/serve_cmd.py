@@ -152,6 +152,20 @@ def start_local_cluster(
     )
 
 
+def import_builders(config: AppConfig) -> None:
+    """Import what :func:`build_deployments` needs (no Ray call: Ray Serve LLM's builder
+    would start a Ray of its own if called before ``ray.init``)."""
+    try:
+        import serve.app_builder  # noqa: F401
+
+        if config.llm.enabled:
+            import ray.serve.llm  # noqa: F401
+
+            import deployments.llm.server  # noqa: F401
+    except Exception:  # the real import, after ray.init, reports it
+        pass
+
+
 def run_app(
     config: AppConfig,
     *,
@@ -168,10 +182,16 @@ def run_app(
     from serve.app_builder import build_deployments
 
     timeline = timeline if timeline is not None else StartupTimeline()
+    # the builders import ray.serve.llm (and so vLLM and torch: ~10 s on 2 cores): do it
+    # while Ray starts, not after
+    prefetch = threading.Thread(target=import_builders, args=(config,), daemon=True)
+    prefetch.start()
     start_local_cluster(config, address, temp_dir)
     timeline.mark("ray")
     serve.start(http_options={"host": config.host, "port": config.port})
     timeline.mark("serve")
+    prefetch.join()
+    timeline.mark("builders_imported")
     serve.run(
         build_deployments(config),
         name=config.app_name,

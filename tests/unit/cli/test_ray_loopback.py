@@ -58,3 +58,13 @@ def test_the_hook_does_nothing_unless_asked(monkeypatch, restore_ray):
     monkeypatch.delenv(LOOPBACK_ENV, raising=False)
     ray_loopback.bind_serve_listeners_to_loopback()
     assert replica.add_port_to_grpc_server is original
+
+
+def test_rays_own_loader_finds_and_runs_the_hook(monkeypatch):
+    """The hook name in the form Ray's workers load it (a wrong name kills every worker)."""
+    from ray._private.runtime_env.setup_hook import load_and_execute_setup_hook_module
+
+    from ops.cli.ray_loopback import HOOK
+
+    monkeypatch.delenv(LOOPBACK_ENV, raising=False)  # load and run it, patching nothing
+    assert load_and_execute_setup_hook_module(HOOK) is None
