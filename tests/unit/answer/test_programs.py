@@ -176,3 +176,21 @@ def test_normalize_and_parse():
     assert parse("What is the 1,000th prime?")[0].kind == "nth"
     with pytest.raises(NoParse):
         parse("What is the sum of the happy numbers below 100?")
+
+
+async def test_default_solver_grammar_first_then_llm_below_threshold(sandbox):
+    from serve.answer.programs import LLM_CONFIDENCE, build_program_solver
+
+    async def run(code: str) -> dict:
+        return await sandbox.run({"code": code})
+
+    async def generate(messages, temperature, seed):
+        return "```python\nprint(24 * 60 * 60)\n```"
+
+    solver = build_program_solver(run, generate)
+    assert [w.name for w in solver.writers] == ["grammar", "llm"]
+    grammar = await solver.solve("What is 10 choose 3?")
+    assert grammar.answer.text == "120" and grammar.answer.data["writer"] == "grammar"
+    llm = await solver.solve("How many seconds are in a day?")
+    assert llm.answer.text == "86400" and llm.answer.confidence == LLM_CONFIDENCE
+    assert [w.name for w in build_program_solver(run).writers] == ["grammar"]
