@@ -129,23 +129,44 @@ def keep_node_address(address: str, runtime_env: dict[str, Any]) -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
     os.environ[LOOPBACK_ENV] = "1"
     runtime_env["worker_process_setup_hook"] = LOOPBACK_HOOK
+    # Ray Serve LLM replaces the job's setup hook with a no-op of its own unless told not to
+    # (read when ray.serve.llm is imported): the LLM replica keeps ours
+    os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] = "0"
+
+
+def cluster_runtime_env(
+    config: AppConfig, address: str | None, temp_dir: str | None = None
+) -> dict[str, Any]:
+    """Prepare this process's environment for the Ray about to start (ingress, node address)
+    and return the job's runtime_env. Runs before anything imports Ray Serve LLM, whose
+    constants read that environment."""
+    runtime_env: dict[str, Any] = {
+        "env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    }
+    if address:
+        return runtime_env
+    cluster = config.local_cluster
+    configure_ingress(cluster, temp_dir or tempfile.mkdtemp(prefix="ifz-serve-"))
+    keep_node_address(cluster.node_ip_address, runtime_env)
+    return runtime_env
 
 
 def start_local_cluster(
-    config: AppConfig, address: str | None, temp_dir: str | None = None
+    config: AppConfig,
+    address: str | None,
+    temp_dir: str | None = None,
+    runtime_env: dict[str, Any] | None = None,
 ) -> None:
     """Join ``address``, or start a one-node Ray from ``config.local_cluster``."""
     import ray
 
-    runtime_env = {"env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}}
+    if runtime_env is None:
+        runtime_env = cluster_runtime_env(config, address, temp_dir)
     if address:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
         return
-    cluster = config.local_cluster
-    configure_ingress(cluster, temp_dir or tempfile.mkdtemp(prefix="ifz-serve-"))
-    keep_node_address(cluster.node_ip_address, runtime_env)
     ray.init(
-        **ray_init_options(cluster),
+        **ray_init_options(config.local_cluster),
         runtime_env=runtime_env,
         log_to_driver=False,
         _temp_dir=temp_dir,
@@ -184,9 +205,10 @@ def run_app(
     timeline = timeline if timeline is not None else StartupTimeline()
     # the builders import ray.serve.llm (and so vLLM and torch: ~10 s on 2 cores): do it
     # while Ray starts, not after
+    runtime_env = cluster_runtime_env(config, address, temp_dir)
     prefetch = threading.Thread(target=import_builders, args=(config,), daemon=True)
     prefetch.start()
-    start_local_cluster(config, address, temp_dir)
+    start_local_cluster(config, address, temp_dir, runtime_env)
     timeline.mark("ray")
     serve.start(http_options={"host": config.host, "port": config.port})
     timeline.mark("serve")

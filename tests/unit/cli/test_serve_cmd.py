@@ -74,12 +74,14 @@ def test_a_loopback_node_address_is_kept_and_serve_listeners_follow(monkeypatch)
     monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
     monkeypatch.delenv(LOOPBACK_ENV, raising=False)
+    monkeypatch.delenv("RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK", raising=False)
     runtime_env: dict = {"env_vars": {}}
     keep_node_address("127.0.0.1", runtime_env)
     assert ray_constants.ENABLE_RAY_CLUSTER is False  # 127.0.0.1 is not re-resolved
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"  # nor in Ray's processes
     assert os.environ[LOOPBACK_ENV] == "1"
     assert runtime_env["worker_process_setup_hook"] == HOOK
+    assert os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] == "0"  # the LLM keeps it
 
 
 def test_a_lan_node_address_changes_nothing(monkeypatch):
