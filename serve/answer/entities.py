@@ -257,7 +257,8 @@ _NOT_NAMES = frozenset(
     """i i'm i'll i've i'd hi hello hey dear good morning afternoon evening thanks thank yes no
     ok okay please the a an this that these those it it's its we we're our you your he she they
     my mr mrs ms dr sir madam quick update note message voicemail regards best cheers just also
-    and but so or if when then there here today tomorrow yesterday let sorry welcome""".split()
+    and but so or if when then there here today tomorrow yesterday let sorry welcome you're
+    we're they're we'll you'll we've you've that's there's what's""".split()
 )
 _PERSON_CUE_BEFORE = re.compile(
     r"(?:this is|my name is|name's|it's|i am|i'm|ask for|speak to|speak with|contact|call|"
