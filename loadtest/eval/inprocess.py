@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,15 @@ def observations_of(stage: str, source_id: str, result: dict, *, image: bool = F
     if stage == "chart":
         return chart_observations(source_id, result)
     return transcript_observations(source_id, result)
+
+
+def _perception_code_digest() -> str:
+    """A digest of the perception deployments' source: a cached result is stale when it moves."""
+    root = Path(__file__).resolve().parents[2] / "deployments" / "perception"
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -112,7 +122,7 @@ class InProcessStack:
     CHART_MIN_CONFIDENCE = 0.5
     OCR_BELOW = 0.3
 
-    def __init__(self, *, embeddings: bool = True) -> None:
+    def __init__(self, *, embeddings: bool = True, cache_dir: Path | None = None) -> None:
         from serve.answer.controller import SmallStack
 
         self.loop = asyncio.new_event_loop()
@@ -126,6 +136,10 @@ class InProcessStack:
         self.thresholds = {k: float(v["escalation_threshold"]) for k, v in routes.items()}
         self._deployments: dict[str, Any] = {}
         self._cache: dict[tuple[str, str, str], list] = {}
+        self.cache_dir = cache_dir
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self._code = _perception_code_digest()
 
     def close(self) -> None:
         self.loop.close()
@@ -142,10 +156,19 @@ class InProcessStack:
         return self._deployments[stage]
 
     def _call(self, stage: str, media: Media, method: str = "process") -> dict:
+        path = None
+        if self.cache_dir is not None:  # results keyed by input and perception code
+            key = hashlib.sha1(media.data + f"{stage}:{method}:{self._code}".encode()).hexdigest()
+            path = self.cache_dir / f"{key}.json"
+            if path.exists():
+                return json.loads(path.read_text())
         payload = {"data": media.data, "mime": media.mime, "filename": media.filename}
         method = "transcribe" if stage == "asr" else method
         coroutine = getattr(self._deployment(stage), method)(payload)
-        return self.loop.run_until_complete(coroutine)
+        result = self.loop.run_until_complete(coroutine)
+        if path is not None:
+            path.write_text(json.dumps(result))
+        return result
 
     def perceive(self, media: Media) -> list:
         """Observations of one media part, as the router's adapters make them."""

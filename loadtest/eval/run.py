@@ -227,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm-model", default=None, help="baseline model id (default: the app's)")
     parser.add_argument("--show-cases", action="store_true", help="print held-out cases too")
     parser.add_argument("--out", type=Path, default=None, help="JSON report path")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="in-process: keep perception results here (keyed by input and perception code)",
+    )
     args = parser.parse_args(argv)
 
     categories = list(BUILDERS) if args.categories == "all" else args.categories.split(",")
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "inprocess":
         from loadtest.eval.inprocess import InProcessStack
 
-        stack = InProcessStack()
+        stack = InProcessStack(cache_dir=args.cache_dir)
         try:
             for case in cases:
                 if case.category in ("web", "knowledge"):

@@ -28,6 +28,14 @@ class Line:
     index: int
     page: Observation
     height: float | None = None
+    confidence: float | None = None  # the OCR's, when blocks match the lines
+
+    @property
+    def sureness(self) -> float:
+        """How surely the line was read: its own OCR confidence, else the page's."""
+        if self.confidence is not None:
+            return min(self.confidence, 1.0)
+        return min(self.page.confidence, 1.0)
 
     @property
     def first_page(self) -> bool:
@@ -39,17 +47,22 @@ def page_lines(observation: Observation) -> list[Line]:
     raw = [line.strip() for line in observation.text.splitlines()]
     blocks = observation.data.get("blocks") or []
     heights: list[float | None] = [None] * len(raw)
+    sureness: list[float | None] = [None] * len(raw)
     if len(blocks) == len(raw):
         for i, block in enumerate(blocks):
-            box = block.get("bbox") if isinstance(block, dict) else None
+            if not isinstance(block, dict):
+                continue
+            box = block.get("bbox")
             if box:
                 heights[i] = float(box[3]) - float(box[1])
+            if block.get("confidence") is not None:
+                sureness[i] = float(block["confidence"])
     lines = []
     for index, text in enumerate(raw):
         if not text:
             continue
         segments = [s.strip() for s in _SPLIT.split(text) if s.strip()]
-        lines.append(Line(text, segments, index, observation, heights[index]))
+        lines.append(Line(text, segments, index, observation, heights[index], sureness[index]))
     return lines
 
 
@@ -87,15 +100,17 @@ DATE_SPAN = re.compile(
     rf"|(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})(?![\w/-])",
     re.IGNORECASE,
 )
-_CURRENCY = r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR|IDR|Rp)\b\.?)"
+_CODES = r"USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR|IDR|Rp"
+_CURRENCY = rf"(?:[$€£¥₹]|\b(?:{_CODES})\b\.?)"
+# A number starts after a currency sign or code ("RM1.38", "$ 5") or after no word character.
+_START = rf"(?:(?:[$€£¥₹]|\b(?:{_CODES})\.?)\s?|(?<![\w.,]))"
 AMOUNT_SPAN = re.compile(
-    rf"(?:{_CURRENCY}\s?)?-?(?<![\w.,])(?:\d{{1,3}}(?:[,.' ]\d{{3}})+|\d+)(?:[.,]\d{{1,2}})?"
+    rf"{_START}-?(?:\d{{1,3}}(?:[,.' ]\d{{3}})+|\d+)(?:[.,]\d{{1,2}})?"
     rf"(?![\w]|[.,]\d)(?:\s?{_CURRENCY})?",
     re.IGNORECASE,
 )
 MONEY_SPAN = re.compile(
-    rf"(?:{_CURRENCY}\s?)?-?(?<![\w.,])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)[.,]\d{{2}}(?![\w]|[.,]\d)"
-    rf"(?:\s?{_CURRENCY})?",
+    rf"{_START}-?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)[.,]\d{{2}}(?![\w]|[.,]\d)(?:\s?{_CURRENCY})?",
     re.IGNORECASE,
 )
 ID_SPAN = re.compile(r"(?<![\w#/-])#?(?=[\w/#-]*\d)[A-Za-z0-9][\w/#.-]*[A-Za-z0-9](?![\w/-])")
@@ -111,6 +126,7 @@ def typed_span(value: str, kind: AnswerType) -> str | None:
         match = DATE_SPAN.search(value)
         return match.group(0) if match else None
     if kind is AnswerType.AMOUNT:
+        value = re.sub(r"(?<=\d) ?([.,]) ?(?=\d)", r"\1", value)  # OCR's "205. 97"
         found = MONEY_SPAN.findall(value) or AMOUNT_SPAN.findall(value)
         return found[-1].strip() if found else None
     if kind is AnswerType.QUANTITY:
@@ -147,7 +163,7 @@ def label_words(text: str) -> list[str]:
 
 def is_label(text: str) -> bool:
     """A field label: "Invoice No.", "BILL TO", "Due date:", "NUMBER" (not a value)."""
-    stripped = text.strip()
+    stripped = re.sub(r"\(?\b\d+(?:\.\d+)?\s?%\)?", "", text).strip()  # "VAT 20%", "Tax (8%)"
     if not stripped or len(stripped) > 40 or re.search(r"\d", stripped.rstrip(":")):
         return False
     words = label_words(stripped)

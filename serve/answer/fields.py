@@ -22,7 +22,7 @@ from decimal import Decimal
 from serve.answer.base import Answer
 from serve.answer.doclines import DATE_SPAN, Line, is_label, pages_of, split_label, typed_span
 from serve.answer.parties import find_party, name_like
-from serve.answer.tables import mentions_table_item
+from serve.answer.tables import ITEM_WORDING, mentions_table_item
 from serve.answer.text import normalize, parse_number
 from serve.answer.types import NAME_TYPES, AnswerType, TypeEmbedder, predict_type
 from serve.context.observations import Observation
@@ -106,6 +106,11 @@ class KeyValue:
     source: Observation
     line: int
     how: str = "inline"
+    sureness: float | None = None  # OCR confidence of the line(s) read; None: the page's
+
+    @property
+    def read_confidence(self) -> float:
+        return min(self.source.confidence if self.sureness is None else self.sureness, 1.0)
 
 
 def _tokens(text: str) -> list[str]:
@@ -120,11 +125,13 @@ def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
     for column, segment in enumerate(segments):
         split = split_label(segment)
         if split and split[1]:
-            found.append(KeyValue(split[0], split[1], page, line.index, "inline"))
+            found.append(KeyValue(split[0], split[1], page, line.index, "inline", line.sureness))
         elif split or is_label(segment):
             key = split[0] if split else segment
             if column + 1 < len(segments) and not is_label(segments[column + 1]):
-                found.append(KeyValue(key, segments[column + 1], page, line.index, "segments"))
+                found.append(
+                    KeyValue(key, segments[column + 1], page, line.index, "segments", line.sureness)
+                )
             else:
                 found += _stacked(lines, at, column, key)
         # "Invoice No. INV-1", "TOTAL RM 9.00", "Sales tax 19% RM 22.61": a label, a value.
@@ -132,7 +139,7 @@ def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
         typed = _label_then_value(text)
         if typed is not None:
             key = f"{split[0]} {typed[0]}" if split and split[1] else typed[0]
-            found.append(KeyValue(key, typed[1], page, line.index, "typed"))
+            found.append(KeyValue(key, typed[1], page, line.index, "typed", line.sureness))
     return found
 
 
@@ -173,7 +180,8 @@ def _stacked(lines: list[Line], at: int, column: int, key: str) -> list[KeyValue
         return []
     if is_label(value):
         return []
-    return [KeyValue(key, value, line.page, line.index, "stacked")]
+    sureness = min(line.sureness, below.sureness)
+    return [KeyValue(key, value, line.page, line.index, "stacked", sureness)]
 
 
 def _table_pairs(observation: Observation) -> list[KeyValue]:
@@ -254,7 +262,8 @@ def key_score(field: str | None, key: str, question: str) -> float:
             score = min(score, 0.3)
         if field == "invoice_date" and ("due" in _tokens(key) or "by" in _tokens(key)):
             score = min(score, 0.2)
-        if field == "total" and _NOT_GRAND.search(normalize(key)):
+        lowered = normalize(key)
+        if field == "total" and _NOT_GRAND.search(lowered) and not _GRAND.search(lowered):
             score = min(score, 0.3)
         if field == "subtotal" and "sub" not in normalize(key) and "net" not in _tokens(key):
             score = min(score, 0.5 * score)
@@ -283,7 +292,7 @@ class FieldAnswerer:
         if not pages:
             return None
         expected = predict_type(question, self.type_embedder).type
-        if mentions_table_item(question, observations):
+        if mentions_table_item(question, observations) or ITEM_WORDING.search(normalize(question)):
             return None  # a line item's quantity or price: the table answerer's question
         if expected in NAME_TYPES:
             named = self._party(question, observations)
@@ -299,13 +308,32 @@ class FieldAnswerer:
             return None
         party, confidence = found
         source = party.line.page
-        confidence *= min(source.confidence, 1.0)
+        confidence *= party.line.sureness
         return Answer(
             text=party.name,
             confidence=round(confidence, 3),
             answerer=self.name,
             sources=[source.citation],
             data={"field": "party", "how": party.how, "evidence": party.evidence},
+        )
+
+    def _only_date(self, observations: list[Observation]) -> Answer | None:
+        """The document's date when it shows exactly one (a receipt's unlabelled date)."""
+        found: dict[str, tuple[str, Line]] = {}
+        for lines in pages_of(observations):
+            for line in lines:
+                for match in DATE_SPAN.finditer(line.text.replace("\t", " ")):
+                    found.setdefault(re.sub(r"\W", "", match.group(0).lower()),
+                                     (match.group(0), line))  # fmt: skip
+        if len(found) != 1:
+            return None
+        ((text, line),) = found.values()
+        return Answer(
+            text=text,
+            confidence=round(0.85 * line.sureness, 3),
+            answerer=self.name,
+            sources=[line.page.citation],
+            data={"field": "invoice_date", "how": "the only date on the page"},
         )
 
     def _pair(
@@ -328,21 +356,30 @@ class FieldAnswerer:
                     continue
                 if value:
                     candidates.append(_Candidate(score, value, pair))
+        candidates.sort(key=lambda c: (-c.score, c.pair.line))
+        weak = not candidates or candidates[0].score < 0.6
+        if expected is AnswerType.DATE and field in (None, "invoice_date") and weak:
+            return self._only_date(observations)
         if not candidates:
             return None
-        candidates.sort(key=lambda c: (-c.score, c.pair.line))
         best = candidates[0]
         agree = 0
         if field == "total":
             best, agree = _grand_total(candidates, observations)
         runner_up = next((c for c in candidates if _differs(c.value, best.value)), None)
         margin = best.score - (runner_up.score if runner_up else 0.0)
-        confidence = min(best.pair.source.confidence, 1.0) * min(1.0, 0.55 + 0.45 * best.score)
+        confidence = best.pair.read_confidence * min(1.0, 0.55 + 0.45 * best.score)
         confidence *= field_conf if field else (0.9 if best.score >= 0.85 else 0.7)
         if margin < 0.05 and not agree:
             confidence *= 0.75
-        if agree:
-            confidence = max(confidence, min(0.97, min(best.pair.source.confidence, 1.0)))
+        if (
+            kind is AnswerType.AMOUNT
+            and _cents_expected(observations)
+            and not _has_cents(best.value)
+        ):
+            confidence *= 0.6  # the page writes cents; a total without them is a misread
+        if agree:  # arithmetic confirms the figures as read
+            confidence = max(confidence, 0.95)
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
@@ -351,6 +388,23 @@ class FieldAnswerer:
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
                   "checks": agree},
         )  # fmt: skip
+
+
+def _has_cents(text: str) -> bool:
+    return re.search(r"\d[.,]\d\d(?!\d)", text) is not None
+
+
+def _cents_expected(observations: list[Observation]) -> bool:
+    """Most amounts on the pages are written with cents."""
+    amounts = [
+        span
+        for o in observations
+        if o.kind in ("page", "text", "passage")
+        for span in re.findall(r"\d[\d,.]*\d|\d", o.text)
+        if len(span) >= 3
+    ]
+    with_cents = sum(1 for a in amounts if _has_cents(a))
+    return len(amounts) >= 3 and with_cents >= 0.5 * len(amounts)
 
 
 def _amount(text: str) -> Decimal | None:

@@ -93,14 +93,34 @@ def org_evidence(text: str) -> float:
 
 
 def _clean(text: str, line: Line | None = None) -> str:
-    """A name without a logo's initials in front ("BL Bluepeak Foods") or trailing marks."""
-    text = re.sub(r"\s+", " ", text).strip(" .:;,|-·")
+    """A name without a logo's initials in front ("BL Bluepeak Foods"), a registration number
+    behind ("... SDN BHD (139386-X)") or trailing marks."""
+    text = re.sub(r"\s+", " ", text).strip(" :;,|-·")
+    text = re.sub(r"\s*[(\[][^()\[\]]*\d[^()\[\]]*[)\]]?\s*$", "", text).strip(" :;,|-·")
     parts = text.split(" ")
     if len(parts) >= 3 and re.fullmatch(r"[A-Z]{1,3}", parts[0]):
         initials = "".join(p[0] for p in parts[1:3] if p[:1].isalpha()).upper()
         if parts[0] in (initials, initials[:1], parts[1][:2].upper(), parts[1][:1].upper()):
             text = " ".join(parts[1:])
     return text
+
+
+_LEGAL_START = re.compile(
+    r"^(co\b|company\b|sdn\b|bhd\b|berhad\b|ltd\b|limited\b|inc\b|llc\b|plc\b|gmbh\b|"
+    r"pty\b|pte\b|corp\b|\(m\))",
+    re.IGNORECASE,
+)
+
+
+def _continues(name: str, above: Line) -> bool:
+    """``name`` finishes the company name on the line above (it starts with its legal form)."""
+    return (
+        bool(_LEGAL_START.match(name))
+        and len(above.segments) == 1
+        and name_like(above.text)
+        and not is_label(above.text)
+        and org_evidence(above.text) < 1.0
+    )
 
 
 def _pieces(segment: str) -> list[str]:
@@ -225,11 +245,15 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
     footer = lines[-4:] if len(lines) > 16 else []
     ranked: list[Party] = []
     first_name_seen = False
+    previous: Line | None = None
     for line in top + [f for f in footer if f not in top]:
         in_top = line in top
+        above, previous = previous, line
         for segment in line.segments:
             for piece in _pieces(segment):
                 name = _clean(piece, line)
+                if above is not None and _continues(name, above):
+                    name = _clean(f"{above.text} {name}")  # "POPULAR BOOK" / "CO. (M) SDN BHD"
                 if not name_like(name) or id(line) in excluded:
                     continue
                 org = org_evidence(name)

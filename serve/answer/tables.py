@@ -50,6 +50,11 @@ _AMOUNT_Q = re.compile(
     r"\b(line total|amount (charged|for)|in total for|total for|line amount|charged for|"
     r"extended|total (price|cost) (of|for))\b"
 )
+# A question about one line of an item table (not a document total).
+ITEM_WORDING = re.compile(
+    r"\b(line total|line amount|unit price|price per unit|per unit|unit cost|price for a single"
+    r"|how many units of)\b"
+)
 _RECEIPT_ITEM = re.compile(
     r"(?P<qty>\d+(?:\.\d+)?)\s*(?:[xX×*@]|pcs?\s*[xX@])\s*(?P<unit_price>\d[\d,]*\.\d{2})"
     r"\s+(?P<amount>\d[\d,]*\.\d{2})\b"
@@ -245,7 +250,7 @@ def table_items(observation: Observation) -> list[LineItem]:
 
 
 def _leading_quantities(items: list[LineItem]) -> None:
-    """"8 Desk lamp LED" in one cell (quantity and description not split into columns): the
+    """ "8 Desk lamp LED" in one cell (quantity and description not split into columns): the
     leading number is the quantity when quantity × price = amount confirms it on every row."""
     split = [re.match(r"^(\d+(?:\.\d+)?)\s+(\S.*)$", item.description) for item in items]
     if not all(split):
@@ -323,18 +328,19 @@ def mentions_table_item(question: str, observations: list[Observation]) -> bool:
 
 
 def _wanted_role(question: str, item: LineItem) -> tuple[str | None, float]:
-    """The column the question asks for: a header it names, else by its wording."""
+    """The column the question asks for, by its wording; among several quantity columns
+    (Ordered / Shipped) the one whose header the question names."""
     lowered = normalize(question)
     asked = set(content_tokens(question)) - set(content_tokens(item.description))
-    for header in item.headers:
-        words = [w for w in re.findall(r"[a-z]+", header) if len(w) > 3]
-        if words and all(w in asked for w in words) and header not in ("amount", "total"):
-            return f"header:{header}", 0.95
     if _AMOUNT_Q.search(lowered):
         return "amount", 1.0
     if _PRICE_Q.search(lowered):
         return "unit_price", 1.0
     if _QTY_Q.search(lowered):
+        for header in item.headers:
+            words = [w for w in re.findall(r"[a-z]+", header) if len(w) > 3]
+            if _role_of_header(header) == "qty" and words and all(w in asked for w in words):
+                return f"header:{header}", 1.0
         return "qty", 1.0
     if re.search(r"\b(price|cost|how much)\b", lowered):
         return "unit_price", 0.65

@@ -111,6 +111,8 @@ _OPEN_VERBS = frozenset(
     """describe explain summarise summarize list compare outline discuss why translate write
     draft rewrite paraphrase""".split()
 )
+# Words after "which" that end the noun phrase although not listed as stops.
+_VERB_LIKE = frozenset("issued sold supplied sent billed made shipped ordered printed".split())
 _COUNT_WORDS = frozenset("total overall whole exact full same".split())
 _DETERMINERS = frozenset("the a an this that these those its their his her our my your".split())
 
@@ -175,9 +177,16 @@ def _noun_phrase(words: list[str]) -> list[str]:
 
 
 def _first_noun_type(words: list[str]) -> tuple[AnswerType | None, str]:
-    """After "which"/"what": the class named right there ("which (local) shop ...")."""
-    if len(words) >= 2 and words[1] in ("number", "no", "numbers") and words[0] not in _NP_STOP:
-        return AnswerType.IDENTIFIER, f"{words[0]} number"
+    """After "which"/"what": the class named right there ("which (local) shop ...",
+    "which delivery note number ...")."""
+    phrase = _noun_phrase(words)[:4]
+    for index, word in enumerate(phrase):
+        numbered = index > 0 and phrase[index + 1 : index + 2] != ["of"]
+        if word in ("number", "no", "numbers") and numbered:
+            return AnswerType.IDENTIFIER, f"{phrase[index - 1]} number"
+    kind, cue = _head_type(phrase)
+    if kind is not None and not any(w in _VERB_LIKE for w in phrase[: phrase.index(cue)]):
+        return kind, cue
     for word in words[:2]:
         word = word.removesuffix("'s")
         if word in _NP_STOP:

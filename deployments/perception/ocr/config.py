@@ -24,6 +24,14 @@ class TesseractOptions(_Options):
         0.0, ge=0, le=1, description="Words below this confidence (0..1) are dropped."
     )
     extra_config: str = Field("", description="Extra command-line config, e.g. '-c key=value'.")
+    recover_missed: bool = Field(
+        True,
+        description=(
+            "Second pass over ink the first pass left unread (Tesseract's layout analysis can "
+            "drop a narrow column of short numbers): only that ink is OCR'd again, as one "
+            "block of text, and its words join the page. One more Tesseract run on such pages."
+        ),
+    )
 
 
 class RapidOcrOptions(_Options):

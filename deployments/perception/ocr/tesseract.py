@@ -1,10 +1,19 @@
 """Tesseract (Debian ``tesseract-ocr``) through pytesseract: words with boxes and confidence,
-lines in Tesseract's reading order (blocks, paragraphs, lines)."""
+lines in Tesseract's reading order (blocks, paragraphs, lines).
+
+A second pass reads ink the first left unread: Tesseract's automatic page segmentation can
+drop a narrow table column of short numbers as non-text. What no recognised word covers is
+kept on a blank page, read as one block of text (psm 6: it keeps single digits that sparse
+mode drops), and its lines join the page after the line above them.
+"""
 
 from __future__ import annotations
 
 import os
+import statistics
 
+import cv2
+import numpy as np
 from PIL import Image
 
 from deployments.perception.ocr.backend import BackendUnavailable, PageTimeout
@@ -68,7 +77,32 @@ class TesseractBackend:
             if "timeout" in str(exc).lower():
                 raise PageTimeout(f"tesseract took over {self.timeout_s:.0f} s") from None
             raise
-        return RecognizedPage(lines=_lines(data, self.options.min_word_confidence), ordered=True)
+        lines = _lines(data, self.options.min_word_confidence)
+        if self.options.recover_missed and lines:
+            lines = self._recover(image, dpi, lines)
+        return RecognizedPage(lines=lines, ordered=True)
+
+    def _recover(
+        self, image: Image.Image, dpi: float | None, lines: list[OcrLine]
+    ) -> list[OcrLine]:
+        """Read text-like ink that no word of ``lines`` covers; merge its lines in."""
+        leftover = missed_ink(image, lines)
+        if leftover is None:
+            return lines
+        config = self._config(dpi).replace(f"--psm {self.options.psm}", "--psm 6")
+        try:
+            data = self._tess.image_to_data(
+                leftover, lang=self.lang, config=config, output_type=self._tess.Output.DICT,
+                timeout=self.timeout_s,
+            )  # fmt: skip
+        except RuntimeError:
+            return lines  # the first pass stands
+        extra = [
+            line
+            for line in _lines(data, max(self.options.min_word_confidence, MIN_RECOVERED_CONF))
+            if any(c.isalnum() for c in line.text)
+        ]
+        return merge_lines(lines, extra) if extra else lines
 
     def check(self) -> None:
         try:
@@ -95,3 +129,51 @@ def _lines(data: dict[str, list], min_confidence: float) -> list[OcrLine]:
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append(word)
     return [OcrLine(sorted(words, key=lambda w: w.x0)) for words in lines.values()]
+
+
+MIN_RECOVERED_CONF = 0.5  # a second-pass word must be at least this sure (specks read as text)
+
+
+def missed_ink(image: Image.Image, lines: list[OcrLine]) -> Image.Image | None:
+    """The page with every recognised word blanked, when text-like ink is left (else None)."""
+    gray = np.asarray(image.convert("L"))
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    words = [w for line in lines for w in line.words]
+    height = statistics.median(w.height for w in words)
+    pad = max(2, round(0.25 * height))
+    covered = np.zeros_like(ink)
+    for w in words:
+        covered[
+            max(0, int(w.y0) - pad) : int(w.y1) + pad, max(0, int(w.x0) - pad) : int(w.x1) + pad
+        ] = 255
+    left = cv2.bitwise_and(ink, cv2.bitwise_not(covered))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    glyph = np.zeros(count, dtype=bool)
+    for index in range(1, count):
+        w, h, area = stats[index, 2], stats[index, 3], stats[index, 4]
+        # glyph-sized: as tall as letters, not a ruling, a frame or a speck
+        glyph[index] = (0.45 * height <= h <= 1.6 * height and w <= 3 * height and area >= 0.15
+                        * h * max(w, 1) and area >= 0.02 * height * height)  # fmt: skip
+    if int(glyph.sum()) < 2:
+        return None
+    # Around each glyph keep everything not already read: its blurred edges, and the commas,
+    # points and hyphens too small to count as glyphs themselves.
+    reach = max(3, round(0.6 * height))
+    kernel = np.ones((reach, 2 * reach + 1), np.uint8)
+    near = cv2.dilate(glyph[labels].astype(np.uint8), kernel).astype(bool) & (covered == 0)
+    page = np.full_like(gray, 255)
+    page[near] = gray[near]
+    return Image.fromarray(page)
+
+
+def merge_lines(lines: list[OcrLine], extra: list[OcrLine]) -> list[OcrLine]:
+    """``lines`` in their order, each recovered line placed after the last line above it."""
+    merged = list(lines)
+    for line in sorted(extra, key=lambda ln: ln.bbox[1]):
+        top = line.bbox[1]
+        at = 0
+        for index, existing in enumerate(merged):
+            if existing.bbox[1] <= top:
+                at = index + 1
+        merged.insert(at, line)
+    return merged

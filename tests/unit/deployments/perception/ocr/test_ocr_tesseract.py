@@ -37,3 +37,24 @@ def test_lines_keep_tesseract_order_and_drop_low_confidence():
     lines = _lines(data, min_confidence=0.3)
     assert [line.text for line in lines] == ["Hello world", "Next"]
     assert lines[0].words[0].confidence == 0.96
+
+
+def _first_line_only(reader, image):
+    """What a first pass that dropped everything but the top line would have returned."""
+    page = reader.backend.recognize(image, 200)
+    return [page.lines[0]]
+
+
+def test_ink_left_unread_is_read_by_a_second_pass(reader, clean_scan):
+    from deployments.perception.ocr.tesseract import merge_lines, missed_ink
+
+    first = _first_line_only(reader, clean_scan)
+    assert missed_ink(clean_scan, first) is not None
+    backend = reader.backend
+    recovered = backend._recover(clean_scan, 200, first)
+    text = "\n".join(line.text for line in recovered)
+    assert recovered[0] is first[0] and "1,204" in text and "unaudited" in text
+    # nothing left over: no second pass
+    everything = backend.recognize(clean_scan, 200).lines
+    assert missed_ink(clean_scan, everything) is None
+    assert merge_lines(first, []) == first

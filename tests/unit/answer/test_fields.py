@@ -1,0 +1,103 @@
+import pytest
+
+from serve.answer.controller import TYPE_MISMATCH_CAP, SmallStack
+from serve.answer.doclines import pages_of, typed_span
+from serve.answer.fields import FieldAnswerer, extract_pairs
+from serve.answer.parties import find_party, question_role
+from serve.answer.types import AnswerType
+from serve.context.observations import Observation
+
+STACK = SmallStack()
+
+
+def page(text: str, heights: list[float] | None = None, confidence: float = 0.95) -> Observation:
+    lines = text.splitlines()
+    blocks = [
+        {"text": line, "bbox": [0, 10 * i, 100, 10 * i + (heights[i] if heights else 8)]}
+        for i, line in enumerate(lines)
+    ]
+    return Observation(
+        "doc1", "p.1", "page", text, confidence, "ocr", {"page": 1, "blocks": blocks}
+    )
+
+
+INVOICE = page(
+    "NORTHWIND TRADERS LTD\n12 Mill Lane, Springfield\nbilling@northwind.example.com\n"
+    "BILL TO\tInvoice #\tINV-2024-0042\nGlobex Corp.\tInvoice Date\t5 March 2024\n"
+    "44 King Street\tDue Date\t4 April 2024\n"
+    "Subtotal\t1,000.00\nVAT 20%\t200.00\nTotal due\t1,200.00",
+    heights=[14, 8, 8, 8, 8, 8, 8, 8, 8],
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which company issued this invoice?", "NORTHWIND TRADERS LTD"),
+        ("Who is the seller?", "NORTHWIND TRADERS LTD"),
+        ("Who is the invoice billed to?", "Globex Corp."),
+        ("What is the invoice number?", "INV-2024-0042"),
+        ("When was the invoice issued?", "5 March 2024"),
+        ("What is the due date?", "4 April 2024"),
+        ("What is the total due?", "1,200.00"),
+        ("How much VAT was charged?", "200.00"),
+    ],
+)
+def test_two_column_invoice(question, expected):
+    answer = FieldAnswerer().answer(question, [INVOICE])
+    assert answer is not None and answer.text == expected
+
+
+def test_which_company_is_never_a_date():
+    only_dates = page("Invoice date: 2024-03-05\nDue date: 2024-04-05\nTotal: 120.00")
+    decision = STACK.decide("Which company issued this invoice?", [only_dates])
+    assert decision.answer is None or decision.confidence <= TYPE_MISMATCH_CAP
+
+
+def test_purchase_order_is_issued_by_the_buyer():
+    po = page(
+        "FA\tFalcon & Maple GmbH\n8 Station Avenue\nPURCHASE ORDER\nPO Number: PO-7737\n"
+        "Vendor\tShip To\nSterling Components Corp.\tFalcon & Maple GmbH\n614 King Street\t9 Quay",
+        heights=[16, 8, 12, 8, 8, 8, 8, 8],
+    )
+    pages = pages_of([po])
+    issuer = find_party("Which company issued this purchase order?", pages, [])
+    vendor = find_party("Which vendor is the order placed with?", pages, [])
+    assert issuer[0].name == "Falcon & Maple GmbH"
+    assert vendor[0].name == "Sterling Components Corp."
+
+
+def test_stacked_labels_over_values():
+    boxed = page("NUMBER\tISSUED\tDUE\nINV-88\t2 May 2025\t16 May 2025")
+    pairs = {(p.key, p.value) for p in extract_pairs(boxed)}
+    assert ("DUE", "16 May 2025") in pairs
+    assert FieldAnswerer().answer("What is the due date?", [boxed]).text == "16 May 2025"
+
+
+def test_grand_total_is_checked_by_arithmetic():
+    receipt = page(
+        "GOLDEN WOK RESTAURANT\nTotal Excl. GST\t20.00\nGST 6%\t1.20\nTotal Incl. GST\t21.20\n"
+        "Cash\t50.00\nChange\t28.80"
+    )
+    answer = FieldAnswerer().answer("What is the total paid?", [receipt])
+    assert answer.text == "21.20" and answer.data["checks"] >= 1 and answer.confidence >= 0.9
+
+
+def test_line_item_questions_are_left_to_the_table():
+    table = Observation(
+        "doc1", "table 1 p.1", "table", "", 0.95, "ocr",
+        {"rows": [["Description", "Qty", "Price", "Amount"], ["Copper wire 10m", "4", "2.50",
+                                                               "10.00"]]},
+    )  # fmt: skip
+    question = "How many units of 'Copper wire 10m' were ordered?"
+    assert FieldAnswerer().answer(question, [INVOICE, table]) is None
+    assert STACK.decide(question, [INVOICE, table]).answer.text == "4"
+
+
+def test_roles_and_typed_spans():
+    assert question_role("Who has to pay this invoice?") == "buyer"
+    assert question_role("Which vendor will supply the goods?") == "seller"
+    assert question_role("Who sent this bill?") == "issuer"
+    assert typed_span("due 1 Jul 2026", AnswerType.DATE) == "1 Jul 2026"
+    assert typed_span("2 x 3.50 7.00", AnswerType.AMOUNT) == "7.00"
+    assert typed_span("RM 25.80", AnswerType.IDENTIFIER) is None

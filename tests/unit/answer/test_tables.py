@@ -1,0 +1,68 @@
+from serve.answer.tables import TableAnswerer, receipt_items, table_items
+from serve.context.observations import Observation
+
+TABLE = TableAnswerer()
+
+
+def table(rows: list[list[str]], confidence: float = 0.95) -> Observation:
+    return Observation("doc1", "table 1 p.1", "table", "", confidence, "ocr", {"rows": rows})
+
+
+def test_arithmetic_finds_the_columns_whatever_the_headers_and_order():
+    # Quantity last, price under an unusual header, amount first.
+    rows = [
+        ["Line", "Item", "Total", "Each", "Count"],
+        ["1", "Hex bolts M8", "€37.50", "€2.50", "15"],
+        ["2", "Copper wire 10m", "€96.00", "€12.00", "8"],
+        ["3", "Cable ties", "€9.90", "€3.30", "3"],
+    ]
+    items = {i.description: i for i in table_items(table(rows))}
+    wire = items["Copper wire 10m"]
+    assert wire.verified and wire.cells == {"qty": "8", "unit_price": "€12.00", "amount": "€96.00"}
+    answer = TABLE.answer("How many units of 'Copper wire 10m' were ordered?", [table(rows)])
+    assert answer.text == "8" and answer.confidence >= 0.9
+    assert TABLE.answer("What is the unit price of Hex bolts M8?", [table(rows)]).text == "€2.50"
+    assert TABLE.answer("What is the line total for Cable ties?", [table(rows)]).text == "€9.90"
+
+
+def test_a_named_quantity_column_wins():
+    rows = [
+        ["Item", "Ordered", "Shipped", "Backorder"],
+        ["Packing tape 50 m", "54", "42", "12"],
+        ["Shipping pallets", "29", "15", "14"],
+    ]
+    shipped = TABLE.answer("How many Shipping pallets were shipped?", [table(rows)])
+    ordered = TABLE.answer("How many Shipping pallets were ordered?", [table(rows)])
+    assert shipped.text == "15" and ordered.text == "29"
+
+
+def test_quantity_merged_into_the_description_is_split_when_arithmetic_agrees():
+    rows = [["Qty Item", "Each", "Total"], ["8 Desk lamp LED", "€198.23", "€1,585.84"],
+            ["10 Label printer rolls", "€75.85", "€758.50"]]  # fmt: skip
+    answer = TABLE.answer("How many units of 'Desk lamp LED' were ordered?", [table(rows)])
+    assert answer.text == "8" and answer.data["verified"]
+
+
+def test_totals_rows_are_not_items():
+    rows = [["Description", "Qty", "Price", "Amount"], ["Widget", "2", "5.00", "10.00"],
+            ["", "", "Subtotal", "10.00"], ["", "", "Total", "10.00"]]  # fmt: skip
+    assert [i.description for i in table_items(table(rows))] == ["Widget"]
+
+
+def test_receipt_lines_with_quantity_times_price():
+    page = Observation(
+        "img1", "", "page", "GOLDEN WOK\nGreen salad\n1 x 9.21 9.21\nFlat white 2 x 3.50 7.00\n",
+        0.9, "ocr",
+    )  # fmt: skip
+    items = {i.description: i for i in receipt_items(page)}
+    assert items["Green salad"].cells["qty"] == "1" and items["Green salad"].verified
+    assert items["Flat white"].cells["amount"] == "7.00"
+    assert TABLE.answer("How many Flat white were bought?", [page]).text == "2"
+
+
+def test_a_misread_row_is_not_verified():
+    page = Observation("img1", "", "page", "Croissant\n41x 9.21 9.21\n", 0.9, "ocr")
+    (item,) = receipt_items(page)
+    assert not item.verified
+    answer = TABLE.answer("How many Croissant were bought?", [page])
+    assert answer is None or answer.confidence < 0.9
