@@ -39,10 +39,18 @@ def payload_bodies(categories: tuple[str, ...] = PATHS) -> dict[str, list[str]]:
     return build_payloads(load_loadtest_config().payloads, categories)
 
 
-def timed_post(client: httpx.Client, url: str, body: str | bytes) -> tuple[float, int]:
+def timed_post(
+    client: httpx.Client, url: str, body: str | bytes
+) -> tuple[float, int, dict[str, Any]]:
+    """(ms, status, the stages' own timings from the ``interfaze`` metadata)."""
     started = time.perf_counter()
     response = client.post(url, content=body, headers={"content-type": "application/json"})
-    return round((time.perf_counter() - started) * 1000, 1), response.status_code
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    try:
+        stages = response.json().get("interfaze", {}).get("timings_ms", {})
+    except ValueError:
+        stages = {}
+    return ms, response.status_code, stages
 
 
 def first_vs_tenth(base_url: str, bodies: dict[str, list[str]], n: int = 10) -> dict[str, Any]:
@@ -54,14 +62,16 @@ def first_vs_tenth(base_url: str, bodies: dict[str, list[str]], n: int = 10) -> 
                 timed_post(client, f"{base_url}/v1/chat/completions", options[i % len(options)])
                 for i in range(n)
             ]
-            latencies = [ms for ms, _ in runs]
+            latencies = [ms for ms, _, _ in runs]
             out[path] = {
                 "first_ms": latencies[0],
                 "tenth_ms": latencies[-1],
                 "median_rest_ms": statistics.median(latencies[1:]),
                 "ratio_first_to_median": round(latencies[0] / statistics.median(latencies[1:]), 2),
-                "statuses": sorted({status for _, status in runs}),
+                "statuses": sorted({status for _, status, _ in runs}),
                 "all_ms": latencies,
+                "first_stages_ms": runs[0][2],
+                "tenth_stages_ms": runs[-1][2],
             }
     return out
 

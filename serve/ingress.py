@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from serve.api.app import create_app
+from serve.api.health.rehearsal import rehearse
 from serve.composition import compose, trace_store
 from serve.config.schema import AppConfig
 from serve.gateway.config import startup_warnings
@@ -81,7 +82,15 @@ class RouterIngress:
             traces=trace_store(self.config),
         )
         # /healthz (and so `ifz serve`'s "ready") waits for every warm-up of this replica
-        self.services.health.readiness.track("gateway", gateway_warm_up)
+        readiness = self.services.health.readiness
+        readiness.track("gateway", gateway_warm_up)
+        step = self.services.chat.pipeline.small_stack
+
+        def rehearse_small_stack() -> None:
+            readiness.join("intent_classifier")  # rehearse with the embedder in place
+            rehearse(step.small_stack)
+
+        readiness.run("small_stack", rehearse_small_stack)
 
     async def __serve_build_asgi_app__(self):
         """Ray Serve calls this once per replica to get the ASGI app."""

@@ -85,6 +85,13 @@ class Readiness:
         with self._lock:
             return [name for name, w in self._warm_ups.items() if not w.done]
 
+    def join(self, name: str, timeout_s: float | None = None) -> None:
+        """Wait for one warm-up (a no-op for a name never registered)."""
+        with self._lock:
+            warm_up = self._warm_ups.get(name)
+        if warm_up is not None:
+            warm_up.thread.join(timeout_s)
+
     def wait(self, timeout_s: float) -> bool:
         """Block until ready or ``timeout_s`` passed (tests, scripts); True when ready."""
         deadline = time.monotonic() + timeout_s

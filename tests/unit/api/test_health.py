@@ -101,3 +101,28 @@ def test_tracked_threads_finish_when_they_exit():
     assert readiness.pending() == ["intent_classifier"]
     assert readiness.wait(5)
     assert readiness.report()["intent_classifier"]["status"] == "ok"
+
+
+def test_rehearsal_runs_the_real_answerers_once():
+    from serve.answer.controller import SmallStack
+    from serve.api.health.rehearsal import QUESTIONS, rehearse
+
+    class Counting(SmallStack):
+        answered: list[str] = []
+
+        def decide(self, question, observations):
+            decision = super().decide(question, observations)
+            self.answered.append(decision.answer.answerer if decision.answer else "")
+            return decision
+
+    stack = Counting()
+    assert rehearse(stack) == len(QUESTIONS)
+    assert "compute" in stack.answered and sum(bool(a) for a in stack.answered) >= 4
+
+
+def test_join_waits_for_one_warm_up():
+    readiness = Readiness()
+    readiness.run("slow", lambda: time.sleep(0.2))
+    readiness.join("slow", 5)
+    readiness.join("never-registered", 0)
+    assert readiness.report()["slow"]["status"] == "ok"
