@@ -50,16 +50,18 @@ def build(category: str, split: str, count: int, seed: int) -> list[Case]:
 class Transcriber:
     """ASR as the pipeline runs it, with an on-disk cache keyed by the audio's hash."""
 
-    def __init__(self, cache: Path) -> None:
+    def __init__(self, cache: Path, words: bool = False) -> None:
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
+        self.words = words
         self._asr = None
 
     async def observations(self, audio_b64: str) -> list:
         from serve.stages.adapters.asr import transcript_observations
 
         data = base64.b64decode(audio_b64)
-        path = self.cache / f"{hashlib.sha256(data).hexdigest()[:24]}.json"
+        suffix = "-words" if self.words else ""
+        path = self.cache / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}.json"
         if path.exists():
             result = json.loads(path.read_text())
         else:
@@ -67,9 +69,18 @@ class Transcriber:
                 from deployments.perception.asr.deployment import AsrDeployment
 
                 self._asr = AsrDeployment({})
-            result = await self._asr.transcribe({"data": data, "filename": "clip.wav"})
+            request = {"data": data, "filename": "clip.wav"}
+            if self.words:
+                request["timestamp_granularities"] = ["word"]
+            result = await self._asr.transcribe(request)
             path.write_text(json.dumps(result))
-        return transcript_observations("audio1", result)
+        observations = transcript_observations("audio1", result)
+        if self.words:  # what the ASR adapter would keep with word granularity asked
+            for kept, segment in zip(
+                observations[0].data["segments"], result["segments"], strict=True
+            ):
+                kept["words"] = segment.get("words") or []
+        return observations
 
 
 def small_stack():
@@ -98,11 +109,16 @@ def _audio(case: Case) -> str:
 
 
 async def evaluate(
-    categories: list[str], splits: list[str], count: int, seed: int, asr_cache: Path
+    categories: list[str],
+    splits: list[str],
+    count: int,
+    seed: int,
+    asr_cache: Path,
+    words: bool = False,
 ) -> list[dict[str, Any]]:
     limits = thresholds()
     stack = small_stack()
-    transcriber = Transcriber(asr_cache)
+    transcriber = Transcriber(asr_cache, words)
     solver = program_solver() if "calculation" in categories else None
     results = []
     for category in categories:
@@ -173,10 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet-heldout", action="store_true", help="print no held-out case, only its figures"
     )
+    parser.add_argument(
+        "--asr-words", action="store_true", help="ask the ASR for word probabilities too"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     results = asyncio.run(
-        evaluate(args.categories, args.splits, args.count, args.seed, args.asr_cache)
+        evaluate(
+            args.categories, args.splits, args.count, args.seed, args.asr_cache, args.asr_words
+        )
     )
     for r in results:
         if r["split"] == "heldout" and args.quiet_heldout:

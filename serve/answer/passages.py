@@ -220,6 +220,35 @@ class _Candidate:
 TRUSTED_SEGMENT = 0.7
 
 
+# A recognised word this probable is trusted; misheard names and numbers sit at 0.15-0.3.
+TRUSTED_WORD = 0.5
+
+
+def word_evidence(obs: Observation, raw: str) -> float | None:
+    """Trust in the words of a value (``raw``, as the transcript writes it) from the ASR's
+    word probabilities, when the transcript has them: the least probable of its words, scaled
+    so that TRUSTED_WORD and above count fully. None without word probabilities."""
+    words = [
+        w
+        for segment in obs.data.get("segments") or []
+        for w in segment.get("words") or []
+        if str(w.get("word", "")).strip()
+    ]
+    wanted = re.findall(r"[a-z0-9]+", raw.lower())
+    if not words or not wanted:
+        return None
+    tokens = [re.findall(r"[a-z0-9]+", str(w["word"]).lower()) for w in words]
+    for start in range(len(words)):
+        covered, probabilities, index = [], [], start
+        while index < len(words) and len(covered) < len(wanted):
+            covered += tokens[index]
+            probabilities.append(float(words[index].get("probability", 1.0)))
+            index += 1
+        if covered[: len(wanted)] == wanted:
+            return min(1.0, min(probabilities) / TRUSTED_WORD)
+    return None
+
+
 def sentence_evidence(obs: Observation, sentence: str) -> float:
     """Trust in the text of ``sentence``: for a transcript, the lowest confidence of the ASR
     segments it overlaps, scaled so that TRUSTED_SEGMENT and above count fully; for other
@@ -324,5 +353,9 @@ class FactAnswerer:
                     rel = relevance.get((id(obs), sentence), 0.0)
                     score = certainty * (0.6 + 0.25 * rel + 0.15 * local)
                     span = Span(span.value, span.start, span.end, span.kind, certainty, span.detail)
-                    candidates.append(_Candidate(span, sentence, obs, score, evidence))
+                    trust = evidence
+                    words = word_evidence(obs, text[span.start : span.end])
+                    if words is not None:  # the value's own words, where the ASR gives them
+                        trust = min(1.0, words * (0.5 + 0.5 * evidence))
+                    candidates.append(_Candidate(span, sentence, obs, score, trust))
         return candidates

@@ -101,3 +101,18 @@ def test_a_low_confidence_asr_segment_lowers_the_values_in_it():
     city = FactAnswerer().answer("Which city will it ship from?", obs)
     assert caller.text == "Michael Harris" and caller.confidence >= 0.8
     assert city.text == "Chicago" and city.confidence < 0.4
+
+
+def test_word_probabilities_of_the_value_decide_its_trust():
+    sentence = "I work for Planet Partners in Chicago."
+    words = [
+        {"word": w, "probability": p}
+        for w, p in [(" I", 0.99), (" work", 0.98), (" for", 0.98), (" Planet", 0.19),
+                     (" Partners", 0.48), (" in", 0.99), (" Chicago.", 1.0)]
+    ]  # fmt: skip
+    segments = [{"start": 0.0, "end": 3.0, "text": sentence, "confidence": 0.85, "words": words}]
+    obs = [Observation("audio1", "", "transcript", sentence, 0.92, "asr", {"segments": segments})]
+    company = FactAnswerer().answer("Which company does the caller work for?", obs)
+    city = FactAnswerer().answer("Which city is mentioned?", obs)
+    assert company.text == "Planet Partners" and company.confidence < 0.5  # a misheard name
+    assert city.text == "Chicago" and city.confidence >= 0.85
