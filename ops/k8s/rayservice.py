@@ -162,6 +162,8 @@ class RayServiceRenderer:
                 env.append({"name": var, "valueFrom": {"secretKeyRef": secret}})
         if uri := self.milvus_uri():
             env.append({"name": "IFZ_MILVUS_URI", "value": uri})
+        if self.v.ray_service.ingress_proxy == "haproxy":
+            env.append({"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"})
         return env + self.v.extra_env
 
     def _pod_common(self, group: Any) -> dict[str, Any]:

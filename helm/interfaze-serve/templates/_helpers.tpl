@@ -87,6 +87,10 @@ Per-deployment options come from that document through build_app, not from here.
 - name: IFZ_MILVUS_URI
   value: {{ . | quote }}
 {{- end }}
+{{- if eq .Values.rayService.ingressProxy "haproxy" }}
+- name: RAY_SERVE_ENABLE_HA_PROXY
+  value: "1"
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -1,0 +1,27 @@
+"""The chart's Ray pods run Serve's HAProxy ingress unless rayService.ingressProxy=default."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops.k8s import manifests
+from ops.k8s.rayservice import RayServiceRenderer, load_values, parse_set_values
+
+HAPROXY = {"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"}
+
+
+def containers(rayservice: dict) -> list[dict]:
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    return [c for g in groups for c in g["template"]["spec"]["containers"]]
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"), [((), True), (("rayService.ingressProxy=default",), False)]
+)
+def test_every_ray_container_gets_the_ingress_switch(helm, sets, expected):
+    rendered = manifests.find(manifests.load_all(helm.template(set_values=sets)), "RayService")
+    python = RayServiceRenderer(load_values(overrides=parse_set_values(list(sets)))).render()
+    for rayservice in (rendered, python):
+        found = [HAPROXY in c.get("env", []) for c in containers(rayservice)]
+        assert found and all(f == expected for f in found), found
