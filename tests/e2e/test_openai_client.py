@@ -23,7 +23,7 @@ def ask(client, content="What is the capital of France?", **kwargs):
 
 def test_models_list(client, running_app):
     ids = [m.id for m in client.models.list().data]
-    assert ids == ["interfaze", running_app.config.llm.model_id]
+    assert ids == ["interfaze", running_app.config.llm.model_id, running_app.config.embed.model]
 
 
 def test_chat_returns_llm_text_with_metadata(client):
