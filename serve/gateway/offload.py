@@ -132,7 +132,13 @@ class Offloader:
             if worker is None or not worker.alive:
                 if worker is not None:
                     worker.stop()
-                worker = WorkerProcess()
+                    worker = None
+                try:
+                    worker = WorkerProcess()
+                except OSError as exc:  # no subprocesses here (sandbox): screen in threads
+                    logger.warning("guard workers cannot start (%s); screening in threads", exc)
+                    self.kind = "thread"
+                    return _run_batch(fn, items, args, kwargs)
                 self._started = [w for w in self._started if w.alive] + [worker]
             return worker.call(fn, items, args, kwargs)
         except WorkerDied:

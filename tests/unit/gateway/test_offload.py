@@ -89,3 +89,13 @@ def test_workers_exit_when_their_host_is_killed():
 def test_jobs_are_grouped_by_size():
     assert _group([5, 5, 5, 5], 10) == [[0, 1], [2, 3]]
     assert _group([50, 1, 1], 10) == [[0], [1, 2]]
+
+
+async def test_threads_take_over_where_no_worker_can_start(monkeypatch):
+    offloader = Offloader(min_chars=10, workers=1)
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    try:
+        assert await offloader.map(str.upper, ["a" * 50]) == ["A" * 50]
+        assert offloader.kind == "thread" and offloader.pids() == []
+    finally:
+        offloader.close()
