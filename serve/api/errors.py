@@ -75,7 +75,12 @@ def validation_error(exc: RequestValidationError) -> ServeError:
                 code="invalid_value",
                 param=f"{param}.type" if param else None,
             )
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    # The deepest location names the field (a union's other branches fail higher up).
+    first = (
+        max(errors, key=lambda e: len(e.get("loc", ())))
+        if errors
+        else {"loc": (), "msg": "invalid request"}
+    )
     param = openai_param(first.get("loc", ()))
     where = f"{param}: " if param else ""
     return BadRequest(f"{where}{first.get('msg')}", param=param, code="invalid_value")

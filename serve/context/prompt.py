@@ -43,6 +43,7 @@ class PromptParts:
     dropped_blocks: int = 0
     truncated_blocks: int = 0
     tokens: int = 0
+    question_cut: int = 0  # tokens cut from the middle of a question too long for the budget
 
 
 def _fit_history(
@@ -87,6 +88,23 @@ def fit_blocks(
     return kept, dropped, truncated
 
 
+def cut_middle(text: str, budget: int, count: Callable[[str], int]) -> str:
+    """``text`` within ``budget`` tokens: its beginning and its end (where instructions are),
+    with a note where the middle was cut."""
+    note = "\n[... the middle of this message was cut to fit the context ...]\n"
+    half = max((budget - count(note)) // 2, 1)
+    head = truncate_to(text, half, count)
+    tail_chars = len(text) - len(head)
+    low, high = 0, tail_chars
+    while low < high:  # the longest suffix within ``half`` tokens
+        mid = (low + high + 1) // 2
+        if count(text[len(text) - mid :]) <= half:
+            low = mid
+        else:
+            high = mid - 1
+    return f"{head}{note}{text[len(text) - low :]}"
+
+
 def _chat_message(message: ChatMessage) -> dict[str, Any]:
     """A history message for the model's chat template (tool calls and results kept)."""
     role = message.role if message.role in ("user", "assistant", "tool") else "user"
@@ -127,6 +145,13 @@ def build_prompt(
     ]
     system_text = "\n".join(m.text() for m in instructions if m.text()) or DEFAULT_SYSTEM
     question = history[-1].text() if history else ""
+    question_cut = 0
+    room = max((budget_tokens - count(system_text) - 32) * 3 // 4, 64)
+    if question and count(question) > room:  # a pasted document with an instruction
+        shorter = cut_middle(question, room, count)
+        question_cut = count(question) - count(shorter)
+        history[-1] = history[-1].model_copy(update={"content": shorter})
+        question = shorter
     fixed = count(system_text) + count(question) + 32
     blocks, dropped_blocks, truncated = fit_blocks(
         list(context_blocks or []), max(budget_tokens - fixed, 0), count
@@ -141,7 +166,7 @@ def build_prompt(
             chat.append({"role": "system", "content": f"Context:\n{context_text}"})
         chat += [_chat_message(message) for message in kept]
         tokens = sum(count(str(m.get("content") or "")) + 4 for m in chat)
-        return PromptParts(None, chat, [], dropped, dropped_blocks, truncated, tokens)
+        return PromptParts(None, chat, [], dropped, dropped_blocks, truncated, tokens, question_cut)
 
     lines = [system_text, ""]
     if context_text:
@@ -152,5 +177,12 @@ def build_prompt(
     lines.append("Assistant:")
     prompt = "\n".join(lines)
     return PromptParts(
-        prompt, None, list(TEMPLATE_STOPS), dropped, dropped_blocks, truncated, count(prompt)
+        prompt,
+        None,
+        list(TEMPLATE_STOPS),
+        dropped,
+        dropped_blocks,
+        truncated,
+        count(prompt),
+        question_cut,
     )

@@ -87,7 +87,12 @@ class OutputGuardHook(GatewayHook):
                 param="response_format",
             )
         fmt = ctx.body.response_format if ctx.body else None
-        json_mode = fmt is not None and fmt.type != "text" and self.settings.enforce_response_format
+        json_mode = (
+            fmt is not None
+            and fmt.type != "text"
+            and self.settings.enforce_response_format
+            and not ctx.truncated  # a cut answer is not JSON: redact it as text
+        )
         # Long answers are scanned in a worker process (see serve.gateway.offload).
         [screen] = await self.offloader.map(screen_answer, [text], self.policy, json_mode)
         ctx.add_verdicts(self.policy.verdicts_for("response", "output", None, screen.sensitive))

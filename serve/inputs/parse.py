@@ -260,12 +260,14 @@ class InputParser:
         try:
             target = self.guard.parse(url)
             if _loopback_name(target.host) and not self.guard.policy.host_allowed(target.host):
-                raise ForbiddenDestination(f"host {target.host!r} is loopback by name")
-        except ForbiddenDestination as exc:
-            raise BadRequest(
+                raise ForbiddenDestination(
+                    f"host {target.host!r} is loopback by name", code="loopback_address"
+                )
+        except ForbiddenDestination as exc:  # the browse guard's own 403 and code
+            raise ForbiddenDestination(
                 f"{param}: URL {url[:80]!r} is not fetched: {exc.message} "
                 "(allowed hosts: actions.browse.allow_hosts / allow_cidrs)",
-                code="url_not_allowed",
+                code=exc.code,
                 param=param,
             ) from None
         except ServeError as exc:

@@ -47,11 +47,9 @@ class RemoteMediaFetcher:
                     code="invalid_image_url",
                     param=param,
                 )
-        except ForbiddenDestination as exc:
-            raise BadRequest(
-                f"{param}: {url[:120]!r} is not fetched: {exc.message}",
-                code="url_not_allowed",
-                param=param,
+        except ForbiddenDestination as exc:  # the browse guard's own 403 and code
+            raise ForbiddenDestination(
+                f"{param}: {url[:120]!r} is not fetched: {exc.message}", code=exc.code, param=param
             ) from None
         except ServeError as exc:
             if exc.is_client_error:

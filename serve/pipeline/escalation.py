@@ -59,6 +59,8 @@ class Escalation:
                 truncated_blocks=parts.truncated_blocks,
                 prompt_tokens=parts.tokens,
             )
+            if parts.question_cut:
+                step.summary["question_tokens_cut"] = parts.question_cut
         tool_choice = body.tool_choice
         return GenerationRequest(
             request_id=record.request_id,

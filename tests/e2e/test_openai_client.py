@@ -123,7 +123,7 @@ def test_errors_keep_the_openai_shape_and_the_replica_up(client):
         ask(client, temperature=7)
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="interfaze", messages=[])
-    with pytest.raises(openai.UnprocessableEntityError) as unsupported:
+    with pytest.raises(openai.BadRequestError) as unsupported:  # OpenAI's status and param
         client.chat.completions.create(
             model="interfaze",
             messages=[
@@ -136,7 +136,8 @@ def test_errors_keep_the_openai_shape_and_the_replica_up(client):
                 }
             ],
         )
-    assert unsupported.value.body["code"] == "unsupported_content_part"
+    assert unsupported.value.body["code"] == "invalid_value"
+    assert unsupported.value.body["param"] == "messages[0].content[0].type"
     # Prompt longer than the model's context: the LLM refuses, the router says 400.
     with pytest.raises(openai.BadRequestError):
         ask(client, "word " * 10, max_tokens=5000)

@@ -31,9 +31,11 @@ async def check(body, body_bytes=None, **settings):
 
 
 async def rejected(body, status, code, body_bytes=None, **settings) -> ServeError:
+    """``code`` None: any code (the SSRF guard's own, e.g. metadata_endpoint)."""
     with pytest.raises(ServeError) as err:
         await check(body, body_bytes, **settings)
-    assert (err.value.status, err.value.code) == (status, code), err.value.message
+    assert err.value.status == status, err.value.message
+    assert code is None or err.value.code == code, err.value.code
     return err.value
 
 
@@ -95,16 +97,16 @@ async def test_invalid_json_schema_is_400():
 
 
 async def test_urls_in_text():
-    await rejected(chat("see http://127.0.0.1:8080/admin"), 400, "url_not_allowed")
-    await rejected(chat("see http://localhost/x"), 400, "url_not_allowed")
-    await rejected(chat("meta http://169.254.169.254/latest"), 400, "url_not_allowed")
+    await rejected(chat("see http://127.0.0.1:8080/admin"), 403, None)
+    await rejected(chat("see http://localhost/x"), 403, None)
+    await rejected(chat("meta http://169.254.169.254/latest"), 403, None)
     await rejected(chat(" ".join(f"https://e{i}.com" for i in range(3))), 413, "too_many_urls",
                    max_urls=2)  # fmt: skip
     await rejected(chat("see http://[::1/broken"), 400, "invalid_url")
     ctx = await check(chat("read https://example.com/a and file:///etc/passwd"))
     assert ctx.inputs.media == [] and ctx.inputs.urls == ["https://example.com/a"]
-    await rejected(chat("see http://[::1]/x"), 400, "url_not_allowed")
-    await rejected(chat("see http://10.1.2.3/x"), 400, "url_not_allowed")
+    await rejected(chat("see http://[::1]/x"), 403, None)
+    await rejected(chat("see http://10.1.2.3/x"), 403, None)
     assert (await check(chat("see http://8.8.8.8/x"))).inputs.urls == ["http://8.8.8.8/x"]
 
 
@@ -114,7 +116,7 @@ async def test_media_url_schemes_base64_and_data_urls():
     ftp = {"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}
     await rejected(chat(ftp), 400, "unsupported_url_scheme")
     private = {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/cat.png"}}
-    await rejected(chat(private), 400, "url_not_allowed")  # the browse guard's policy
+    await rejected(chat(private), 403, None)  # the browse guard's policy
     bad_b64 = {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@@"}}
     await rejected(chat(bad_b64), 400, "invalid_base64")
     not_b64 = {"type": "image_url", "image_url": {"url": "data:image/png,rawbytes"}}

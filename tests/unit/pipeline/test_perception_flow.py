@@ -178,8 +178,8 @@ def test_chart_parsed_but_ocr_backup_failed_keeps_the_chart():
         (image_part(PDF), 415, "media_type_mismatch"),
         (
             {"type": "image_url", "image_url": {"url": "http://10.0.0.1/a.png"}},
-            400,
-            "url_not_allowed",
+            403,
+            None,
         ),
         (audio_part(b"not audio at all"), 415, None),
         (audio_part(b"AAAA", fmt="aiff"), 422, "unsupported_audio_format"),
