@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
 
 from serve.api.app import create_app
-from serve.api.health.rehearsal import rehearse
+from serve.api.health.rehearsal import rehearse, rehearse_pipeline
 from serve.composition import compose, trace_store
 from serve.config.schema import AppConfig
 from serve.gateway.config import startup_warnings
@@ -93,7 +94,16 @@ class RouterIngress:
         readiness.run("small_stack", rehearse_small_stack)
 
     async def __serve_build_asgi_app__(self):
-        """Ray Serve calls this once per replica to get the ASGI app."""
+        """Ray Serve calls this once per replica (on the loop that serves requests) to get
+        the ASGI app; the pipeline rehearsal starts here, after the small stack's."""
+        readiness, chat = self.services.health.readiness, self.services.chat
+
+        async def rehearse_after_small_stack() -> None:
+            await asyncio.to_thread(readiness.join, "small_stack")
+            outcome = await rehearse_pipeline(chat, self.config.model_name)
+            logger.info("pipeline rehearsal: %s", outcome)
+
+        readiness.run_async("pipeline", rehearse_after_small_stack())
         return create_app(self.services, echo_request_id=False)  # the proxy echoes the id
 
     async def check_health(self) -> None:

@@ -54,8 +54,11 @@ def wait_until_healthy(
     last = "no answer yet"
     while time.monotonic() < deadline:
         if timeline is not None and app_name:
+            status, message = "", ""
             with contextlib.suppress(Exception):  # the controller is busy: next round
-                timeline.observe_serve_status(app_name)
+                status, message = timeline.observe_serve_status(app_name)
+            if status == "DEPLOY_FAILED":
+                raise RuntimeError(f"application {app_name!r} failed to deploy: {message}")
         try:
             response = httpx.get(f"{base_url}/healthz", timeout=10)
             report = response.json() if "json" in response.headers.get("content-type", "") else {}
@@ -214,11 +217,12 @@ def run_app(
     timeline.mark("serve")
     prefetch.join()
     timeline.mark("builders_imported")
-    serve.run(
-        build_deployments(config),
-        name=config.app_name,
-        route_prefix=config.route_prefix,
-        blocking=False,
+    app = serve.RunTarget(
+        build_deployments(config), name=config.app_name, route_prefix=config.route_prefix
+    )
+    # submit without waiting: the wait below records when each deployment became healthy
+    serve.run_many(
+        [app], wait_for_ingress_deployment_creation=False, wait_for_applications_running=False
     )
     timeline.mark("deploy_submitted")
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host

@@ -30,16 +30,18 @@ class StartupTimeline:
     def deployment_healthy(self, name: str) -> None:
         self.deployments.setdefault(name, self.elapsed())
 
-    def observe_serve_status(self, app_name: str) -> None:
-        """Record every deployment of ``app_name`` that Serve reports HEALTHY by now."""
+    def observe_serve_status(self, app_name: str) -> tuple[str, str]:
+        """Record every deployment of ``app_name`` that Serve reports HEALTHY by now; returns
+        the application's status and message (``DEPLOY_FAILED`` says why)."""
         from ray import serve
 
         app = serve.status().applications.get(app_name)
         if app is None:
-            return
+            return "", ""
         for name, status in app.deployments.items():
-            if str(getattr(status.status, "value", status.status)) == "HEALTHY":
+            if _value(status.status) == "HEALTHY":
                 self.deployment_healthy(name)
+        return _value(app.status), app.message or ""
 
     def observe_health(self, report: dict[str, Any]) -> None:
         """Record the router's warm-ups as ``/healthz`` reports them."""
@@ -70,3 +72,7 @@ class StartupTimeline:
         if "ready" in self.marks:
             parts.append(f"ready {self.marks['ready']:.1f} s")
         return " · ".join(parts)
+
+
+def _value(status: object) -> str:
+    return str(getattr(status, "value", status))

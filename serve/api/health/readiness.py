@@ -8,10 +8,11 @@ rules-only intent) and the report says why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,18 +21,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class WarmUp:
-    """One warm-up: a thread (or a callable run in one), timed."""
+    """One warm-up (a thread or an asyncio task), timed."""
 
     name: str
-    thread: threading.Thread
+    alive: Callable[[], bool]
     started: float
     finished: float | None = None
     error: str | None = None
+    thread: threading.Thread | None = None
 
     @property
     def done(self) -> bool:
-        if self.finished is None and not self.thread.is_alive():
-            self.finished = time.monotonic()  # a tracked thread we did not start ourselves
+        if self.finished is None and not self.alive():
+            self.finished = time.monotonic()  # a thread or task we did not start ourselves
         return self.finished is not None
 
     def report(self) -> dict[str, Any]:
@@ -43,6 +45,10 @@ class WarmUp:
         return out
 
 
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
 class Readiness:
     """The replica is ready when every warm-up registered here has finished."""
 
@@ -51,30 +57,48 @@ class Readiness:
         self._lock = threading.Lock()
         self.created = time.monotonic()
 
+    def _add(self, warm_up: WarmUp) -> None:
+        with self._lock:
+            self._warm_ups[warm_up.name] = warm_up
+
     def run(self, name: str, fn: Callable[[], Any]) -> threading.Thread:
         """Run ``fn`` in a daemon thread, tracked as ``name``; exceptions are recorded."""
-        warm_up: WarmUp
 
         def target() -> None:
             try:
                 fn()
             except Exception as exc:  # the replica still serves; the report says why
                 logger.exception("warm-up %s failed", name)
-                warm_up.error = f"{type(exc).__name__}: {exc}"[:300]
+                warm_up.error = _describe(exc)
             finally:
                 warm_up.finished = time.monotonic()
 
         thread = threading.Thread(target=target, name=f"warm-up-{name}", daemon=True)
-        warm_up = WarmUp(name, thread, time.monotonic())
-        with self._lock:
-            self._warm_ups[name] = warm_up
+        warm_up = WarmUp(name, thread.is_alive, time.monotonic(), thread=thread)
+        self._add(warm_up)
         thread.start()
         return thread
 
+    def run_async(self, name: str, work: Awaitable[Any]) -> asyncio.Task:
+        """Run ``work`` as a task on the running loop, tracked as ``name``."""
+
+        async def wrapped() -> None:
+            try:
+                await work
+            except Exception as exc:
+                logger.exception("warm-up %s failed", name)
+                warm_up.error = _describe(exc)
+            finally:
+                warm_up.finished = time.monotonic()
+
+        task = asyncio.get_running_loop().create_task(wrapped(), name=f"warm-up-{name}")
+        warm_up = WarmUp(name, lambda: not task.done(), time.monotonic())
+        self._add(warm_up)
+        return task
+
     def track(self, name: str, thread: threading.Thread) -> None:
         """Track a thread someone else started (done when it has exited)."""
-        with self._lock:
-            self._warm_ups[name] = WarmUp(name, thread, time.monotonic())
+        self._add(WarmUp(name, thread.is_alive, time.monotonic(), thread=thread))
 
     @property
     def ready(self) -> bool:
@@ -86,17 +110,17 @@ class Readiness:
             return [name for name, w in self._warm_ups.items() if not w.done]
 
     def join(self, name: str, timeout_s: float | None = None) -> None:
-        """Wait for one warm-up (a no-op for a name never registered)."""
+        """Wait for one threaded warm-up (a no-op for a name never registered)."""
         with self._lock:
             warm_up = self._warm_ups.get(name)
-        if warm_up is not None:
+        if warm_up is not None and warm_up.thread is not None:
             warm_up.thread.join(timeout_s)
 
     def wait(self, timeout_s: float) -> bool:
         """Block until ready or ``timeout_s`` passed (tests, scripts); True when ready."""
         deadline = time.monotonic() + timeout_s
-        for warm_up in list(self._warm_ups.values()):
-            warm_up.thread.join(max(0.0, deadline - time.monotonic()))
+        while not self.ready and time.monotonic() < deadline:
+            time.sleep(0.02)
         return self.ready
 
     def report(self) -> dict[str, Any]:

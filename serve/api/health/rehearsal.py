@@ -1,13 +1,18 @@
-"""A small-stack rehearsal at replica start: the answerers run once on synthetic evidence.
+"""Rehearsals at replica start, so the first request after "ready" is as fast as the tenth.
 
-Several answerers load data on first use (the GeoNames gazetteer, the name model, parsers):
-seconds on a small machine, which the first real request after "ready" would otherwise pay.
-The router's readiness includes this rehearsal, so the first request is as fast as the tenth.
-Nothing leaves the replica: no stage, no LLM, no trace, no audit line.
+- the small stack: the answerers run once on synthetic evidence (several load data on first
+  use: the GeoNames gazetteer, the name model, parsers — seconds on a small machine);
+- the pipeline: one plain question through plan → stages → small stack, so the stages it
+  routes to (and their deployments) have served a first call.
+
+No trace, metrics or audit line; nothing reaches the LLM.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from typing import Any
 
 from serve.context.observations import Observation
@@ -47,3 +52,36 @@ def rehearse(small_stack: Any) -> int:
     for question, evidence in QUESTIONS:
         small_stack.decide(question, list(evidence))
     return len(QUESTIONS)
+
+
+PIPELINE_QUESTION = "What is 17 * 23?"
+
+
+async def rehearse_pipeline(
+    chat: Any, model: str, *, within_s: float = 300.0, pause_s: float = 1.0
+) -> dict[str, Any]:
+    """One text request through plan → stages → small stack, in this replica (no gateway,
+    trace, metrics or audit): the stages a plain question routes to (retrieve, with its
+    embedding call) answer their first call now rather than in the first client request.
+
+    Repeated while a stage call failed because its deployment is still starting, for at most
+    ``within_s``; returns the stages that ran and the attempts it took.
+    """
+    from serve.api.protocol import ChatCompletionRequest
+    from serve.observability.record import RequestRecord
+
+    body = ChatCompletionRequest(
+        model=model, messages=[{"role": "user", "content": PIPELINE_QUESTION}], max_tokens=16
+    )
+    deadline = time.monotonic() + within_s
+    attempt = 0
+    while True:
+        attempt += 1
+        record = RequestRecord(request_id=f"warm-up-{uuid.uuid4().hex[:12]}", model=model)
+        inputs = await chat.parser.read(body)
+        plan = chat.pipeline.plan(inputs, record)
+        async for _ in chat.pipeline.answer(body, inputs, record, plan):
+            pass
+        if not record.degraded or time.monotonic() > deadline:
+            return {"attempts": attempt, "stages": list(record.plan), "degraded": record.degraded}
+        await asyncio.sleep(pause_s)

@@ -126,3 +126,35 @@ def test_join_waits_for_one_warm_up():
     readiness.join("slow", 5)
     readiness.join("never-registered", 0)
     assert readiness.report()["slow"]["status"] == "ok"
+
+
+async def test_pipeline_rehearsal_repeats_until_the_stage_answers():
+    from serve.api.health.rehearsal import rehearse_pipeline
+    from tests.unit.fakes import FakeStageHandle
+    from tests.unit.harness import make_harness
+
+    calls = []
+
+    def search(payload):
+        calls.append(payload["query"])
+        if len(calls) <= 2:  # the stage client's own retry fails too
+            raise ConnectionError("retrieve replica still starting")
+        return {"hits": []}
+
+    retrieve = FakeStageHandle(search=search)
+    harness = make_harness({"retrieve": retrieve}, llm_handle=False)
+    outcome = await rehearse_pipeline(harness.services.chat, "interfaze", pause_s=0)
+    assert outcome["attempts"] == 2 and outcome["degraded"] == {}
+    assert "retrieve" in outcome["stages"] and len(calls) == 3
+    assert harness.services.lifecycle.traces.get("warm-up") is None  # nothing recorded
+
+
+async def test_async_warm_ups_count_for_readiness():
+    readiness = Readiness()
+    gate = asyncio.Event()
+    readiness.run_async("pipeline", gate.wait())
+    await asyncio.sleep(0)
+    assert not readiness.ready and readiness.pending() == ["pipeline"]
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert readiness.ready and readiness.report()["pipeline"]["status"] == "ok"
