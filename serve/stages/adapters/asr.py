@@ -36,7 +36,17 @@ def transcript_observations(
     data = {
         "text": result.text,
         "segments": [
-            {"start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence}
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "confidence": s.confidence,
+                # each word's probability: a misheard name or number scores 0.15-0.3
+                "words": [
+                    {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+                    for w in s.words or []
+                ],
+            }
             for s in result.segments
         ],
         "language": result.language,
@@ -53,7 +63,12 @@ class AsrAdapter(StageAdapter):
 
     async def run(self, job: StageJob, call: StageCall) -> StageOutput:
         media = job.media
-        payload = TranscriptionRequest(data=media.data, mime=media.mime, filename=media.filename)
+        payload = TranscriptionRequest(
+            data=media.data,
+            mime=media.mime,
+            filename=media.filename,
+            timestamp_granularities=["segment", "word"],  # word probabilities weigh the facts
+        )
         raw, record = await call(payload, source=job.source_id, bytes=media.size)
         result = self.parse(Transcription, raw)
         record.summary["confidence"] = result.confidence
