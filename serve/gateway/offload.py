@@ -32,6 +32,8 @@ R = TypeVar("R")
 # Below this many characters in one call the work runs inline: rules and detectors take about
 # 1 ms per KB of text (so a few ms at most), a round trip to a worker well under 1 ms.
 OFFLOAD_MIN_CHARS = 4 * 1024
+# Jobs this long (about 0.1 s of scanning and up) run in their own lane of workers.
+LARGE_CHARS = 64 * 1024
 WORKER_NICE = 5  # workers yield the CPU to the router process under contention
 _HEADER = 8  # bytes of the big-endian length before each pickled message
 
@@ -99,21 +101,38 @@ class WorkerProcess:
             self.proc.kill()
 
 
+class _Lane:
+    """Worker slots for jobs of one size class, and the threads that wait on their pipes
+    (blocked on I/O they hold no GIL). A slot's process starts when first needed."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        self.workers = workers
+        self.threads = ThreadPoolExecutor(workers, thread_name_prefix=f"guard-{name}")
+        self.idle: queue.Queue[WorkerProcess | None] = queue.Queue()
+        for _ in range(workers):
+            self.idle.put(None)
+
+
 class Offloader:
     """Maps a picklable function over items: inline below ``min_chars`` in all, else in
-    ``workers`` worker processes (threads with ``kind="thread"``)."""
+    worker processes (threads with ``kind="thread"``).
+
+    Two lanes, so that a medium input never queues behind a huge one: jobs of
+    ``large_chars`` or more run on ``workers`` workers, shorter ones on a worker of their own.
+    """
 
     def __init__(
-        self, min_chars: int = OFFLOAD_MIN_CHARS, workers: int | None = None, kind: str = "process"
+        self,
+        min_chars: int = OFFLOAD_MIN_CHARS,
+        workers: int | None = None,
+        kind: str = "process",
+        large_chars: int = LARGE_CHARS,
     ) -> None:
         self.min_chars = min_chars
+        self.large_chars = large_chars
         self.workers = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
         self.kind = kind
-        # Threads that wait on the workers' pipes (blocked on I/O, they hold no GIL).
-        self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="guard-offload")
-        self._idle: queue.Queue[WorkerProcess | None] = queue.Queue()
-        for _ in range(self.workers):
-            self._idle.put(None)  # a slot; its process starts when first needed
+        self._lanes = {"large": _Lane("large", self.workers), "small": _Lane("small", 1)}
         self._started: list[WorkerProcess] = []
         self.offloaded = 0  # calls that went to a worker (for tests and metrics)
 
@@ -124,10 +143,12 @@ class Offloader:
     def inline(self, size: int) -> bool:
         return size < self.min_chars
 
-    def _call(self, fn: Callable[..., R], items: Sequence[Any], args: tuple, kwargs: dict) -> Any:
+    def _call(
+        self, lane: _Lane, fn: Callable[..., R], items: Sequence[Any], args: tuple, kwargs: dict
+    ) -> Any:
         if self.kind == "thread":
             return _run_batch(fn, items, args, kwargs)
-        worker = self._idle.get()
+        worker = lane.idle.get()
         try:
             if worker is None or not worker.alive:
                 if worker is not None:
@@ -146,12 +167,14 @@ class Offloader:
             worker = None
             raise
         finally:
-            self._idle.put(worker)
+            lane.idle.put(worker)
 
     def warm_up(self) -> None:
         """Start the workers now (blocking until each answered once)."""
         futures = [
-            self._threads.submit(self._call, os.getpid, [], (), {}) for _ in range(self.workers)
+            lane.threads.submit(self._call, lane, os.getpid, [], (), {})
+            for lane in self._lanes.values()
+            for _ in range(lane.workers)
         ]
         for future in futures:
             future.result()
@@ -174,15 +197,18 @@ class Offloader:
 
         async def run(job: list[int]) -> list[R]:
             batch = [items[i] for i in job]
-            try:
-                return await loop.run_in_executor(
-                    self._threads, self._call, fn, batch, args, kwargs
-                )
-            except WorkerDied:
-                logger.warning("a guard worker died; retrying its job on a fresh one")
-                return await loop.run_in_executor(
-                    self._threads, self._call, fn, batch, args, kwargs
-                )
+            large = sum(sizes[i] for i in job) >= self.large_chars
+            lane = self._lanes["large" if large else "small"]
+            for attempt in (1, 2):
+                try:
+                    return await loop.run_in_executor(
+                        lane.threads, self._call, lane, fn, batch, args, kwargs
+                    )
+                except WorkerDied:
+                    if attempt == 2:
+                        raise
+                    logger.warning("a guard worker died; retrying its job on a fresh one")
+            raise AssertionError("unreachable")
 
         parts = await asyncio.gather(*(run(job) for job in jobs))
         self.offloaded += 1
@@ -197,7 +223,8 @@ class Offloader:
         started, self._started = self._started, []
         for worker in started:
             worker.stop()
-        self._threads.shutdown(wait=False)
+        for lane in self._lanes.values():
+            lane.threads.shutdown(wait=False)
 
 
 def _group(sizes: list[int], target: int) -> list[list[int]]:
