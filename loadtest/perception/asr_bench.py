@@ -16,6 +16,11 @@ RTF = processing seconds / audio seconds (decode included). Targets: WER <= 8 %,
 noise, phone-line audio; categories clean/noisy/phone) and also reports *facts heard*: the share
 of the answer values (caller, company, city, order number, time, amount...) that appear in the
 normalised transcript. ``--limit`` keeps the first clips (a quick RTF probe of a slow model).
+
+``--chat-latency N`` measures the end-to-end cost instead: for each model it starts the app on
+loopback (the local profile, every stage but ``asr`` off, no LLM), sends one voicemail with a
+fact question to ``/v1/chat/completions`` once to warm up and ``N`` more times, and reports the
+client-side latency and the ``asr`` stage time (run it under the shared lock).
 """
 
 from __future__ import annotations
@@ -33,7 +38,13 @@ from deployments.common.errors import InputRejected
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.normalize import normalize_transcript
 from deployments.perception.asr.transcriber import Transcriber
-from loadtest.perception.gen_speech import Clip, generate, generate_voicemails, load_manifest
+from loadtest.perception.gen_speech import (
+    Clip,
+    generate,
+    generate_voicemails,
+    load_manifest,
+    wav_duration,
+)
 
 WER_TARGET, RTF_TARGET = 0.08, 0.3
 
@@ -254,6 +265,55 @@ def print_report(reports: list[ModelReport], threads: int) -> None:
             print(f"  {c.file} WER {c.wer:.0%}\n    ref: {c.reference}\n    hyp: {c.hypothesis}")
 
 
+def voicemail_request(path: Path, question: str) -> dict:
+    """An OpenAI chat request: the voicemail as an ``input_audio`` part and the question."""
+    import base64
+
+    audio = {"data": base64.b64encode(path.read_bytes()).decode(), "format": "wav"}
+    content = [{"type": "input_audio", "input_audio": audio}, {"type": "text", "text": question}]
+    return {"model": "interfaze", "messages": [{"role": "user", "content": content}]}
+
+
+def chat_latency(models: list[str], clip: Path, question: str, repeats: int) -> list[dict]:
+    """Per model: the voicemail through the chat path, warm, ``repeats`` times."""
+    import statistics
+
+    import httpx
+
+    from loadtest.local_app import app_config, local_app, stage_overrides
+    from serve.config.loader import deep_merge
+
+    body = voicemail_request(clip, question)
+    rows = []
+    for model in models:
+        overrides = deep_merge(stage_overrides({"asr"}), {"perception": {"asr": {"model": model}}})
+        with local_app(app_config("local", overrides)) as app, httpx.Client(timeout=300) as client:
+            runs = []
+            for _ in range(repeats + 1):
+                started = perf_counter()
+                response = client.post(f"{app.base_url}/v1/chat/completions", json=body)
+                wall_ms = (perf_counter() - started) * 1000
+                reply = response.json()
+                meta = reply.get("interfaze", {})
+                answer = (reply.get("choices") or [{}])[0].get("message", {}).get("content")
+                runs.append((wall_ms, meta.get("timings_ms", {}), answer, meta.get("escalated")))
+            warm = runs[1:]
+            rows.append(
+                {
+                    "model": model,
+                    "status": response.status_code,
+                    "first_ms": round(runs[0][0], 1),
+                    "median_ms": round(statistics.median(r[0] for r in warm), 1),
+                    "asr_stage_ms": round(statistics.median(r[1].get("asr", 0.0) for r in warm), 1),
+                    "timings_ms": warm[-1][1],
+                    "answer": warm[-1][2],
+                    "escalated": warm[-1][3],
+                }
+            )
+            print(json.dumps(rows[-1]))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/asr-corpus"))
@@ -277,6 +337,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips")
     parser.add_argument("--language", default=None, help="request language (default: detect)")
+    parser.add_argument(
+        "--chat-latency",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time the first --corpus clip N times through the chat path per model",
+    )
+    parser.add_argument(
+        "--chat-clip-s", type=float, default=20.0, help="chat path: the clip nearest this length"
+    )
+    parser.add_argument(
+        "--question", default="Which city will the order ship from, according to this voicemail?"
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
 
@@ -288,6 +361,16 @@ def main(argv: list[str] | None = None) -> int:
             generate(args.corpus, args.count, args.seed)
         clips = load_manifest(args.corpus)
     clips = clips[: args.limit] if args.limit else clips
+    if args.chat_latency:
+        clip = min(
+            (args.corpus / c.file for c in clips),
+            key=lambda path: abs(wav_duration(path) - args.chat_clip_s),
+        )
+        print(f"chat path: {clip.name}, {wav_duration(clip):.1f} s")
+        rows = chat_latency(args.models, clip, args.question, args.chat_latency)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return 0
     reports = [
         bench_model(
             args.backend,
