@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from ops.cli.ray_loopback import HOOK as LOOPBACK_HOOK
-from ops.cli.ray_loopback import LOOPBACK_ENV
+from ops.cli.ray_worker_hook import HAPROXY_ERRORS_ENV, LOOPBACK_ENV
+from ops.cli.ray_worker_hook import HOOK as WORKER_HOOK
 from ops.cli.startup import StartupTimeline
 from serve.config.schema import AppConfig, LocalClusterSettings
 
@@ -83,6 +83,7 @@ def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:
         os.environ.pop("RAY_SERVE_ENABLE_HA_PROXY", None)
         return
     os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
+    os.environ[HAPROXY_ERRORS_ENV] = "1"  # its own errors: OpenAI-shaped 503 (worker hook)
     folder = os.path.join(state_dir, "haproxy")
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for name, leaf in HAPROXY_PATH_ENV.items():
@@ -112,7 +113,7 @@ def is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
-def keep_node_address(address: str, runtime_env: dict[str, Any]) -> None:
+def keep_node_address(address: str) -> None:
     """Make Ray use a loopback node address as given, and keep Serve's sockets on it.
 
     Ray 2.60 replaces 127.0.0.1 / localhost with the machine's network address
@@ -121,7 +122,7 @@ def keep_node_address(address: str, runtime_env: dict[str, Any]) -> None:
     effects are that address choice and refusing ``ray start`` — a one-node cluster needs
     neither. The variable reaches every Ray process started from here; this process read it
     when ``ray`` was imported, so its constant is set too. Ray Serve's own all-interface
-    listeners are moved by the workers' setup hook (:mod:`ops.cli.ray_loopback`).
+    listeners are moved by the workers' setup hook (:mod:`ops.cli.ray_worker_hook`).
     """
     if not is_loopback(address):
         os.environ.pop(LOOPBACK_ENV, None)
@@ -131,10 +132,6 @@ def keep_node_address(address: str, runtime_env: dict[str, Any]) -> None:
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     ray_constants.ENABLE_RAY_CLUSTER = False
     os.environ[LOOPBACK_ENV] = "1"
-    runtime_env["worker_process_setup_hook"] = LOOPBACK_HOOK
-    # Ray Serve LLM replaces the job's setup hook with a no-op of its own unless told not to
-    # (read when ray.serve.llm is imported): the LLM replica keeps ours
-    os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] = "0"
 
 
 def cluster_runtime_env(
@@ -150,7 +147,11 @@ def cluster_runtime_env(
         return runtime_env
     cluster = config.local_cluster
     configure_ingress(cluster, temp_dir or tempfile.mkdtemp(prefix="ifz-serve-"))
-    keep_node_address(cluster.node_ip_address, runtime_env)
+    keep_node_address(cluster.node_ip_address)
+    runtime_env["worker_process_setup_hook"] = WORKER_HOOK  # the fixes above, in every worker
+    # Ray Serve LLM replaces the job's setup hook with a no-op of its own unless told not to
+    # (read when ray.serve.llm is imported): the LLM replica keeps ours
+    os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] = "0"
     return runtime_env
 
 

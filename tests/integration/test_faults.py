@@ -218,6 +218,32 @@ def test_killed_ocr_replica_is_reported_fast_and_recovers(fault_app):
     assert after.status_code == 200 and "ocr" in after.json()["interfaze"]["route"], report
 
 
+def test_no_router_replica_up_is_a_retryable_503(fault_app):
+    """Both router replicas killed: the ingress itself answers, OpenAI-shaped and retryable
+    (HAProxy's own error, rewritten by the worker hook), until Serve has restarted them."""
+    import ray
+
+    wait_ok(fault_app.base_url, timeout_s=120)
+    for name in replica_actors(FAULT_APP, "router"):
+        ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
+    killed_at = time.monotonic()
+    statuses = []
+    body = chat_body("What is 12 * 12?", max_tokens=8)
+    while time.monotonic() - killed_at < 120:
+        try:
+            response = httpx.post(f"{fault_app.base_url}/v1/chat/completions", json=body,
+                                  headers=fault_app.headers(), timeout=60)  # fmt: skip
+        except httpx.HTTPError as exc:  # a reset connection is a failure too
+            pytest.fail(f"connection failed while the routers restart: {exc!r}")
+        assert_status_class(response)
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            break
+        time.sleep(0.5)
+    print("routers killed:", {"statuses": statuses, "recovery_s": time.monotonic() - killed_at})
+    assert statuses[-1] == 200, statuses
+
+
 # --------------------------------------------------------------- the LLM (slow, shared app)
 def tree_memory_mb() -> float:
     """PSS of this process and everything it started (the local Ray and all replicas)."""

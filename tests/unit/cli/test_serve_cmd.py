@@ -20,7 +20,8 @@ from serve.config.schema import LocalClusterSettings
 @pytest.fixture
 def clean_env(monkeypatch):
     drain = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
-    for name in ("RAY_SERVE_ENABLE_HA_PROXY", drain, *HAPROXY_PATH_ENV, *HAPROXY_PORT_ENV):
+    names = ("RAY_SERVE_ENABLE_HA_PROXY", "IFZ_HAPROXY_OPENAI_ERRORS", drain)
+    for name in (*names, *HAPROXY_PATH_ENV, *HAPROXY_PORT_ENV):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -68,20 +69,16 @@ def test_timeline_summary_orders_deployments_and_names_warm_ups():
 def test_a_loopback_node_address_is_kept_and_serve_listeners_follow(monkeypatch):
     from ray._private import ray_constants
 
-    from ops.cli.ray_loopback import HOOK, LOOPBACK_ENV
+    from ops.cli.ray_worker_hook import LOOPBACK_ENV
     from ops.cli.serve_cmd import keep_node_address
 
     monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
     monkeypatch.delenv(LOOPBACK_ENV, raising=False)
-    monkeypatch.delenv("RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK", raising=False)
-    runtime_env: dict = {"env_vars": {}}
-    keep_node_address("127.0.0.1", runtime_env)
+    keep_node_address("127.0.0.1")
     assert ray_constants.ENABLE_RAY_CLUSTER is False  # 127.0.0.1 is not re-resolved
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"  # nor in Ray's processes
-    assert os.environ[LOOPBACK_ENV] == "1"
-    assert runtime_env["worker_process_setup_hook"] == HOOK
-    assert os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] == "0"  # the LLM keeps it
+    assert os.environ[LOOPBACK_ENV] == "1"  # the worker hook moves Serve's own listeners
 
 
 def test_a_lan_node_address_changes_nothing(monkeypatch):
@@ -90,6 +87,24 @@ def test_a_lan_node_address_changes_nothing(monkeypatch):
     from ops.cli.serve_cmd import keep_node_address
 
     monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
-    runtime_env: dict = {}
-    keep_node_address("10.0.0.5", runtime_env)
-    assert ray_constants.ENABLE_RAY_CLUSTER is True and runtime_env == {}
+    keep_node_address("10.0.0.5")
+    assert ray_constants.ENABLE_RAY_CLUSTER is True
+
+
+def test_the_local_cluster_gets_the_worker_hook(clean_env, monkeypatch, tmp_path):
+    from ray._private import ray_constants
+
+    from ops.cli.ray_worker_hook import HAPROXY_ERRORS_ENV, HOOK, LOOPBACK_ENV
+    from ops.cli.serve_cmd import cluster_runtime_env
+
+    monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
+    for name in (LOOPBACK_ENV, HAPROXY_ERRORS_ENV, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER",
+                 "RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    runtime_env = cluster_runtime_env(load_config("local"), None, str(tmp_path))
+    assert runtime_env["worker_process_setup_hook"] == HOOK
+    assert os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] == "0"  # the LLM keeps it
+    assert os.environ[HAPROXY_ERRORS_ENV] == "1"
+    assert cluster_runtime_env(load_config("local"), "ray://x:1", str(tmp_path)) == {
+        "env_vars": runtime_env["env_vars"]
+    }  # joining a cluster: no hook, nothing local
