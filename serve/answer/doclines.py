@@ -95,7 +95,8 @@ _MONTHS = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 DATE_SPAN = re.compile(
-    rf"(?<![\w/.-])(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}"
+    rf"(?<![\w/.-])(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}"
+    rf"|\d{{1,2}}([-/.])\d{{1,2}}\2\d{{2,4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -](?:{_MONTHS})\.?,?[ -]\d{{2,4}}"
     rf"|(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})(?![\w/-])",
     re.IGNORECASE,
@@ -103,17 +104,29 @@ DATE_SPAN = re.compile(
 _CODES = r"USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR|IDR|Rp"
 _CURRENCY = rf"(?:[$€£¥₹]|\b(?:{_CODES})\b\.?)"
 # A number starts after a currency sign or code ("RM1.38", "$ 5") or after no word character.
-_START = rf"(?:(?:[$€£¥₹]|\b(?:{_CODES})\.?)\s?|(?<![\w.,]))"
+_START = rf"(?:(?:[$€£¥₹]|\b(?:{_CODES})\.?)\s?|(?<![\w.,-]))"
 AMOUNT_SPAN = re.compile(
     rf"{_START}-?(?:\d{{1,3}}(?:[,.' ]\d{{3}})+|\d+)(?:[.,]\d{{1,2}})?"
-    rf"(?![\w]|[.,]\d)(?:\s?{_CURRENCY})?",
+    rf"(?![\w]|[.,-]\d)(?:\s?{_CURRENCY})?",
     re.IGNORECASE,
 )
 MONEY_SPAN = re.compile(
-    rf"{_START}-?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)[.,]\d{{2}}(?![\w]|[.,]\d)(?:\s?{_CURRENCY})?",
+    rf"{_START}-?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)[.,]\d{{2}}(?![\w]|[.,-]\d)(?:\s?{_CURRENCY})?",
     re.IGNORECASE,
 )
 ID_SPAN = re.compile(r"(?<![\w#/-])#?(?=[\w/#-]*\d)[A-Za-z0-9][\w/#.-]*[A-Za-z0-9](?![\w/-])")
+
+
+def unglue_time(text: str) -> str:
+    """A date and its time read as one token ("30-04-201819:50:14") pulled apart."""
+    return re.sub(r"(\d{1,2}([-/.])\d{1,2}\2\d{4})(?=\d{1,2}:\d\d)", r"\1 ", text)
+
+
+def despace(text: str) -> str:
+    """Letter-spaced print read as single characters ("R M 1. 3 8" → "RM1.38")."""
+    return re.sub(
+        r"(?<!\S)(?:\S{1,2} ){2,}\S{1,2}(?!\S)", lambda m: m.group(0).replace(" ", ""), text
+    )
 
 
 def typed_span(value: str, kind: AnswerType) -> str | None:
@@ -123,10 +136,13 @@ def typed_span(value: str, kind: AnswerType) -> str | None:
     if not value:
         return None
     if kind is AnswerType.DATE:
-        match = DATE_SPAN.search(value)
+        match = DATE_SPAN.search(unglue_time(value))
         return match.group(0) if match else None
     if kind is AnswerType.AMOUNT:
+        value = despace(value)
+        value = re.sub(r"[@(]?\b\d+(?:\.\d+)?\s?%\)?", " ", value)  # rates are not sums
         value = re.sub(r"(?<=\d) ?([.,]) ?(?=\d)", r"\1", value)  # OCR's "205. 97"
+        value = re.sub(r"^(\D*\d{1,6}) (\d\d)(?!\S)", r"\1.\2", value)  # "10 94": point lost
         found = MONEY_SPAN.findall(value) or AMOUNT_SPAN.findall(value)
         return found[-1].strip() if found else None
     if kind is AnswerType.QUANTITY:

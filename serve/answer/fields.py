@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from serve.answer.base import Answer
-from serve.answer.doclines import DATE_SPAN, Line, is_label, pages_of, split_label, typed_span
+from serve.answer.doclines import (
+    DATE_SPAN,
+    Line,
+    is_label,
+    pages_of,
+    split_label,
+    typed_span,
+    unglue_time,
+)
 from serve.answer.parties import find_party, name_like
 from serve.answer.tables import ITEM_WORDING, mentions_table_item
 from serve.answer.text import normalize, parse_number
@@ -322,7 +330,7 @@ class FieldAnswerer:
         found: dict[str, tuple[str, Line]] = {}
         for lines in pages_of(observations):
             for line in lines:
-                for match in DATE_SPAN.finditer(line.text.replace("\t", " ")):
+                for match in DATE_SPAN.finditer(unglue_time(line.text.replace("\t", " "))):
                     found.setdefault(re.sub(r"\W", "", match.group(0).lower()),
                                      (match.group(0), line))  # fmt: skip
         if len(found) != 1:
@@ -438,29 +446,46 @@ def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> l
 def _grand_total(
     candidates: list[_Candidate], observations: list[Observation]
 ) -> tuple[_Candidate, int]:
-    """The grand total among total-like candidates, and how many arithmetic checks agree."""
+    """The grand total and how many independent readings confirm it.
+
+    Readings: the total-like lines (grand-total wording first), subtotal + tax (+ rounding),
+    cash tendered − change. The value most readings agree on wins; a value only arithmetic
+    gives (its printed line misread: "28-90", "11.6.") is written with cents. With no
+    agreement the best-worded line stands, less surely when total lines disagree.
+    """
     totals = [c for c in candidates if c.score >= 0.6]
     if not totals:
         return candidates[0], 0
     strong = [c for c in totals if _GRAND.search(normalize(c.pair.key))] or totals
-    best = max(strong, key=lambda c: (c.score, _amount(c.value) or 0, c.pair.line))
-    value = _amount(best.value)
-    if value is None:
-        return best, 0
-    checks = 0
-    subtotals = _labelled_amounts(observations, re.compile(r"\b(sub ?total|net|excl)"))
+    best = max(strong, key=lambda c: (c.score, _has_cents(c.value), c.pair.line))
+    printed = {v for v in (_amount(c.value) for c in strong) if v is not None}
+    subtotals = _labelled_amounts(observations, re.compile(r"\b(sub ?-?total|net|excl)"))
     taxes = _labelled_amounts(observations, re.compile(r"\b(tax|vat|gst|sst)\b"))
     rounding = _labelled_amounts(observations, re.compile(r"\bround"))
-    if any(abs(s + t - value) <= Decimal("0.011") for s in subtotals for t in taxes):
-        checks += 1
-    if any(abs(s + t + r - value) <= Decimal("0.011") for s in subtotals for t in taxes
-           for r in rounding):  # fmt: skip
-        checks += 1
-    cash = _labelled_amounts(observations, re.compile(r"\b(cash|tendered|paid)\b"))
+    cash = _labelled_amounts(observations, re.compile(r"\b(cash|tendered)\b"))
     change = _labelled_amounts(observations, re.compile(r"\bchange\b"))
-    if any(abs(c - g - value) <= Decimal("0.011") for c in cash for g in change):
-        checks += 1
-    others = {_amount(c.value) for c in strong if c is not best}
-    if others and value not in others and not checks:
-        best = _Candidate(best.score * 0.8, best.value, best.pair)  # total lines disagree
-    return best, checks
+    derived: list[Decimal] = [s + t for s in subtotals for t in taxes if t < s]
+    derived += [s + t + r for s in subtotals for t in taxes for r in rounding if abs(r) < 1]
+    paid = [c - g for c in cash for g in change if c > g]
+
+    def support(value: Decimal) -> int:
+        close = lambda x: abs(x - value) <= Decimal("0.011")  # noqa: E731
+        return sum((any(close(p) for p in printed), any(close(d) for d in derived),
+                    any(close(p) for p in paid)))  # fmt: skip
+
+    options = printed | set(derived) | set(paid)
+    if not options:
+        return best, 0
+    top = max(options, key=lambda v: (support(v), v in printed, _amount(best.value) == v))
+    agreeing = support(top)
+    if agreeing >= 2:
+        printed_as = next(
+            (c for c in strong if _amount(c.value) == top and _has_cents(c.value)), None
+        )
+        if printed_as is not None:
+            return printed_as, agreeing - 1
+        return _Candidate(best.score, f"{top:.2f}", best.pair), agreeing - 1
+    value = _amount(best.value)
+    if len(printed) > 1 and value is not None:  # total lines disagree and nothing settles it
+        best = _Candidate(best.score * 0.8, best.value, best.pair)
+    return best, 0

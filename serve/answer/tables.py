@@ -138,6 +138,10 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
     if not cell:
         return None
     score = 0.5 + 0.25 * row_score + 0.25 * column_score
+    if _summary_label(body[row][0]):
+        # "Total" in a tax summary is one of several totals on the page: the document
+        # fields, with their arithmetic checks, say which is the total asked for.
+        score = min(score, 0.6)
     return cell, score, {"op": "cell", "row": body[row][0], "column": header[column]}
 
 

@@ -365,7 +365,7 @@ _MONTH = (
 )
 _WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _NUMERIC_DATE = re.compile(
-    r"(?<![\w-])(?:(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4}))"
+    r"(?<![\w-])(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{2}|\d{4}))"
     r"(?![\w-])"
 )
 _WORD_DATE = re.compile(
@@ -414,6 +414,7 @@ LABEL_WORDS = frozenset(
 )
 _NAME_TOKEN = re.compile(r"[a-z][a-z'’&.-]*[a-z]|[a-z]&[a-z]")
 SENTENCE_WORDS = 7  # a candidate this long is a sentence: it must contain the type
+MAX_NAME_WORDS = 8  # longer candidates are not a name, an organisation or a place
 
 
 def _numbers(text: str) -> list[str]:
@@ -425,9 +426,9 @@ def _has_date(text: str) -> bool:
     for match in _NUMERIC_DATE.finditer(text):
         groups = match.groups()
         if groups[0]:
-            month, day = int(groups[1]), int(groups[2])
+            month, day = int(groups[2]), int(groups[3])
         else:
-            first, second = int(groups[3]), int(groups[4])
+            first, second = int(groups[4]), int(groups[6])
             month, day = (first, second) if first <= 12 else (second, first)
         if 1 <= month <= 12 and 1 <= day <= 31:
             return True
@@ -513,6 +514,8 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         return has_time
     if expected in NAME_TYPES:
         names = _name_tokens(low)
+        if len(low.split()) > MAX_NAME_WORDS:  # a sentence is not a name
+            return False
         if sentence:
             return bool(names)
         if not names:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image
@@ -10,6 +11,8 @@ from deployments.perception.ocr.geometry import RecognizedPage
 
 if TYPE_CHECKING:
     from deployments.perception.ocr.config import OcrSettings
+
+logger = logging.getLogger(__name__)
 
 
 class BackendUnavailable(RuntimeError):
@@ -37,12 +40,30 @@ class OcrBackend(Protocol):
 
 def make_backend(settings: OcrSettings) -> OcrBackend:
     """The engine named by ``settings.backend`` with its validated options."""
-    options = settings.options()
-    if settings.backend == "rapidocr":
+    return make_named_backend(settings.backend, settings.options(), settings)
+
+
+def make_fallback_backend(settings: OcrSettings) -> OcrBackend | None:
+    """The fallback engine, or None when there is none (or it cannot run here)."""
+    from deployments.perception.ocr.config import BACKEND_OPTIONS
+
+    name = settings.fallback_backend
+    if name is None or name == settings.backend:
+        return None
+    options = BACKEND_OPTIONS[name].model_validate(settings.fallback_options)
+    try:
+        return make_named_backend(name, options, settings)
+    except BackendUnavailable as exc:
+        logger.warning("OCR fallback %s unavailable: %s", name, exc)
+        return None
+
+
+def make_named_backend(name: str, options, settings: OcrSettings) -> OcrBackend:
+    if name == "rapidocr":
         from deployments.perception.ocr.rapidocr_backend import RapidOcrBackend
 
         return RapidOcrBackend(options)
-    if settings.backend == "nougat":
+    if name == "nougat":
         from deployments.perception.ocr.nougat import NougatBackend
 
         return NougatBackend(options)

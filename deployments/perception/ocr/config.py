@@ -159,6 +159,20 @@ class OcrSettings(DeploymentSettings):
     remove_rulings: bool = Field(
         True, description="Erase table rulings from scans before OCR (they read as | and _)."
     )
+    fallback_backend: BackendName | None = Field(
+        "rapidocr",
+        description=(
+            "A second engine for pages the first reads unsurely (page confidence below "
+            "fallback_below: thermal receipts, faded photos); its reading replaces the first's "
+            "when it is surer. None: off. Unavailable engines are skipped with a warning."
+        ),
+    )
+    fallback_below: float = Field(
+        0.85, ge=0, le=1, description="Page confidence under which the fallback engine runs."
+    )
+    fallback_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of the fallback engine (as backend_options)."
+    )
     num_cpus: float = Field(1.0, ge=0, description="Logical CPUs reserved per replica.")
     max_ongoing_requests: int = Field(
         8, ge=1, description="Requests one replica accepts at once (OCR is CPU-bound)."
@@ -170,6 +184,11 @@ class OcrSettings(DeploymentSettings):
             BACKEND_OPTIONS[self.backend].model_validate(self.backend_options)
         except ValueError as exc:
             raise ValueError(f"backend_options for {self.backend}: {exc}") from None
+        if self.fallback_backend is not None:
+            try:
+                BACKEND_OPTIONS[self.fallback_backend].model_validate(self.fallback_options)
+            except ValueError as exc:
+                raise ValueError(f"fallback_options for {self.fallback_backend}: {exc}") from None
         return self
 
     def options(self) -> Any:

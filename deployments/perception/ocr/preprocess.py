@@ -48,6 +48,7 @@ class PreparedPage:
     orientation_deg: int = 0
     denoised: bool = False
     rulings: Rulings = field(default_factory=Rulings)
+    gray: Image.Image | None = None  # upright greyscale before binarising and ruling removal
 
 
 @dataclass(frozen=True)
@@ -248,4 +249,5 @@ def prepare(
         orientation_deg=orientation,
         denoised=noisy,
         rulings=rulings,
+        gray=Image.fromarray(gray),
     )

@@ -6,6 +6,7 @@ and images are rendered, cleaned up and OCR'd, several pages at once in a thread
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -16,7 +17,12 @@ from typing import Any
 from PIL import Image
 
 from deployments.common.errors import InputTooLarge, MalformedInput
-from deployments.perception.ocr.backend import OcrBackend, PageTimeout, make_backend
+from deployments.perception.ocr.backend import (
+    OcrBackend,
+    PageTimeout,
+    make_backend,
+    make_fallback_backend,
+)
 from deployments.perception.ocr.config import OcrSettings
 from deployments.perception.ocr.images import ImageDocument, set_pil_pixel_limit
 from deployments.perception.ocr.inputs import OcrRequest, parse_request, select_pages
@@ -26,6 +32,9 @@ from deployments.perception.ocr.preprocess import PreparedPage, PrepareOptions, 
 from deployments.perception.ocr.protocol import OcrResult, Page
 from deployments.perception.ocr.tables import pdf_ruled_tables
 
+logger = logging.getLogger(__name__)
+
+UNREAD_FALLBACK = 25  # letter-sized ink blobs left unread that call for the fallback engine
 MIN_OCR_SIDE = 8  # pixels; smaller images hold no readable text
 MIN_READABLE = 0.9  # share of printable characters a usable text layer has
 
@@ -60,6 +69,7 @@ class OcrReader:
         self.settings = settings
         set_pil_pixel_limit(settings.max_pixels)
         self.backend = backend if backend is not None else make_backend(settings)
+        self.fallback = make_fallback_backend(settings) if backend is None else None
         self.prepare_options = PrepareOptions(
             deskew=settings.deskew,
             max_skew_deg=settings.max_skew_deg,
@@ -129,6 +139,8 @@ class OcrReader:
             extract_tables=self.settings.extract_tables,
             with_words=with_words,
         )
+        if self.fallback is not None and self._unsure(content, recognized, prepared):
+            content = self._second_opinion(content, prepared, scale, with_words, clock)
         return Page(
             number=number,
             width=width,
@@ -142,6 +154,36 @@ class OcrReader:
             skew_deg=prepared.skew_deg + prepared.orientation_deg,
             elapsed_ms=_ms(time.perf_counter() - started),
         )
+
+    def _unsure(self, content, recognized, prepared: PreparedPage) -> bool:
+        """A page the first engine read unsurely, or of which it left much ink unread."""
+        if content.confidence < self.settings.fallback_below:
+            return True
+        if not recognized.lines:
+            return False
+        from deployments.perception.ocr.tesseract import unread_glyphs
+
+        source = prepared.gray or prepared.image
+        return unread_glyphs(source, recognized.lines) >= UNREAD_FALLBACK
+
+    def _second_opinion(
+        self, content, prepared: PreparedPage, scale: float, with_words: bool, clock: _Clock
+    ):
+        """The fallback engine's reading of an unsurely read page, when it is surer."""
+        source = prepared.gray or prepared.image  # binarising can erase faded print
+        try:
+            recognized = clock.time("ocr_fallback", self.fallback.recognize, source, None)
+        except Exception:  # the first reading stands
+            logger.warning("OCR fallback %s failed", self.fallback.name, exc_info=True)
+            return content
+        other = compose_ocr(
+            recognized,
+            prepared.rulings,
+            scale=scale,
+            extract_tables=self.settings.extract_tables,
+            with_words=with_words,
+        )
+        return other if other.text.strip() and other.confidence > content.confidence else content
 
     # ---- pages in parallel ---------------------------------------------------------------
 

@@ -134,8 +134,9 @@ def _lines(data: dict[str, list], min_confidence: float) -> list[OcrLine]:
 MIN_RECOVERED_CONF = 0.5  # a second-pass word must be at least this sure (specks read as text)
 
 
-def missed_ink(image: Image.Image, lines: list[OcrLine]) -> Image.Image | None:
-    """The page with every recognised word blanked, when text-like ink is left (else None)."""
+def _unread(image: Image.Image, lines: list[OcrLine]):
+    """(grey pixels, component labels, glyph mask per label, covered mask, text height):
+    the glyph-sized ink components no recognised word covers."""
     gray = np.asarray(image.convert("L"))
     _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     words = [w for line in lines for w in line.words]
@@ -154,6 +155,19 @@ def missed_ink(image: Image.Image, lines: list[OcrLine]) -> Image.Image | None:
         # glyph-sized: as tall as letters, not a ruling, a frame or a speck
         glyph[index] = (0.45 * height <= h <= 1.6 * height and w <= 3 * height and area >= 0.15
                         * h * max(w, 1) and area >= 0.02 * height * height)  # fmt: skip
+    return gray, labels, glyph, covered, height
+
+
+def unread_glyphs(image: Image.Image, lines: list[OcrLine]) -> int:
+    """How many letter-sized ink components of ``image`` no word of ``lines`` covers."""
+    if not any(line.words for line in lines):
+        return 0
+    return int(_unread(image, lines)[2].sum())
+
+
+def missed_ink(image: Image.Image, lines: list[OcrLine]) -> Image.Image | None:
+    """The page with every recognised word blanked, when text-like ink is left (else None)."""
+    gray, labels, glyph, covered, height = _unread(image, lines)
     if int(glyph.sum()) < 2:
         return None
     # Around each glyph keep everything not already read: its blurred edges, and the commas,

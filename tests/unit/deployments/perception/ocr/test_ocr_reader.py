@@ -74,3 +74,21 @@ def test_oversized_pdf_page_renders_at_a_lower_dpi():
 def test_tiny_image_gives_an_empty_page(reader):
     result = reader.read({"data": samples.encode(Image.new("L", (1, 1), 255), "PNG")})
     assert result.text == "" and result.confidence == 0.0 and result.pages[0].source == "ocr"
+
+
+def test_an_unsure_page_gets_a_second_engine(clean_scan):
+    reader = OcrReader(OcrSettings(fallback_below=1.0))  # every OCR'd page is "unsure"
+    try:
+        result = reader.read({"data": samples.encode(clean_scan, "PNG")})
+    finally:
+        reader.close()
+    assert reader.fallback is not None and "ocr_fallback" in result.timings_ms
+    assert samples.char_accuracy(samples.expected_text(), result.text) >= 0.97
+
+
+def test_fallback_options_are_checked_against_the_fallback_engine():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="fallback_options for rapidocr"):
+        OcrSettings(fallback_options={"psm": 6})
+    assert OcrSettings(fallback_backend=None).fallback_backend is None
