@@ -100,8 +100,10 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
             end_tokens=("<|im_end|>", "<|endoftext|>"),
             # The model card's recommended sampling; requests that name their own win.
             generation_defaults={"temperature": 0.2, "top_p": 0.9},
-            # Tuned on the dev half of loadtest/knowledge (the router's generic prompt: 61%,
-            # this one: 76%, mean of 3 seeds); the held-out half is reported in the README.
+            # Chosen on the dev half of loadtest/knowledge among 6 wordings (mean of 5 seeds:
+            # the router's generic prompt 61%, this one 77%; held-out 64% -> 67%). With the
+            # generic prompt, greedy decoding answers "What is the capital of France?" in
+            # broken French; with this one, "The capital of France is Paris."
             system_prompt=(
                 "Answer the question with one short, factual sentence. Use the context when "
                 "it is given; say so when it does not contain the answer."
