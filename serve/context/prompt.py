@@ -133,8 +133,12 @@ def build_prompt(
     budget_tokens: int,
     context_blocks: list[str] | None = None,
     count: Callable[[str], int] = approx_tokens,
+    default_system: str | None = None,
 ) -> PromptParts:
     """Assemble the LLM input by priority within ``budget_tokens``.
+
+    ``default_system`` replaces :data:`DEFAULT_SYSTEM` when the client sends no system message
+    (``llm.system_prompt``: a prompt tuned for the served model).
 
     system > developer > the user's question > tool results (``context_blocks``, quoted as
     data, in the order given) > older history: lower-priority parts are cut or dropped first.
@@ -143,7 +147,9 @@ def build_prompt(
     history = [
         m for m in messages if m.role not in ("system", "developer") and (m.text() or m.tool_calls)
     ]
-    system_text = "\n".join(m.text() for m in instructions if m.text()) or DEFAULT_SYSTEM
+    system_text = (
+        "\n".join(m.text() for m in instructions if m.text()) or default_system or DEFAULT_SYSTEM
+    )
     question = history[-1].text() if history else ""
     question_cut = 0
     room = max((budget_tokens - count(system_text) - 32) * 3 // 4, 64)

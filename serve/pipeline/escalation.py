@@ -51,6 +51,7 @@ class Escalation:
                 budget_tokens=self.settings.context_tokens,
                 context_blocks=blocks,
                 count=self.count_tokens,
+                default_system=self.settings.system_prompt,
             )
             step.summary.update(
                 dropped_messages=parts.dropped_messages,

@@ -71,3 +71,14 @@ def test_real_tokenizer_counts_and_truncation():
     text = "alpha beta gamma delta " * 50
     cut = truncate_to(text, 20, approx_tokens)
     assert approx_tokens(cut) <= 20 and text.startswith(cut)
+
+
+def test_model_default_system_applies_only_when_the_client_sends_none():
+    question = [ChatMessage(role="user", content="Capital of France?")]
+    parts = build_prompt(question, template=False, budget_tokens=256, default_system="Be brief.")
+    assert parts.messages[0] == {"role": "system", "content": "Be brief."}
+    own = [ChatMessage(role="system", content="Mine."), *question]
+    parts = build_prompt(own, template=False, budget_tokens=256, default_system="Be brief.")
+    assert parts.messages[0] == {"role": "system", "content": "Mine."}
+    parts = build_prompt(question, template=False, budget_tokens=256)
+    assert parts.messages[0] == {"role": "system", "content": DEFAULT_SYSTEM}
