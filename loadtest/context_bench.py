@@ -28,7 +28,14 @@ from serve.context.observations import Observation, render_table
 from serve.context.prompt import build_prompt
 from serve.context.tokens import counter_for
 
-MODEL_DIR = Path(".data/models/gemma-3-270m")
+
+def model_dir() -> Path | None:
+    """The local profile's LLM folder (its tokenizer counts the tokens), when prepared."""
+    from serve.composition import local_model_dir
+    from serve.config.loader import load_config
+
+    folder = local_model_dir(load_config("local"))
+    return Path(folder) if folder else None
 
 
 @dataclass
@@ -94,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args(argv)
 
-    count = counter_for(str(MODEL_DIR) if MODEL_DIR.is_dir() else None)
+    folder = model_dir()
+    count = counter_for(str(folder) if folder else None)
     rng = random.Random(args.seed)
     rows = []
     for index in range(args.requests):
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     tokens_out = [r["out"] for r in rows]
     ratio = statistics.mean(o / i for i, o in zip(tokens_in, tokens_out, strict=True))
     ms = sorted(r["ms"] for r in rows)
-    counted = "the Gemma tokenizer" if MODEL_DIR.is_dir() else "an estimate (4 chars/token)"
+    counted = f"the {folder.name} tokenizer" if folder else "an estimate (4 chars/token)"
     print(f"context builder: {len(rows)} mixed requests, tokens counted with {counted}")
     print(f"  tokens in  (rendered observations): mean {statistics.mean(tokens_in):.0f}")
     print(f"  tokens out (distilled blocks)     : mean {statistics.mean(tokens_out):.0f}")
