@@ -84,9 +84,16 @@ export async function getJSON(path, options) {
   return response.json();
 }
 
+/**
+ * The chat models: ``{all, chat}``. The first card is the small-models-first pipeline, the next
+ * chat card the LLM alone; embedding models (also listed by the server) are left out of chat.
+ */
 export async function listModels() {
   const body = await getJSON("/v1/models");
-  return (body.data || []).map((card) => card.id);
+  const cards = body.data || [];
+  const chat = cards.filter((card, index) => index === 0
+    || !/embedding/i.test(`${card.id} ${card.description || ""}`));
+  return { all: cards.map((card) => card.id), chat: chat.map((card) => card.id) };
 }
 
 const sleep = (ms) => new Promise((resolve) => { window.setTimeout(resolve, ms); });

@@ -56,14 +56,15 @@ async function loadModels() {
   const status = document.getElementById("server-status");
   const select = document.getElementById("model");
   try {
-    state.models = await listModels();
+    const models = await listModels();
+    state.models = models.chat;
     const current = select.value;
     clear(select);
     state.models.forEach((id, index) => {
       select.append(h("option", { value: id }, index === 0 ? `${id} (small models first)` : `${id} (LLM alone)`));
     });
     if (state.models.includes(current)) select.value = current;
-    status.textContent = `Connected · models: ${state.models.join(", ")}`;
+    status.textContent = `Connected · models: ${models.all.join(", ")}`;
     status.dataset.state = "ok";
   } catch (exc) {
     status.textContent = `Models not listed: ${describeError(exc)}`;

@@ -53,7 +53,8 @@ function axis(total) {
   const step = tickStep(total);
   const ticks = [];
   for (let t = 0; t <= total + 1e-9; t += step) {
-    ticks.push(h("span", { class: "tick", style: { left: `${(t / total) * 100}%` } }, fmt.ms(t)));
+    ticks.push(h("span", { class: "tick", style: { left: `${(t / total) * 100}%` } },
+      t === 0 ? "0" : fmt.ms(t)));
   }
   return h("div", { class: "axis", "aria-hidden": "true" },
     h("span", { class: "axis-label" }, "stage"), h("span", { class: "axis-track" }, ticks));
