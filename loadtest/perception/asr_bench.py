@@ -157,8 +157,20 @@ def fact_heard(accepted: list[str], hypothesis: str) -> bool:
 
 
 def _fact_text(text: str) -> str:
-    """Normalised words, digit groups joined ("4 8 2 9 1 3" and "482,913" read the same)."""
-    return re.sub(r"(?<=\d) (?=\d)", "", raw_text(normalize_transcript(text)))
+    """Normalised words; "482,913", "4-8-2-9-1-3" and "4 8 2 9 1 3" read 482913; "1145 am"
+    reads "11 45 am" as "11:45 am" does."""
+    text = re.sub(r"(?<=\d)[,-](?=\d)", "", normalize_transcript(text))
+    text = re.sub(r"\b(\d{1,2})(\d{2}) ?([ap]m)\b", r"\1 \2 \3", text)
+    words: list[str] = []
+    spelled = False  # the last word is digits read one by one
+    for word in raw_text(text).split():
+        digit = len(word) == 1 and word.isdigit()
+        if digit and spelled:
+            words[-1] += word
+        else:
+            words.append(word)
+            spelled = digit
+    return " ".join(words)
 
 
 def voicemail_clips(corpus: Path, split: str, count: int, seed: int) -> tuple[list[Clip], dict]:
