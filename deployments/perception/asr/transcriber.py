@@ -57,11 +57,13 @@ class Transcriber:
     def decode_options(self, request: TranscriptionRequest) -> DecodeOptions:
         """Per-request options, checked against the loaded model."""
         language = None
-        if request.language and request.language.strip():
-            language = language_code(request.language)
+        requested = request.language if request.language and request.language.strip() else None
+        requested = requested or self.settings.default_language  # the deployment's default
+        if requested:
+            language = language_code(requested)
             if language is None:
                 raise MalformedInput(
-                    f"`language`: unknown language {request.language!r} (use ISO 639-1, e.g. 'en')",
+                    f"`language`: unknown language {requested!r} (use ISO 639-1, e.g. 'en')",
                     code="unsupported_language",
                 )
             if language != "en" and not self.backend.multilingual:

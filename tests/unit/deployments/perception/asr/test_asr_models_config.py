@@ -240,6 +240,7 @@ def test_every_field_is_described():
         ({"min_sample_rate": 48000, "max_sample_rate": 16000}, "min_sample_rate"),
         ({"max_duration_s": 0}, "max_duration_s"),
         ({"unknown_key": 1}, "unknown_key"),
+        ({"default_language": "klingon"}, "default_language"),
     ],
 )
 def test_invalid_settings_name_the_field(overrides, message):
@@ -291,3 +292,38 @@ def test_default_prompt_applies_only_without_a_request_prompt(default, requested
     transcriber = Transcriber(AsrSettings(default_prompt=default), backend=_EnglishBackend())
     request = TranscriptionRequest.model_validate({"data": b"x", "prompt": requested})
     assert transcriber.decode_options(request).prompt == expected
+
+
+class _MultilingualBackend:
+    name, model_name, multilingual = "fake", "fake-base", True
+
+
+@pytest.mark.parametrize(
+    ("default", "requested", "backend", "expected"),
+    [
+        (None, None, _MultilingualBackend, None),  # the model detects the language
+        ("en", None, _MultilingualBackend, "en"),  # the deployment's default
+        ("english", None, _EnglishBackend, "en"),  # names work too
+        ("en", "German", _MultilingualBackend, "de"),  # the request's wins
+        ("en", "  ", _MultilingualBackend, "en"),  # blank is no language
+    ],
+)
+def test_default_language_applies_only_without_a_request_language(
+    default, requested, backend, expected
+):
+    from deployments.perception.asr.protocol import TranscriptionRequest
+    from deployments.perception.asr.transcriber import Transcriber
+
+    transcriber = Transcriber(AsrSettings(default_language=default), backend=backend())
+    request = TranscriptionRequest.model_validate({"data": b"x", "language": requested})
+    assert transcriber.decode_options(request).language == expected
+
+
+def test_default_language_is_checked_against_an_english_only_model():
+    from deployments.common.errors import MalformedInput
+    from deployments.perception.asr.protocol import TranscriptionRequest
+    from deployments.perception.asr.transcriber import Transcriber
+
+    transcriber = Transcriber(AsrSettings(default_language="fr"), backend=_EnglishBackend())
+    with pytest.raises(MalformedInput, match="English only"):
+        transcriber.decode_options(TranscriptionRequest.model_validate({"data": b"x"}))
