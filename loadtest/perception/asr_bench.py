@@ -33,6 +33,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from deployments.common.errors import InputRejected
 from deployments.perception.asr.config import AsrSettings
@@ -103,14 +104,16 @@ def bench_model(
     default_prompt: bool = True,
     facts: dict[str, list[list[str]]] | None = None,
     language: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> ModelReport:
-    settings = AsrSettings(
-        backend=backend,
-        model=model,
-        cpu_threads=threads,
-        backend_options={"compute_type": "int8", "beam_size": beam_size, "vad_filter": True},
+    fields: dict[str, Any] = {
+        "backend": backend,
+        "model": model,
+        "cpu_threads": threads,
+        "backend_options": {"compute_type": "int8", "beam_size": beam_size, "vad_filter": True},
         **({} if default_prompt else {"default_prompt": None}),
-    )
+    }
+    settings = AsrSettings(**{**fields, **(extra or {})})
     started = perf_counter()
     transcriber = Transcriber(settings)
     report = ModelReport(backend, model, round(perf_counter() - started, 2))
@@ -286,7 +289,22 @@ def voicemail_request(path: Path, question: str) -> dict:
     return {"model": "interfaze", "messages": [{"role": "user", "content": content}]}
 
 
-def chat_latency(models: list[str], clip: Path, question: str, repeats: int) -> list[dict]:
+def trace_timings(client: Any, base_url: str, trace_id: str | None) -> dict[str, float]:
+    """Stage times from the request's trace (an error reply carries no ``interfaze``)."""
+    if not trace_id:
+        return {}
+    response = client.get(f"{base_url}/v1/traces/{trace_id}")
+    if response.status_code != 200:
+        return {}
+    timings: dict[str, float] = {}
+    for stage in response.json().get("stages", []):
+        timings[stage["name"]] = timings.get(stage["name"], 0.0) + stage["duration_ms"]
+    return timings
+
+
+def chat_latency(
+    models: list[str], clip: Path, question: str, repeats: int, extra: dict[str, Any] | None = None
+) -> list[dict]:
     """Per model: the voicemail through the chat path, warm, ``repeats`` times."""
     import statistics
 
@@ -298,7 +316,8 @@ def chat_latency(models: list[str], clip: Path, question: str, repeats: int) -> 
     body = voicemail_request(clip, question)
     rows = []
     for model in models:
-        overrides = deep_merge(stage_overrides({"asr"}), {"perception": {"asr": {"model": model}}})
+        asr = {**(extra or {}), "model": model}
+        overrides = deep_merge(stage_overrides({"asr"}), {"perception": {"asr": asr}})
         with local_app(app_config("local", overrides)) as app, httpx.Client(timeout=300) as client:
             runs = []
             for _ in range(repeats + 1):
@@ -308,12 +327,16 @@ def chat_latency(models: list[str], clip: Path, question: str, repeats: int) -> 
                 reply = response.json()
                 meta = reply.get("interfaze", {})
                 answer = (reply.get("choices") or [{}])[0].get("message", {}).get("content")
-                runs.append((wall_ms, meta.get("timings_ms", {}), answer, meta.get("escalated")))
+                timings = meta.get("timings_ms") or trace_timings(
+                    client, app.base_url, response.headers.get("x-request-id")
+                )
+                runs.append((wall_ms, timings, answer, meta.get("escalated")))
             warm = runs[1:]
             rows.append(
                 {
                     "model": model,
                     "status": response.status_code,
+                    "error": reply.get("error", {}).get("message"),
                     "first_ms": round(runs[0][0], 1),
                     "median_ms": round(statistics.median(r[0] for r in warm), 1),
                     "asr_stage_ms": round(statistics.median(r[1].get("asr", 0.0) for r in warm), 1),
@@ -362,8 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--question", default="Which city will the order ship from, according to this voicemail?"
     )
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more ASR settings (YAML values), e.g. default_language=en",
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
+    import yaml
+
+    extra = {k: yaml.safe_load(v) for k, _, v in (pair.partition("=") for pair in args.set)}
 
     facts = None
     if args.voicemails:
@@ -379,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             key=lambda path: abs(wav_duration(path) - args.chat_clip_s),
         )
         print(f"chat path: {clip.name}, {wav_duration(clip):.1f} s")
-        rows = chat_latency(args.models, clip, args.question, args.chat_latency)
+        rows = chat_latency(args.models, clip, args.question, args.chat_latency, extra)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
         return 0
@@ -394,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             default_prompt=not args.no_default_prompt,
             facts=facts,
             language=args.language,
+            extra=extra,
         )
         for model in args.models
     ]
