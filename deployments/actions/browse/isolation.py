@@ -56,6 +56,23 @@ NO_WEBRTC_INIT_JS = """(() => {
 })();"""
 
 
+DIR_PREFIX = "ifz-browse-"  # + pid: the wrapper and its config, one directory per replica
+
+
+def _remove_stale_dirs() -> None:
+    """Remove wrapper directories of replicas that died without closing (Ray kills them)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*-*"):
+        pid = path.name[len(DIR_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or path.lstat().st_uid != os.geteuid() or not path.is_dir():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 class IsolationUnavailable(RuntimeError):
     """A layer the settings require cannot be set up on this host."""
 
@@ -111,7 +128,8 @@ class BrowserIsolation:
         if self.settings.chromium_sandbox == "off":
             self.missing[CHROMIUM_SANDBOX] = "disabled in config (chromium_sandbox: off)"
         if self._dir is None:
-            self._dir = tempfile.mkdtemp(prefix="ifz-browse-")
+            _remove_stale_dirs()
+            self._dir = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-")
         self._prepared = True
 
     @property

@@ -214,3 +214,19 @@ def test_sandbox_fallback_only_when_preferred():
         and "No usable sandbox" in report.missing["chromium_sandbox"]
     )
     assert report.strength == "weak"  # network_isolation off
+
+
+def test_wrapper_directories_of_dead_replicas_are_removed(monkeypatch):
+    monkeypatch.setattr(NetJail, "create", classmethod(lambda cls: _no_jail()))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(tempfile.mkdtemp(prefix=f"ifz-browse-{dead.pid}-"))
+    alive = Path(tempfile.mkdtemp(prefix=f"ifz-browse-{os.getpid()}-"))
+    isolation = BrowserIsolation(BrowseSettings(network_isolation="preferred"))
+    isolation.prepare()
+    try:
+        assert not stale.exists()  # its replica is gone
+        assert alive.exists()  # this process still runs
+    finally:
+        isolation.close()
+        shutil.rmtree(alive, ignore_errors=True)
