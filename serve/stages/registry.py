@@ -22,7 +22,7 @@ REGISTRY: tuple[StageSpec, ...] = (
     StageSpec("asr", P, "transcribe", "perception.asr", asr.AsrAdapter, asr.build,
               describe=True, reads=(InputKind.AUDIO,)),
     StageSpec("browse", A, "browse", "actions.browse", browse.BrowseAdapter, browse.build,
-              tool=True),
+              tool=True, describe=True),
     StageSpec("execute", A, "run", "actions.execute", execute.ExecuteAdapter, execute.build,
               tool=True, describe=True),
     StageSpec("retrieve", A, "search", "actions.retrieve", retrieve.RetrieveAdapter,
