@@ -9,10 +9,11 @@ Each target is started by the benchmark itself (so start-up is measured), driven
 official `openai` client (streaming), then stopped. Loopback only. Both serve the same model
 folder (the profile's ``llm.model_source``) with the same engine arguments.
 
-Start-up breakdown: for interfaze-serve, when Ray and Serve were up, when Serve reported each
-deployment healthy and when ``/healthz`` said ready (router warm-ups included); for both, the
-vLLM phases from the engine's own log lines (weights, model load, engine init = profile +
-KV cache + warm-up).
+By default interfaze-serve deploys the router and the LLM only (the LLM path); ``--stages all``
+deploys the whole profile. Start-up breakdown: for interfaze-serve, when Ray and Serve were
+up, when Serve reported each deployment healthy and when ``/healthz`` said ready (router
+warm-ups included); for both, the vLLM phases from the engine's own log lines (weights, model
+load, engine init = profile + KV cache + warm-up).
 """
 
 from __future__ import annotations
@@ -267,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--profile", default="local")
     parser.add_argument(
+        "--stages",
+        default="",
+        help="stages deployed beside the router and the LLM: a comma list, or 'all' for the "
+        "whole profile (default: none, the LLM path alone)",
+    )
+    parser.add_argument(
         "--startup-only", action="store_true", help="start each target, no traffic"
     )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
@@ -277,10 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     from serve.composition import local_model_dir
     from serve.config.loader import load_config
 
-    config = load_config(
-        args.profile,
-        {"port": free_port(), "local_cluster": {"metrics_export_port": free_port()}},
-    )
+    overrides: dict[str, Any] = {}
+    if args.stages != "all":
+        from loadtest.local_app import stage_overrides
+
+        overrides = stage_overrides({s for s in args.stages.split(",") if s}, llm=True)
+        overrides["embed"] = {"enabled": "embed" in args.stages.split(",")}
+        overrides["router"] = {"embeddings": "router"}  # no embed deployment: a local MiniLM
+    overrides.update(port=free_port(), local_cluster={"metrics_export_port": free_port()})
+    config = load_config(args.profile, overrides)
     model_dir = local_model_dir(config)
     if model_dir is None:
         raise SystemExit(f"{config.llm.model_source} is not prepared: run `ifz models prepare`")

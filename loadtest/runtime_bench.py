@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -31,12 +32,29 @@ import httpx
 PATHS = ("arithmetic", "scan")
 
 
-def payload_bodies(categories: tuple[str, ...] = PATHS) -> dict[str, list[str]]:
-    """Generated request bodies (the load tests' generators, seeded)."""
+def payload_bodies(categories: tuple[str, ...] = PATHS, n: int = 10) -> dict[str, list[str]]:
+    """``n`` distinct request bodies per path (the load tests' generators, seeded): the tenth
+    request is a new question like the first, not a repeat a cache would answer."""
     from loadtest.payloads import build_payloads
     from loadtest.settings import load_loadtest_config
 
-    return build_payloads(load_loadtest_config().payloads, categories)
+    settings = load_loadtest_config().payloads.model_copy(update={"variants": n})
+    bodies = build_payloads(settings, categories)
+    if "arithmetic" in bodies and len(set(bodies["arithmetic"])) < n:
+        rng = random.Random(settings.seed)
+        pairs = [(rng.randint(100, 9999), rng.randint(10, 999)) for _ in range(n)]
+        questions = [f"What is {a} * {b}?" for a, b in pairs]
+        bodies["arithmetic"] = [
+            json.dumps(
+                {
+                    "model": settings.model,
+                    "max_tokens": settings.max_tokens,
+                    "messages": [{"role": "user", "content": question}],
+                }
+            )
+            for question in questions
+        ]
+    return bodies
 
 
 def timed_post(
