@@ -29,6 +29,7 @@ class Line:
     page: Observation
     height: float | None = None
     confidence: float | None = None  # the OCR's, when blocks match the lines
+    top: float | None = None  # where on the page (share of its height, 0 = top edge)
 
     @property
     def sureness(self) -> float:
@@ -48,6 +49,8 @@ def page_lines(observation: Observation) -> list[Line]:
     blocks = observation.data.get("blocks") or []
     heights: list[float | None] = [None] * len(raw)
     sureness: list[float | None] = [None] * len(raw)
+    tops: list[float | None] = [None] * len(raw)
+    page_height = observation.data.get("height")
     if len(blocks) == len(raw):
         for i, block in enumerate(blocks):
             if not isinstance(block, dict):
@@ -55,6 +58,8 @@ def page_lines(observation: Observation) -> list[Line]:
             box = block.get("bbox")
             if box:
                 heights[i] = float(box[3]) - float(box[1])
+                if page_height:
+                    tops[i] = float(box[1]) / float(page_height)
             if block.get("confidence") is not None:
                 sureness[i] = float(block["confidence"])
     lines = []
@@ -62,7 +67,9 @@ def page_lines(observation: Observation) -> list[Line]:
         if not text:
             continue
         segments = [s.strip() for s in _SPLIT.split(text) if s.strip()]
-        lines.append(Line(text, segments, index, observation, heights[index], sureness[index]))
+        line = Line(text, segments, index, observation, heights[index], sureness[index])
+        line.top = tops[index]
+        lines.append(line)
     return lines
 
 
@@ -111,7 +118,7 @@ AMOUNT_SPAN = re.compile(
     re.IGNORECASE,
 )
 MONEY_SPAN = re.compile(
-    rf"{_START}-?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)[.,]\d{{2}}(?![\w]|[.,-]\d)(?:\s?{_CURRENCY})?",
+    rf"{_START}-?(?:\d{{1,3}}(?:,\d{{3}})+|\d*)[.,]\d{{2}}(?![\w]|[.,-]\d)(?:\s?{_CURRENCY})?",
     re.IGNORECASE,
 )
 ID_SPAN = re.compile(r"(?<![\w#/-])#?(?=[\w/#-]*\d)[A-Za-z0-9][\w/#.-]*[A-Za-z0-9](?![\w/-])")
@@ -140,7 +147,7 @@ def typed_span(value: str, kind: AnswerType) -> str | None:
         return match.group(0) if match else None
     if kind is AnswerType.AMOUNT:
         value = despace(value)
-        value = re.sub(r"[@(]?\b\d+(?:\.\d+)?\s?%\)?", " ", value)  # rates are not sums
+        value = re.sub(r"[@(]?\d+(?:\.\d+)?\s?%\)?", " ", value)  # rates are not sums
         value = re.sub(r"(?<=\d) ?([.,]) ?(?=\d)", r"\1", value)  # OCR's "205. 97"
         value = re.sub(r"^(\D*\d{1,6}) (\d\d)(?!\S)", r"\1.\2", value)  # "10 94": point lost
         found = MONEY_SPAN.findall(value) or AMOUNT_SPAN.findall(value)
@@ -169,7 +176,7 @@ LABEL_VOCABULARY = frozenset(
     consignee attention attn remit merchant cashier table pax time tel phone fax email e-mail
     page of qty quantity price unit units description item items hours service charge charges
     fee fees deposit document doc reg registration incl excl inclusive exclusive before after
-    summary period usage bill-to ship-to""".split()
+    summary period usage bill-to ship-to adjustment adj rm usd eur gbp sgd myr aud""".split()
 )
 
 
@@ -177,15 +184,24 @@ def label_words(text: str) -> list[str]:
     return re.findall(r"[a-z#]+\.?|#", normalize(text).rstrip(":"))
 
 
+_STEMS = tuple(sorted(w for w in LABEL_VOCABULARY if len(w) >= 4))
+
+
+def _known_label_word(word: str) -> bool:
+    """A label word, or a form of one ("excluded" of "excl", "totals" of "total")."""
+    word = word.rstrip(".")
+    return word in LABEL_VOCABULARY or (len(word) >= 4 and word.startswith(_STEMS))
+
+
 def is_label(text: str) -> bool:
     """A field label: "Invoice No.", "BILL TO", "Due date:", "NUMBER" (not a value)."""
-    stripped = re.sub(r"\(?\b\d+(?:\.\d+)?\s?%\)?", "", text).strip()  # "VAT 20%", "Tax (8%)"
+    stripped = re.sub(r"[@(]?\d+(?:\.\d+)?\s?%\)?", "", text).strip()  # "VAT 20%", "GST06%"
     if not stripped or len(stripped) > 40 or re.search(r"\d", stripped.rstrip(":")):
         return False
     words = label_words(stripped)
     if not words or len(words) > 5:
         return False
-    known = sum(w.rstrip(".") in LABEL_VOCABULARY or w in LABEL_VOCABULARY for w in words)
+    known = sum(_known_label_word(w) for w in words)
     if stripped.endswith(":") and len(words) <= 4:
         return True
     return known == len(words) or (known >= 1 and len(words) <= 2 and stripped.isupper())

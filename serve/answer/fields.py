@@ -15,6 +15,7 @@ answered with a date), and the typed part is what is returned.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -96,6 +97,12 @@ FIELD_TYPES = {
 WEAK_CUES = frozenset(
     {"how much", "owe", "when was", "date", "due", "paid", "pay", "account", "printed", "dated"}
 )
+# Words of a question that name the document or nothing at all, not the field asked for.
+_QUESTION_NOISE = frozenset(
+    """what is the of this that on in a an for was were how which who when invoice receipt bill
+    statement document note""".split()
+)
+_DOCUMENT_NOUNS = frozenset("invoice receipt bill statement document note".split())
 _SYNONYMS = {"number": "no", "num": "no", "nr": "no", "#": "no", "qty": "quantity",
              "amt": "amount", "ref": "reference", "inv": "invoice", "tel": "phone",
              "issue": "issued", "acct": "account", "nett": "net", "taxes": "tax"}  # fmt: skip
@@ -260,12 +267,16 @@ def _other_field(field: str | None, key: str) -> bool:
 
 def key_score(field: str | None, key: str, question: str) -> float:
     """How well a key names what the question asks (aliases of its field, shared words)."""
-    q_tokens = {t for t in _tokens(question) if t not in ("what", "is", "the", "of", "this")}
+    # Document nouns ("receipt") name the field only when no field was recognised
+    # ("delivery note number"); for a known field they would match any key.
+    noise = _QUESTION_NOISE if field is not None else _QUESTION_NOISE - _DOCUMENT_NOUNS
+    q_tokens = {t for t in _tokens(question) if t not in noise}
     k_tokens = [t for t in _tokens(key) if len(t) > 1 or t == "no"]
     shared = sum(1 for t in k_tokens if t in q_tokens) / max(len(k_tokens), 1)
     score = 0.85 * shared
     if field is not None:
-        score = max(score, _alias_score(field, key))
+        alias = _alias_score(field, key)
+        score = max(0.6 * score, alias)  # words shared beside the field's own names count less
         if field == "due_date" and "due" not in _tokens(key) and "by" not in _tokens(key):
             score = min(score, 0.3)
         if field == "invoice_date" and ("due" in _tokens(key) or "by" in _tokens(key)):
@@ -417,6 +428,7 @@ def _cents_expected(observations: list[Observation]) -> bool:
 
 def _amount(text: str) -> Decimal | None:
     cleaned = re.sub(r"[^\d.,-]", "", text)
+    cleaned = re.sub(r"^(-?)([.,]\d)", r"\g<1>0\2", cleaned)  # ".01" is 0.01
     if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+,\d{2}", cleaned):  # 1.234,56
         cleaned = cleaned.replace(".", "").replace(",", ".")
     return parse_number(cleaned)
@@ -430,6 +442,7 @@ def _differs(a: str, b: str) -> bool:
 
 
 def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> list[Decimal]:
+    """Amounts of the lines whose key matches; "1094" on a page of cents may be 10.94."""
     values = []
     for observation in observations:
         if observation.kind not in ("page", "text", "passage", "table"):
@@ -440,6 +453,8 @@ def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> l
                 amount = _amount(value) if value else None
                 if amount is not None:
                     values.append(amount)
+                    if value and re.fullmatch(r"\D*\d{3,}\D*", value):  # the point not read
+                        values.append(amount / 100)
     return values
 
 
@@ -448,10 +463,11 @@ def _grand_total(
 ) -> tuple[_Candidate, int]:
     """The grand total and how many independent readings confirm it.
 
-    Readings: the total-like lines (grand-total wording first), subtotal + tax (+ rounding),
-    cash tendered − change. The value most readings agree on wins; a value only arithmetic
-    gives (its printed line misread: "28-90", "11.6.") is written with cents. With no
-    agreement the best-worded line stands, less surely when total lines disagree.
+    Three readings: the printed total lines (grand-total wording first); arithmetic (subtotal
+    + tax + rounding, or a printed total + its rounding); the payment (cash or card tendered −
+    change). The value most readings agree on wins; a value only arithmetic gives (its printed
+    line misread: "28-90", "11.6.") is written with cents. When a reading contradicts the
+    chosen value, it is returned unconfirmed and marked disputed (less confident).
     """
     totals = [c for c in candidates if c.score >= 0.6]
     if not totals:
@@ -461,31 +477,50 @@ def _grand_total(
     printed = {v for v in (_amount(c.value) for c in strong) if v is not None}
     subtotals = _labelled_amounts(observations, re.compile(r"\b(sub ?-?total|net|excl)"))
     taxes = _labelled_amounts(observations, re.compile(r"\b(tax|vat|gst|sst)\b"))
-    rounding = _labelled_amounts(observations, re.compile(r"\bround"))
-    cash = _labelled_amounts(observations, re.compile(r"\b(cash|tendered)\b"))
+    rounding = [r for r in _labelled_amounts(observations, re.compile(r"\bround"))
+                if abs(r) < 1]  # fmt: skip
+    tendered = _labelled_amounts(observations, _TENDERED)
     change = _labelled_amounts(observations, re.compile(r"\bchange\b"))
-    derived: list[Decimal] = [s + t for s in subtotals for t in taxes if t < s]
-    derived += [s + t + r for s in subtotals for t in taxes for r in rounding if abs(r) < 1]
-    paid = [c - g for c in cash for g in change if c > g]
+    arithmetic = {s + t + r for s in subtotals for t in taxes if t < s for r in rounding or [0]}
+    arithmetic |= {p + r for p in printed for r in rounding if r}
+    partial = _labelled_amounts(observations, re.compile(r"\btotal\b"))  # "0% supplies", "6% ..."
+    arithmetic |= {a + b for a, b in itertools.combinations(set(partial), 2) if a and b}
+    paid = {c - g for c in tendered for g in change if c >= g} if change else set(tendered)
+    readings = [printed, arithmetic, paid]
+
+    def close(x: Decimal, y: Decimal) -> bool:
+        return abs(x - y) <= Decimal("0.004")  # cents are exact
 
     def support(value: Decimal) -> int:
-        close = lambda x: abs(x - value) <= Decimal("0.011")  # noqa: E731
-        return sum((any(close(p) for p in printed), any(close(d) for d in derived),
-                    any(close(p) for p in paid)))  # fmt: skip
+        return sum(any(close(x, value) for x in reading) for reading in readings)
 
-    options = printed | set(derived) | set(paid)
+    options = printed | arithmetic | paid
     if not options:
         return best, 0
-    top = max(options, key=lambda v: (support(v), v in printed, _amount(best.value) == v))
+    wording = {v: _GRAND.search(normalize(c.pair.key)) is not None
+               for c in strong if (v := _amount(c.value)) is not None}  # fmt: skip
+    top = max(options, key=lambda v: (support(v), v in printed, wording.get(v, False), v))
     agreeing = support(top)
-    if agreeing >= 2:
+
+    def agrees(x: Decimal) -> bool:  # a total printed before its rounding agrees too
+        return close(x, top) or any(close(x + r, top) for r in rounding)
+
+    # Printed totals and the payment can contradict; arithmetic only supports (its sums of
+    # whatever tax and total lines the page has are too loose to overrule a reading).
+    disputed = any(reading and not any(agrees(x) for x in reading) for reading in (printed, paid))
+    if agreeing >= 2 and not disputed:
         printed_as = next(
             (c for c in strong if _amount(c.value) == top and _has_cents(c.value)), None
         )
         if printed_as is not None:
             return printed_as, agreeing - 1
         return _Candidate(best.score, f"{top:.2f}", best.pair), agreeing - 1
-    value = _amount(best.value)
-    if len(printed) > 1 and value is not None:  # total lines disagree and nothing settles it
+    if agreeing >= 2:  # agreed, yet another reading says otherwise
+        return _Candidate(best.score * 0.8, f"{top:.2f}", best.pair), 0
+    if disputed or len(printed) > 1:  # total lines disagree and nothing settles it
         best = _Candidate(best.score * 0.8, best.value, best.pair)
     return best, 0
+
+
+# Lines of the amount handed over (the change is what comes back).
+_TENDERED = re.compile(r"\b(cash|tendered|credit|card|visa|mastercard|debit|amount paid)\b")

@@ -34,7 +34,8 @@ ORG_WORDS = frozenset(
     ag kg ohg ug sa sas sarl srl spa bv nv ab as asa oy kk sdn bhd berhad tbk cv pt
     enterprise enterprises trading holdings group industries international services
     solutions partners associates sons brothers store stores shop mart supermarket
-    restaurant cafe bakery pharmacy hotel bank""".split()
+    restaurant cafe bakery pharmacy hotel bank restoran kedai syarikat perniagaan toko warung
+    apotek farmasi hypermarket minimarket""".split()
 )
 DOCUMENT_TITLES = frozenset(
     """invoice|tax invoice|receipt|official receipt|cash receipt|purchase order|statement
@@ -63,6 +64,14 @@ def _label_of(text: str) -> str:
     return normalize(text).rstrip(":").strip(" .#")
 
 
+# Address words: a line with one of them (and no legal form) is an address, not a name.
+_ADDRESS = re.compile(
+    r"\b(jalan|jln|taman|tmn|bandar|lorong|persiaran|street|st|road|rd|avenue|ave|lane|drive|"
+    r"boulevard|blvd|floor|flr|lot|suite|unit|blok|block|no\.?\s?\d)\b",
+    re.IGNORECASE,
+)
+
+
 def name_like(text: str) -> bool:
     """Could this segment be a company or person name (not an address, a number, a label)?"""
     text = text.strip()
@@ -79,15 +88,20 @@ def name_like(text: str) -> bool:
         return False
     if all(w in LABEL_WORDS for w in words):
         return False
-    return not re.match(r"^\d+\s+\w+", text)  # "12 Main Street": an address
+    if _ADDRESS.search(text) and org_evidence(text) < 1.0:
+        return False
+    # "12 Main Street" is an address; "99 SPEED MART" a name.
+    return not (re.match(r"^\d+\s+\w+", text) and org_evidence(text) < 0.6)
 
 
 def org_evidence(text: str) -> float:
     """How much the words of ``text`` say "organisation" (legal form / trade word)."""
+    if re.search(r"\b(?:s/b|sdn\.? ?bhd|p/l|s\.a\.|b\.v\.|n\.v\.)", text, re.IGNORECASE):
+        return 1.0
     words = _words(text)
     if any(w in ORG_WORDS for w in words[1:]) or (len(words) == 1 and words[0] in ORG_WORDS):
         return 1.0
-    if "&" in text or any(w in ORG_WORDS for w in words):
+    if re.search(r"[A-Za-z]\s*&\s*[A-Za-z]", text) or any(w in ORG_WORDS for w in words):
         return 0.6
     return 0.0
 
@@ -113,13 +127,20 @@ _LEGAL_START = re.compile(
 
 
 def _continues(name: str, above: Line) -> bool:
-    """``name`` finishes the company name on the line above (it starts with its legal form)."""
+    """``name`` finishes the company name begun on the line above: it starts with the legal
+    form ("POPULAR BOOK" / "CO. (M) SDN BHD"), or ends with it under a line of plain words in
+    the same case ("WESTERN EASTERN" / "STATIONERY SDN.BHD")."""
+    if len(above.segments) != 1 or not name_like(above.text) or is_label(above.text):
+        return False
+    if _LEGAL_START.match(name):
+        return org_evidence(above.text) < 1.0
+    same_case = above.text.isupper() == name.isupper()
     return (
-        bool(_LEGAL_START.match(name))
-        and len(above.segments) == 1
-        and name_like(above.text)
-        and not is_label(above.text)
-        and org_evidence(above.text) < 1.0
+        same_case
+        and org_evidence(name) >= 1.0
+        and org_evidence(above.text) == 0.0
+        and not re.search(r"\d", above.text)
+        and len(_words(above.text)) <= 4
     )
 
 
@@ -241,10 +262,16 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
     lines = pages[0]
     domains = page_domains([line for page in pages for line in page])
     typical = median_height(lines)
-    top = lines[:12]
-    footer = lines[-4:] if len(lines) > 16 else []
+    if all(line.top is not None for line in lines):
+        # Where the lines are on the page, not where the OCR's reading order put them.
+        by_position = sorted(lines, key=lambda line: line.top)
+        top = [line for line in by_position if line.top <= 0.3][:12] or by_position[:12]
+        footer = [line for line in by_position if line.top >= 0.9][-4:]
+    else:
+        top = lines[:12]
+        footer = lines[-4:] if len(lines) > 16 else []
     ranked: list[Party] = []
-    first_name_seen = False
+    rank = 0  # order of the name-like lines at the top: the issuer comes first
     previous: Line | None = None
     for line in top + [f for f in footer if f not in top]:
         in_top = line in top
@@ -260,24 +287,44 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                 domain = _domain_match(name, domains)
                 height = line_height(line)
                 prominent = bool(typical and height and height >= 1.15 * typical)
-                first = in_top and not first_name_seen
-                first_name_seen = first_name_seen or in_top
-                evidence = 0.45 * org + (0.35 if domain else 0.0)
-                evidence += 0.25 if prominent else 0.0
-                evidence += 0.2 if first else 0.0
+                registered = _registration_follows(piece, lines, line)
+                early = 0.25 * max(0.0, 1 - rank / 5) if in_top else 0.0
+                rank += 1 if in_top else 0
+                evidence = 0.45 * org + (0.35 if domain else 0.0) + (0.25 if registered else 0.0)
+                evidence += 0.2 if prominent else 0.0
+                evidence += early
                 evidence += 0.05 if name.isupper() and in_top else 0.0
                 if not in_top:
                     evidence *= 0.85  # a footer names the issuer less surely than a heading
                 how = ", ".join(
                     k
                     for k, v in (("legal form", org >= 1), ("trade word", 0 < org < 1),
-                                 ("domain", domain), ("large", prominent), ("first", first),
+                                 ("domain", domain), ("registration", registered),
+                                 ("large", prominent), (f"rank {rank - 1}", in_top),
                                  ("footer", not in_top))
                     if v
                 )  # fmt: skip
                 ranked.append(Party(name, min(evidence, 1.0), how, line))
     ranked.sort(key=lambda p: -p.evidence)
     return ranked
+
+
+_REGISTRATION = re.compile(
+    r"\b(gst|vat|tax|co\.?|company|roc|reg\.?|registration|business|abn|ein|siret|uid|ssm)\b"
+    r"[^\n]{0,20}\d{4,}|^\(?\s*\d{4,}[\s-]*[a-z]?\s*\)?$",
+    re.IGNORECASE,
+)
+
+
+def _registration_follows(piece: str, lines: list[Line], line: Line) -> bool:
+    """A company or tax registration number printed with the name or just under it (the
+    issuer's legal identifiers: "(139386-X)", "GST ID: 000381399040", "Co. Reg No 21003B")."""
+    if re.search(r"[(\[][^()\[\]]*\d{4,}", piece):
+        return True
+    at = next((i for i, ln in enumerate(lines) if ln is line), None)
+    if at is None:
+        return False
+    return any(_REGISTRATION.search(ln.text) for ln in lines[at + 1 : at + 4])
 
 
 def is_purchase_order(pages: list[list[Line]]) -> bool:
@@ -331,14 +378,36 @@ def find_party(
     return best
 
 
+_PARTICLES = frozenset("and of de la le du van von der den da di del y e the for & et".split())
+
+
+def misread_case(name: str) -> bool:
+    """A capitalised name with a word starting in lower case ("lronbridge Textiles",
+    "buardian Health"): the mark of a misread capital."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'.-]*", name)]
+    upper = [w for w in words if w[0].isupper()]
+    lower = [w for w in words if w[0].islower() and w.lower() not in _PARTICLES]
+    return bool(upper) and bool(lower) and len(upper) >= len(lower)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """One name, whole or begun ("POPULAR BOOK" of "POPULAR BOOK CO. (M) SDN BHD")."""
+    x, y = re.sub(r"[^a-z0-9]", "", normalize(a)), re.sub(r"[^a-z0-9]", "", normalize(b))
+    return x == y or x in y or y in x
+
+
 def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | None:
     """The strongest party; its confidence drops when a different name is nearly as strong."""
-    parties = sorted((p for p in parties if p.evidence >= floor), key=lambda p: -p.evidence)
+    parties = sorted(
+        (p for p in parties if p.evidence >= floor), key=lambda p: (-p.evidence, -len(p.name))
+    )
     if not parties:
         return None
     best = parties[0]
-    rival = next((p for p in parties[1:] if normalize(p.name) != normalize(best.name)), None)
+    rival = next((p for p in parties[1:] if not _same_name(p.name, best.name)), None)
     confidence = 0.55 + 0.42 * best.evidence
     if rival is not None and rival.evidence >= best.evidence - 0.1:
-        confidence *= 0.75
+        confidence *= 0.6  # two different names fit as well: not for the small stack to pick
+    if misread_case(best.name):
+        confidence *= 0.7
     return best, round(min(confidence, 0.97), 3)

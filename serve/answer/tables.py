@@ -283,7 +283,9 @@ def receipt_items(observation: Observation) -> list[LineItem]:
     lines = [line.strip() for line in observation.text.splitlines()]
     items = []
     for index, line in enumerate(lines):
-        match = _RECEIPT_ITEM.search(line.replace("\t", " "))
+        line = re.sub(r"(?<=\d) ?([.,]) ?(?=\d\d\b)", r"\1", line.replace("\t", " "))  # "37. 68"
+        line = re.sub(r"(?<=\d)\s*[xX×]{1,2}\s*(?=\d)", " x ", line)  # "2 xX 17.46", "4x 18.15"
+        match = _RECEIPT_ITEM.search(line)
         if not match:
             continue
         description = line[: match.start()].strip(" \t-:")

@@ -414,6 +414,11 @@ LABEL_WORDS = frozenset(
 )
 _NAME_TOKEN = re.compile(r"[a-z][a-z'’&.-]*[a-z]|[a-z]&[a-z]")
 SENTENCE_WORDS = 7  # a candidate this long is a sentence: it must contain the type
+_GLUED_CURRENCY = re.compile(r"\b(rm|usd|eur|gbp|sgd|myr|aud|cad|inr|rp)(?=\d)")
+_SENTENCE_WORDS = frozenset(
+    """please thank thanks you your we our us i my me is are was were will would be been
+    this that these keep visit again come welcome have has not do does did can""".split()
+)
 MAX_NAME_WORDS = 8  # longer candidates are not a name, an organisation or a place
 
 
@@ -503,6 +508,7 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         return False
     if expected is AnswerType.FREE_TEXT:
         return True
+    low = _GLUED_CURRENCY.sub(r"\1 ", low)  # "rm1.38" → "rm 1.38"
     if expected is AnswerType.YES_NO:
         return bool(_YES_NO.match(low))
     sentence = len(low.split()) >= SENTENCE_WORDS
@@ -516,6 +522,8 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         names = _name_tokens(low)
         if len(low.split()) > MAX_NAME_WORDS:  # a sentence is not a name
             return False
+        if sum(w in _SENTENCE_WORDS for w in re.findall(r"[a-z']+", low)) >= 2:
+            return False  # "please keep this receipt": words of a sentence, not of a name
         if sentence:
             return bool(names)
         if not names:

@@ -128,6 +128,29 @@ def _without_ruling_marks(lines: list[OcrLine]) -> list[OcrLine]:
     return cleaned
 
 
+def join_split_runs(lines: list[OcrLine]) -> list[OcrLine]:
+    """Put back together a run of text the engine split into two blocks ("34." in one column,
+    "92" in another): a line on the same row as an earlier one, starting right after it."""
+    joined: list[OcrLine] = []
+    for line in lines:
+        if not line.words:
+            continue
+        x0, y0, _x1, y1 = line.bbox
+        height = y1 - y0
+        host = None
+        for earlier in joined:
+            _ex0, ey0, ex1, ey1 = earlier.bbox
+            overlap = min(y1, ey1) - max(y0, ey0)
+            if overlap > 0.6 * min(height, ey1 - ey0) and -2 <= x0 - ex1 <= 0.5 * height:
+                host = earlier
+                break
+        if host is None:
+            joined.append(OcrLine(list(line.words)))
+        else:
+            host.words.extend(line.words)
+    return joined
+
+
 def compose_ocr(
     page: RecognizedPage,
     rulings: Rulings | None,
@@ -150,6 +173,7 @@ def compose_ocr(
     lines = page.lines if page.ordered else order_lines(page.lines)
     if rulings is not None and (rulings.horizontal or rulings.vertical):
         lines = _without_ruling_marks(lines)
+    lines = join_split_runs(lines)
     words = [w for line in lines for w in line.words]
     tables = find_tables(words, rulings) if extract_tables else []
     blocks = _in_reading_order(lines, tables, scale, with_words)

@@ -87,3 +87,14 @@ def test_ruling_marks_are_stripped_when_rulings_stay_on_the_page():
     rulings = Rulings(horizontal=[Segment(0, 400, 100)], vertical=[Segment(100, 200, 0)])
     content = compose_ocr(RecognizedPage(lines=lines), rulings)
     assert content.text == "48\tQty"
+
+
+def test_a_run_split_across_blocks_is_joined():
+    # Tesseract put "92" (the cents of "34.92") in a block of its own, read last.
+    lines = [
+        OcrLine([word("Muffin", 0, 0), word("34.", 300, 0)]),
+        OcrLine([word("Tea", 0, 40)]),
+        OcrLine([word("92", 332, 1)]),
+    ]
+    content = compose_ocr(RecognizedPage(lines=lines), None)
+    assert content.text.splitlines()[0].endswith("34. 92") and len(content.blocks) == 2
