@@ -216,7 +216,7 @@ class AuditHook(GatewayHook):
             "client": ctx.client,
             "route": ctx.route,
             "pipeline": completion.route,
-            "model": ctx.model,
+            "model": ctx.model or completion.model,
             "status": completion.status,
             "error": completion.error,
             "rejected_by": ctx.rejected_by,

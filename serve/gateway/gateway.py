@@ -158,8 +158,11 @@ class Gateway:
 
     async def authenticate(self, ctx: RequestContext) -> None:
         """Run only the auth hook (e.g. in a FastAPI dependency, so a request without a key
-        gets 401 before its body is validated); ``on_request`` then skips it."""
+        gets 401 before its body is validated). ``on_request`` runs it again once the body is
+        known: the key's model allow-list can only be checked then (the key lookup is cached).
+        """
         await self._run_inbound(ctx, [h for h in self.hooks if h.name == "auth"])
+        ctx.passed.discard("auth")
 
     async def on_request(self, ctx: RequestContext) -> None:
         """Run the inbound hooks; on rejection, finish the request (audit) and re-raise."""

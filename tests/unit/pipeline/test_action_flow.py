@@ -96,7 +96,7 @@ def _run_in_process(payload):
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(payload["code"], {"__name__": "__main__"})  # noqa: S102 - our own generated code
+        exec(payload["code"], {"__name__": "__main__"})  # our own generated code
     return execution_result(out.getvalue())
 
 

@@ -137,5 +137,20 @@ def test_documents_and_searches_belong_to_the_key(tmp_path):
         ask(client, headers, "What is the passphrase?")
     owner_a = indexed[0]["owner"]
     assert owner_a != "anonymous"
-    assert [s["filters"]["owner"] for s in searched][0] == owner_a
+    assert searched[0]["filters"]["owner"] == owner_a
     assert searched[1]["filters"]["owner"] not in (owner_a, "anonymous")
+
+
+def test_a_key_limited_to_models_is_refused_the_others(tmp_path):
+    client, _, _ = build(tmp_path, {})
+    store = KeyStore(tmp_path / "gateway" / "keys.db")
+    key = store.create("small-only", allowed_models=["interfaze"])[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert ask(client, headers, "What is 2+2?").status_code == 200
+    llm_id = client.app.state.models.config.llm.model_id
+    refused = client.post(
+        "/v1/chat/completions",
+        json={"model": llm_id, "messages": [{"role": "user", "content": "hi"}]},
+        headers=headers,
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "model_not_allowed"
