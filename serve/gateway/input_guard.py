@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from serve.api.protocol import TextPart
 from serve.context.observations import Observation
@@ -25,6 +26,25 @@ from serve.gateway.policy import Policy
 from serve.gateway.screening import ScreenSpec, TextScreen, screen_text
 
 CACHED_SCREEN_CHARS = 64 * 1024  # longer texts are screened again when they come back
+
+
+# Plain-text request fields screened like messages (other endpoints' bodies).
+PLAIN_TEXT_FIELDS = ("prompt", "input")
+
+
+@dataclass
+class FieldText:
+    """A text held in a body field (or one item of a list field), rewritten on redaction."""
+
+    body: object
+    field: str
+    index: int | None
+
+    def set(self, text: str) -> None:
+        if self.index is None:
+            setattr(self.body, self.field, text)
+        else:
+            getattr(self.body, self.field)[self.index] = text
 
 
 class InputGuardHook(GatewayHook):
@@ -54,8 +74,18 @@ class InputGuardHook(GatewayHook):
     # --------------------------------------------------------------- request
     def _texts(self, ctx: RequestContext) -> list[tuple[str, object, str]]:
         """(source, holder, text): holder is the message or TextPart to rewrite on redaction."""
-        found = []
-        if not hasattr(ctx.body, "messages"):  # no body, or another endpoint's (documents)
+        found: list[tuple[str, object, str]] = []
+        for field in PLAIN_TEXT_FIELDS:  # /v1/completions prompts, /v1/embeddings inputs
+            value = getattr(ctx.body, field, None)
+            if isinstance(value, str):
+                found.append((field, FieldText(ctx.body, field, None), value))
+            elif isinstance(value, list):
+                found += [
+                    (f"{field}.{i}", FieldText(ctx.body, field, i), v)
+                    for i, v in enumerate(value)
+                    if isinstance(v, str) and v
+                ]
+        if not hasattr(ctx.body, "messages"):  # no chat body (documents, audio, the above)
             return found
         for i, message in enumerate(ctx.body.messages):
             if message.role not in self.settings.scan_roles or not message.content:
@@ -111,6 +141,8 @@ class InputGuardHook(GatewayHook):
             if cleaned != text:
                 if isinstance(holder, TextPart):
                     holder.text = cleaned
+                elif isinstance(holder, FieldText):
+                    holder.set(cleaned)
                 else:
                     holder.content = cleaned
         self._apply(ctx, verdicts)

@@ -186,7 +186,7 @@ class CompletionServing:
     async def create(
         self, body: CompletionRequest, request: Request, ctx: RequestContext | None
     ) -> Any:
-        await self.lifecycle.admit(ctx, None)
+        await self.lifecycle.admit(ctx, body)  # limits, input guard on the prompt, audit
         record = self.lifecycle.open(request, ctx, body.model, llm_only=True)
         record.route = "completions"
         try:

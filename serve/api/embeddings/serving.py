@@ -58,7 +58,7 @@ class EmbeddingServing:
     async def create(
         self, body: EmbeddingRequest, request: Request, ctx: RequestContext | None
     ) -> JSONResponse:
-        await self.lifecycle.admit(ctx, None)
+        await self.lifecycle.admit(ctx, body)  # limits, input guard on the texts, audit
         record = self.lifecycle.open(request, ctx, body.model)
         record.route = "embeddings"
         try:
