@@ -19,44 +19,60 @@ from pydantic import (
 MAX_CHOICES = 16  # most choices (n) one request may ask for
 
 
-class _Lenient(BaseModel):
+class Lenient(BaseModel):
     """Unknown fields from newer clients are ignored rather than rejected."""
 
     model_config = ConfigDict(extra="ignore")
 
 
-class TextPart(_Lenient):
+def null_means(default: Any) -> BeforeValidator:
+    """Wrappers send unset options as null: null means the default, as in OpenAI's API."""
+    return BeforeValidator(lambda value: default if value is None else value)
+
+
+class RequestBody(Lenient):
+    """Base of every request body: text must be valid Unicode (no lone UTF-16 surrogates)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if lone_surrogate(data):
+            raise ValueError("text holds a lone UTF-16 surrogate (not valid Unicode)")
+        return data
+
+
+class TextPart(Lenient):
     type: Literal["text"]
     text: str
 
 
-class ImageURL(_Lenient):
+class ImageURL(Lenient):
     url: str = Field(..., min_length=1, description="data: URL or http(s) URL of the image.")
     detail: str | None = None
 
 
-class ImagePart(_Lenient):
+class ImagePart(Lenient):
     type: Literal["image_url"]
     image_url: ImageURL
 
 
-class InputAudio(_Lenient):
+class InputAudio(Lenient):
     data: str = Field(..., min_length=1, description="Base64-encoded audio bytes.")
     format: str = Field(..., min_length=1, description="wav, mp3, flac or ogg.")
 
 
-class AudioPart(_Lenient):
+class AudioPart(Lenient):
     type: Literal["input_audio"]
     input_audio: InputAudio
 
 
-class FileData(_Lenient):
+class FileData(Lenient):
     file_data: str | None = Field(None, description="data: URL of the file (PDF).")
     file_id: str | None = None
     filename: str | None = None
 
 
-class FilePart(_Lenient):
+class FilePart(Lenient):
     type: Literal["file"]
     file: FileData
 
@@ -65,18 +81,18 @@ ContentPart = Annotated[TextPart | ImagePart | AudioPart | FilePart, Field(discr
 CONTENT_PART_TYPES = ("text", "image_url", "input_audio", "file")
 
 
-class ToolCallFunction(_Lenient):
+class ToolCallFunction(Lenient):
     name: str
     arguments: str = Field("{}", description="JSON-encoded arguments.")
 
 
-class ToolCall(_Lenient):
+class ToolCall(Lenient):
     id: str
     type: Literal["function"] = "function"
     function: ToolCallFunction
 
 
-class FunctionDefinition(_Lenient):
+class FunctionDefinition(Lenient):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")
     description: str | None = None
     parameters: dict[str, Any] | None = Field(None, description="JSON Schema of the arguments.")
@@ -89,16 +105,16 @@ class FunctionDefinition(_Lenient):
         return value
 
 
-class Tool(_Lenient):
+class Tool(Lenient):
     type: Literal["function"]
     function: FunctionDefinition
 
 
-class NamedFunction(_Lenient):
+class NamedFunction(Lenient):
     name: str
 
 
-class NamedToolChoice(_Lenient):
+class NamedToolChoice(Lenient):
     type: Literal["function"]
     function: NamedFunction
 
@@ -106,7 +122,7 @@ class NamedToolChoice(_Lenient):
 ToolChoice = Literal["none", "auto", "required"] | NamedToolChoice
 
 
-class ChatMessage(_Lenient):
+class ChatMessage(Lenient):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
@@ -162,7 +178,7 @@ def lone_surrogate(value: Any) -> bool:
     return False
 
 
-class ResponseFormat(_Lenient):
+class ResponseFormat(Lenient):
     type: Literal["text", "json_object", "json_schema"]
     json_schema: dict[str, Any] | None = None
 
@@ -175,47 +191,25 @@ class ResponseFormat(_Lenient):
         return self
 
 
-class StreamOptions(_Lenient):
+class StreamOptions(Lenient):
     include_usage: bool = False
 
 
-def _default_when_null(default: Any):
-    """Wrappers send unset options as null: null means the default, as in OpenAI's API."""
-    return BeforeValidator(lambda value: default if value is None else value)
-
-
-class ChatCompletionRequest(_Lenient):
-    """``POST /v1/chat/completions`` body."""
+class SamplingRequest(RequestBody):
+    """What the chat and completions bodies share: the model and its sampling options."""
 
     model: str = Field(..., min_length=1)
-    messages: list[ChatMessage] = Field(..., min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("text holds a lone UTF-16 surrogate (not valid Unicode)")
-        return data
-
-    stream: Annotated[StrictBool, _default_when_null(False)] = False
+    stream: Annotated[StrictBool, null_means(False)] = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    top_k: int | None = Field(None, ge=-1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    top_k: int | None = Field(None, ge=-1, description="vLLM extension: top-k sampling.")
+    n: Annotated[int, null_means(1)] = Field(1, ge=1, le=MAX_CHOICES)
     stop: str | list[str] | None = None
     seed: int | None = None
-    n: Annotated[int, _default_when_null(1)] = Field(1, ge=1, le=MAX_CHOICES)
     presence_penalty: float | None = Field(None, ge=-2, le=2)
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     logit_bias: dict[str, float] | None = None
-    logprobs: Annotated[StrictBool, _default_when_null(False)] = False
-    top_logprobs: int | None = Field(None, ge=0, le=20)
-    response_format: ResponseFormat | None = None
-    tools: list[Tool] | None = None
-    tool_choice: ToolChoice | None = None
-    parallel_tool_calls: bool | None = None
     user: str | None = None
 
     @field_validator("stop")
@@ -237,6 +231,25 @@ class ChatCompletionRequest(_Lenient):
                 raise ValueError(f"logit_bias values lie in [-100, 100]; got {bias}")
         return value
 
+    def stop_list(self) -> list[str]:
+        if self.stop is None:
+            return []
+        return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+
+class ChatCompletionRequest(SamplingRequest):
+    """``POST /v1/chat/completions`` body."""
+
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    logprobs: Annotated[StrictBool, null_means(False)] = False
+    top_logprobs: int | None = Field(None, ge=0, le=20)
+    response_format: ResponseFormat | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+
     @model_validator(mode="after")
     def _consistent(self) -> ChatCompletionRequest:
         if self.top_logprobs is not None and not self.logprobs:
@@ -250,11 +263,6 @@ class ChatCompletionRequest(_Lenient):
         if self.tool_choice in ("required",) and not self.tools:
             raise ValueError("tool_choice 'required' needs tools")
         return self
-
-    def stop_list(self) -> list[str]:
-        if self.stop is None:
-            return []
-        return [self.stop] if isinstance(self.stop, str) else list(self.stop)
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
-from serve.api.protocol import lone_surrogate
+from serve.api.protocol import RequestBody, null_means
 
 # Request limits (413 past them); the embed deployment's own limits apply too, whichever is
 # lower. Candidates for gateway.validation settings.
@@ -15,33 +15,20 @@ MAX_INPUT_CHARS = 50_000  # about OpenAI's 8,192 tokens per input
 MAX_TOTAL_CHARS = 2_000_000  # about OpenAI's 300,000 tokens per request
 
 
-def _null_is(default: Any) -> BeforeValidator:
-    return BeforeValidator(lambda value: default if value is None else value)
-
-
-class EmbeddingRequest(BaseModel):
+class EmbeddingRequest(RequestBody):
     """``POST /v1/embeddings`` body; unknown fields are ignored, null means the default."""
-
-    model_config = ConfigDict(extra="ignore")
 
     model: str = Field(..., min_length=1, description="An embedding model or OpenAI alias.")
     input: str | list[str] | list[int] | list[list[int]] = Field(
         ..., description="Text or texts to embed (token arrays are refused: send text)."
     )
-    encoding_format: Annotated[Literal["float", "base64"], _null_is("float")] = Field(
+    encoding_format: Annotated[Literal["float", "base64"], null_means("float")] = Field(
         "float", description="float: lists of numbers; base64: little-endian float32 bytes."
     )
     dimensions: int | None = Field(
         None, ge=1, description="Must equal the model's dimension (no shortening)."
     )
     user: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("text holds a lone UTF-16 surrogate (not valid Unicode)")
-        return data
 
     @property
     def token_arrays(self) -> bool:

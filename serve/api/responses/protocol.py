@@ -11,29 +11,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     field_validator,
-    model_validator,
 )
 
-from serve.api.protocol import InterfazeMeta, lone_surrogate
+from serve.api.protocol import InterfazeMeta, Lenient, RequestBody, null_means
 
 MAX_METADATA_KEYS = 16
 
 
-def _null_is(default: Any) -> BeforeValidator:
-    """Wrappers send unset options as null: null means the default."""
-    return BeforeValidator(lambda value: default if value is None else value)
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class TextFormat(_Lenient):
+class TextFormat(Lenient):
     """``text.format``: text, json_object, or json_schema (name, schema, strict inline)."""
 
     type: Literal["text", "json_object", "json_schema"] = "text"
@@ -43,12 +31,12 @@ class TextFormat(_Lenient):
     description: str | None = None
 
 
-class TextConfig(_Lenient):
+class TextConfig(Lenient):
     format: TextFormat | None = None
     verbosity: str | None = None
 
 
-class ResponsesRequest(_Lenient):
+class ResponsesRequest(RequestBody):
     """``POST /v1/responses`` body; unknown fields are ignored, null means the default."""
 
     model: str = Field(..., min_length=1)
@@ -57,8 +45,8 @@ class ResponsesRequest(_Lenient):
     )
     instructions: str | None = Field(None, description="A system message for this turn only.")
     previous_response_id: str | None = Field(None, description="Continue a stored response.")
-    store: Annotated[StrictBool, _null_is(True)] = True
-    stream: Annotated[StrictBool, _null_is(False)] = False
+    store: Annotated[StrictBool, null_means(True)] = True
+    stream: Annotated[StrictBool, null_means(False)] = False
     max_output_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
@@ -75,13 +63,6 @@ class ResponsesRequest(_Lenient):
     conversation: Any = None
     prompt: Any = None
     reasoning: Any = None  # accepted, ignored: no reasoning model here
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("text holds a lone UTF-16 surrogate (not valid Unicode)")
-        return data
 
     @field_validator("metadata")
     @classmethod
