@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--startup-only", action="store_true", help="start each target, no traffic"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of both targets (start-up medians)"
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -298,10 +301,18 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{config.llm.model_source} is not prepared: run `ifz models prepare`")
     requests = 0 if args.startup_only else args.requests
     results = []
-    if args.only in (None, "ifz"):
-        results.append(bench_ifz(config, requests, args.max_tokens))
-    if args.only in (None, "vllm"):
-        results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
+    rounds: list[dict[str, float]] = []
+    for _ in range(args.repeat):  # alternate the targets: a shared box's load hits both
+        if args.only in (None, "ifz"):
+            results.append(bench_ifz(config, requests, args.max_tokens))
+        if args.only in (None, "vllm"):
+            results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
+        rounds.append({r.target.split(" ")[0]: r.startup_s for r in results[-2:]})
+    if args.repeat > 1:
+        ratios = [r["interfaze-serve"] / r["vLLM"] for r in rounds if len(r) == 2]
+        print(f"start-up rounds: {rounds}")
+        if ratios:
+            print(f"start-up ratio, median of {len(ratios)}: {statistics.median(ratios):.2f}x")
     rows = [r.row() for r in results]
     columns = list(rows[0])
     print(" | ".join(columns))

@@ -60,7 +60,7 @@ def payload_bodies(categories: tuple[str, ...] = PATHS, n: int = 10) -> dict[str
 def timed_post(
     client: httpx.Client, url: str, body: str | bytes
 ) -> tuple[float, int, dict[str, Any]]:
-    """(ms, status, the stages' own timings from the ``interfaze`` metadata)."""
+    """(ms, status, the stages' own timings and the request id)."""
     started = time.perf_counter()
     response = client.post(url, content=body, headers={"content-type": "application/json"})
     ms = round((time.perf_counter() - started) * 1000, 1)
@@ -68,7 +68,21 @@ def timed_post(
         stages = response.json().get("interfaze", {}).get("timings_ms", {})
     except ValueError:
         stages = {}
-    return ms, response.status_code, stages
+    return ms, response.status_code, {**stages, "request_id": response.headers.get("x-request-id")}
+
+
+def audit_timings(audit_dir: Path, request_ids: list[str], wait_s: float = 5.0) -> dict:
+    """The gateway's and the stages' timings of ``request_ids`` from the audit log."""
+    found: dict[str, Any] = {}
+    deadline = time.monotonic() + wait_s
+    while len(found) < len(request_ids) and time.monotonic() < deadline:
+        for path in audit_dir.glob("*.jsonl"):
+            for line in path.read_text(errors="replace").splitlines():
+                if any(rid in line for rid in request_ids):
+                    entry = json.loads(line)
+                    found[entry["request_id"]] = entry.get("timings_ms", {})
+        time.sleep(0.5)
+    return found
 
 
 def first_vs_tenth(base_url: str, bodies: dict[str, list[str]], n: int = 10) -> dict[str, Any]:
@@ -238,6 +252,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         base_url = run_app(config, temp_dir=temp_dir, log=print, timeline=timeline)
         result["startup"] = timeline.as_dict()
         result["first_vs_tenth"] = first_vs_tenth(base_url, bodies)
+        ids = [
+            row[key]["request_id"]
+            for row in result["first_vs_tenth"].values()
+            for key in ("first_stages_ms", "tenth_stages_ms")
+            if row[key].get("request_id")
+        ]
+        result["audit_timings_ms"] = audit_timings(config.data_path("audit"), ids)
         result["healthz"] = healthz_timings(base_url)
         result["listening"] = listening()
         result["serve_routes"] = serve_health_routes(base_url)
