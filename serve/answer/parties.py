@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from serve.answer.doclines import Line, is_label, line_height, median_height, split_label
 from serve.answer.text import normalize
-from serve.answer.types import LABEL_WORDS
+from serve.answer.types import LABEL_WORDS, SENTENCE_VOCABULARY
 
 BUYER_LABELS = frozenset(
     """bill to|billed to|bill-to|invoice to|invoiced to|sold to|ship to|deliver to|delivered to
@@ -88,6 +88,8 @@ def name_like(text: str) -> bool:
         return False
     if all(w in LABEL_WORDS for w in words):
         return False
+    if sum(w in SENTENCE_VOCABULARY for w in words) >= 2:
+        return False  # "THANK YOU AND DO VISIT US AGAIN": a sentence
     if _ADDRESS.search(text) and org_evidence(text) < 1.0:
         return False
     # "12 Main Street" is an address; "99 SPEED MART" a name.

@@ -415,7 +415,7 @@ LABEL_WORDS = frozenset(
 _NAME_TOKEN = re.compile(r"[a-z][a-z'’&.-]*[a-z]|[a-z]&[a-z]")
 SENTENCE_WORDS = 7  # a candidate this long is a sentence: it must contain the type
 _GLUED_CURRENCY = re.compile(r"\b(rm|usd|eur|gbp|sgd|myr|aud|cad|inr|rp)(?=\d)")
-_SENTENCE_WORDS = frozenset(
+SENTENCE_VOCABULARY = frozenset(
     """please thank thanks you your we our us i my me is are was were will would be been
     this that these keep visit again come welcome have has not do does did can""".split()
 )
@@ -522,7 +522,7 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         names = _name_tokens(low)
         if len(low.split()) > MAX_NAME_WORDS:  # a sentence is not a name
             return False
-        if sum(w in _SENTENCE_WORDS for w in re.findall(r"[a-z']+", low)) >= 2:
+        if sum(w in SENTENCE_VOCABULARY for w in re.findall(r"[a-z']+", low)) >= 2:
             return False  # "please keep this receipt": words of a sentence, not of a name
         if sentence:
             return bool(names)

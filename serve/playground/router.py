@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from deployments.common.errors import BadRequest, NotFound, PayloadTooLarge, ServeError
 from serve.gateway.integration import gateway_context
@@ -23,6 +24,7 @@ from serve.playground.render import PdfRenderError, render_pdf_page
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_PDF_BYTES = 25 * 1024 * 1024
 MAX_RENDER_WIDTH = 2000
+_ROOT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*")
 
 # Everything the page loads comes from this origin; styles only from files (no inline CSS).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -76,12 +78,19 @@ def _media_type(path: Path) -> str:
     return _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
 
 
+def page_html(root_path: str) -> str:
+    """The page, its URLs under the app's route prefix (``root_path``; "" at the root)."""
+    root = root_path.rstrip("/")
+    if not _ROOT_PATH.fullmatch(root):
+        root = ""
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace("__ROOT__", root)
+
+
 @router.get("/")
-async def playground_page() -> FileResponse:
+async def playground_page(request: Request) -> HTMLResponse:
     """The playground page."""
-    return FileResponse(
-        STATIC_DIR / "index.html",
-        media_type=_TYPES[".html"],
+    return HTMLResponse(
+        page_html(request.scope.get("root_path", "")),
         headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"},
     )
 

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import io
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -274,6 +275,8 @@ class ContractAPI:
         self.list_calls: list[dict[str, str]] = []
         self.list_supported = True
         self.requests: list[dict[str, Any]] = []
+        self.required_key: str | None = None
+        self.authorizations: list[str | None] = []
 
     def app(self):
         from serve.api.errors import install_error_handlers
@@ -338,6 +341,12 @@ class ContractAPI:
 
         @app.post("/v1/chat/completions")
         async def chat(request: Request):
+            self.authorizations.append(request.headers.get("authorization"))
+            if self.required_key and request.headers.get("authorization") != (
+                f"Bearer {self.required_key}"
+            ):
+                error = {"message": "missing API key", "type": "authentication_error"}
+                return JSONResponse({"error": error | {"code": "missing_api_key"}}, 401)
             body = await request.json()
             self.requests.append(body)
             trace_id = uuid.uuid4().hex
@@ -426,12 +435,15 @@ def page(browser, api):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Chromium logs every 404 as a console error; the page expects some (a trace not flushed
-    # yet is retried, a server without the trace list falls back), so those are not failures.
+    # Chromium logs every 4xx response as a console error; the page expects some (a trace not
+    # flushed yet is retried, a server without the trace list falls back, a 401 asks for the
+    # key) and shows them itself, so those are not failures. Script errors always are.
     page.on(
         "console",
         lambda m: (
-            errors.append(m.text) if m.type == "error" and "status of 404" not in m.text else None
+            errors.append(m.text)
+            if m.type == "error" and not re.search(r"status of 4\d\d", m.text)
+            else None
         ),
     )
     page.goto(api.url + "/")
@@ -753,3 +765,23 @@ def test_labels_contrast_and_no_sideways_scrolling(page, width, artifacts):
     assert page.evaluate("document.activeElement.id") == "tab-compare"
     assert page.locator("#panel-compare").is_visible()
     page.screenshot(path=str(artifacts / f"views-{width}.png"), full_page=True)
+
+
+def test_a_401_asks_for_the_key_and_the_key_is_sent(page, api):
+    api.required_key = "sk-playground-test"
+    try:
+        page.fill("#question", "What is the capital of France?")
+        page.click("#send")
+        error = page.locator(".turn .answer-text .error")
+        error.wait_for()
+        assert "HTTP 401 (missing_api_key)" in error.inner_text()
+        assert page.evaluate("document.activeElement.id") == "api-key"
+        page.fill("#api-key", api.required_key)
+        page.keyboard.press("Tab")  # the key is taken on change
+        turn = ask(page, "What is the capital of France?")
+        assert "Paris" in turn.locator(".answer-text").inner_text()
+        assert api.authorizations[-1] == f"Bearer {api.required_key}"
+        assert page.evaluate("sessionStorage.getItem('ifz-playground-key')") == api.required_key
+        assert page.get_attribute("#api-key", "type") == "password"
+    finally:
+        api.required_key = None

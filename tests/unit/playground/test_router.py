@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from serve.api.errors import install_error_handlers
-from serve.playground.router import ASSETS, STATIC_DIR, router
+from serve.playground.router import ASSETS, STATIC_DIR, page_html, router
 
 EXTERNAL = re.compile(
     r"(?i)\b(?:https?|wss?|ftp):/{2}|(?:src|href|action)\s*=\s*[\"']//|url\(\s*[\"']?//"
@@ -58,11 +58,11 @@ def test_page_is_html_with_a_same_origin_policy(client):
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
     assert "connect-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert '<script type="module" src="/playground/static/js/main.js">' in response.text
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en" data-root="">' in response.text
 
 
 def test_every_referenced_asset_is_served_with_its_type(client):
-    html = (STATIC_DIR / "index.html").read_text()
+    html = client.get("/").text
     refs = re.findall(r'(?:src|href)="(/playground/static/[^"]+)"', html)
     assert refs, "the page loads its CSS and JS from /playground/static/"
     expected = {".js": "text/javascript", ".css": "text/css"}
@@ -71,6 +71,17 @@ def test_every_referenced_asset_is_served_with_its_type(client):
         assert response.status_code == 200, ref
         assert response.headers["content-type"].startswith(expected[Path(ref).suffix]), ref
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_under_a_route_prefix_the_page_points_into_it():
+    with TestClient(make_app(), root_path="/api") as http:
+        html = http.get("/api/").text
+    assert 'data-root="/api"' in html
+    assert 'src="/api/playground/static/js/main.js"' in html
+    assert 'href="/api/playground/static/css/playground.css"' in html
+    assert "__ROOT__" not in html
+    # A root path that is not a plain path is not written into the page.
+    assert 'data-root=""' in page_html('/x"><script>alert(1)</script>')
 
 
 def test_js_modules_import_only_local_files_and_all_are_used():

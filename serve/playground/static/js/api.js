@@ -1,5 +1,7 @@
 // The public API, as the playground calls it (same origin, the user's key as a Bearer token).
 
+// The app's route prefix (Ray Serve's root_path), written into the page by the server.
+const ROOT = document.documentElement.dataset.root || "";
 const KEY_STORAGE = "ifz-playground-key";
 const HISTORY_STORAGE = "ifz-playground-history";
 const HISTORY_LIMIT = 100;
@@ -70,7 +72,7 @@ async function send(path, { method = "GET", json, body, contentType, signal } = 
   }
   let response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(ROOT + path, init);
   } catch (exc) {
     if (exc.name === "AbortError") throw exc;
     throw new ApiError(`the server did not answer (${exc.message})`);
