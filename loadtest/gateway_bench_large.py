@@ -1,6 +1,6 @@
 """Guards on large texts: work per size, and what a large text does to other requests.
 
-``python serve/gateway/bench_large.py [--root DIR] [--part cpu|loop] [--sizes 10000 ...]``
+``python -m loadtest.gateway_bench_large [--root DIR] [--part cpu|loop] [--sizes 10000 ...]``
 
 * ``cpu``: CPU seconds of the input guard's observation screen and of the output guard's
   answer scan, all inline (rules only: the CPU-heavy part), per size, on two texts: ``page``
