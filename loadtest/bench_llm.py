@@ -5,6 +5,11 @@ and through vLLM's own OpenAI server on the same model folder, in one run.
     .venv/bin/python -m loadtest.bench_llm --only ifz --requests 20
     .venv/bin/python -m loadtest.bench_llm --startup-only   # start-up breakdown and ratio only
 
+It prints the ratios issue #15 targets (interfaze-serve / vLLM alone, each with its goal and
+pass/fail): TTFT p50 <= 1.3x, 4-stream throughput >= 0.9x, single-stream decode >= 0.9x
+("within 10%"), start-up <= 1.5x. The ``interfaze`` model is driven with general questions the
+router escalates to the LLM (the run counts the answers the stream marked as escalated).
+
 Each target is started by the benchmark itself (so start-up is measured), driven with the
 official `openai` client (streaming), then stopped. Loopback only. Both serve the same model
 folder (the profile's ``llm.model_source``) with the same engine arguments.
@@ -27,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +55,70 @@ class Sample:
     total_s: float
     completion_tokens: int
     decode_tokens_per_s: float | None
+    escalated: bool | None = None  # the ``interfaze`` stream's own mark; None: not reported
+
+
+@dataclass(frozen=True)
+class RatioTarget:
+    """One figure of issue #15: interfaze-serve / vLLM alone against a goal."""
+
+    figure: str  # key of :meth:`Result.row`
+    label: str
+    goal: float
+    at_least: bool  # True: the ratio must be >= goal (throughput); False: <= goal (latency)
+
+
+RATIO_TARGETS = (
+    RatioTarget("ttft_p50_ms", "time to first token p50", 1.3, at_least=False),
+    RatioTarget("concurrent_tok_s", "4 concurrent streams", 0.9, at_least=True),
+    RatioTarget("decode_tok_s_p50", "single-stream decode", 0.9, at_least=True),
+    RatioTarget("startup_s", "start-up", 1.5, at_least=False),
+)
+
+
+def median_row(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The median of each numeric figure over ``rows`` (one target's rounds)."""
+    keys = {k for row in rows for k, v in row.items() if isinstance(v, int | float)}
+    return {
+        k: statistics.median(row[k] for row in rows if isinstance(row.get(k), int | float))
+        for k in sorted(keys)
+    }
+
+
+def ratios(
+    ifz: Mapping[str, Any], vllm: Mapping[str, Any], targets: Sequence[RatioTarget] = RATIO_TARGETS
+) -> list[dict[str, Any]]:
+    """interfaze-serve / vLLM alone for each target figure both rows have (vLLM's > 0)."""
+    out = []
+    for target in targets:
+        mine, theirs = ifz.get(target.figure), vllm.get(target.figure)
+        if not isinstance(mine, int | float) or not isinstance(theirs, int | float):
+            continue
+        if theirs <= 0:
+            continue
+        ratio = mine / theirs
+        passed = ratio >= target.goal if target.at_least else ratio <= target.goal
+        out.append({
+            "figure": target.label,
+            "interfaze_serve": mine,
+            "vllm_alone": theirs,
+            "ratio": round(ratio, 2),
+            "target": f"{'>=' if target.at_least else '<='} {target.goal}x",
+            "pass": passed,
+        })  # fmt: skip
+    return out
+
+
+def print_ratios(rows: list[dict[str, Any]]) -> None:
+    """The ratio table (markdown)."""
+    print("| figure | interfaze-serve | vLLM alone | ratio | target | result |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        result = "pass" if r["pass"] else "FAIL"
+        print(
+            f"| {r['figure']} | {r['interfaze_serve']} | {r['vllm_alone']} | {r['ratio']}x "
+            f"| {r['target']} | {result} |"
+        )
 
 
 # vLLM's own start-up log lines (v1 engine): phase -> pattern with the seconds
@@ -101,6 +171,9 @@ class Result:
                 "concurrent_tok_s": round(self.concurrent_tokens_per_s, 1),
                 "requests": len(self.samples),
             })  # fmt: skip
+            marks = [s.escalated for s in self.samples if s.escalated is not None]
+            if marks:
+                row["escalated"] = f"{sum(marks)}/{len(self.samples)}"
         return row
 
 
@@ -109,6 +182,7 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
     start = time.perf_counter()
     arrivals: list[float] = []
     tokens = 0
+    escalated = None
     if kind == "chat":
         stream = client.chat.completions.create(
             model=model,
@@ -124,6 +198,9 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
                 arrivals.append(time.perf_counter())
             if chunk.usage:
                 tokens = chunk.usage.completion_tokens
+            meta = (chunk.model_extra or {}).get("interfaze")
+            if isinstance(meta, dict) and "escalated" in meta:
+                escalated = bool(meta["escalated"])
     else:
         stream = client.completions.create(
             model=model,
@@ -141,10 +218,10 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
                 tokens = chunk.usage.completion_tokens
     end = time.perf_counter()
     if not arrivals:
-        return Sample(end - start, end - start, tokens, None)
+        return Sample(end - start, end - start, tokens, None, escalated)
     span = arrivals[-1] - arrivals[0]
     rate = (tokens - 1) / span if tokens > 1 and span > 0 else None
-    return Sample(arrivals[0] - start, end - start, tokens, rate)
+    return Sample(arrivals[0] - start, end - start, tokens, rate, escalated)
 
 
 def drive(
@@ -273,9 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         help="stages deployed beside the router and the LLM: a comma list, or 'all' for the "
         "whole profile (default: none, the LLM path alone)",
     )
-    parser.add_argument(
-        "--startup-only", action="store_true", help="start each target, no traffic"
-    )
+    parser.add_argument("--startup-only", action="store_true", help="start each target, no traffic")
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds of both targets (start-up medians)"
     )
@@ -319,9 +394,25 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(" | ".join(str(row.get(c, "")) for c in columns))
     print_startup(results)
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_target.setdefault(str(row["target"]).split(" ")[0], []).append(row)
+    ratio_rows: list[dict[str, Any]] = []
+    if {"interfaze-serve", "vLLM"} <= set(by_target):
+        ratio_rows = ratios(median_row(by_target["interfaze-serve"]), median_row(by_target["vLLM"]))
+        note = f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""
+        print(f"ratios interfaze-serve / vLLM alone{note}:")
+        print_ratios(ratio_rows)
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump([{**r.row(), "startup": r.startup} for r in results], handle, indent=2)
+            json.dump(
+                {
+                    "rows": [{**r.row(), "startup": r.startup} for r in results],
+                    "ratios": ratio_rows,
+                },
+                handle,
+                indent=2,
+            )
     return 0
 
 

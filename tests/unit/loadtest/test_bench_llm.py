@@ -1,0 +1,79 @@
+"""The LLM benchmark's ratios against issue #15's targets (pure functions, no Ray, no vLLM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loadtest.bench_llm import RATIO_TARGETS, Result, Sample, median_row, ratios
+
+# the issue's "before" figures: through interfaze-serve, and vLLM alone
+BEFORE_IFZ = {"ttft_p50_ms": 295, "concurrent_tok_s": 27.6, "decode_tok_s_p50": 15.9,
+              "startup_s": 82}  # fmt: skip
+BEFORE_VLLM = {"ttft_p50_ms": 94, "concurrent_tok_s": 53.4, "decode_tok_s_p50": 15.5,
+               "startup_s": 40}  # fmt: skip
+
+
+def by_figure(rows):
+    return {r["figure"]: r for r in rows}
+
+
+def test_the_issues_before_figures_give_its_ratios_and_verdicts():
+    rows = by_figure(ratios(BEFORE_IFZ, BEFORE_VLLM))
+    assert [r["figure"] for r in ratios(BEFORE_IFZ, BEFORE_VLLM)] == [
+        t.label for t in RATIO_TARGETS
+    ]
+    ttft = rows["time to first token p50"]
+    assert ttft["ratio"] == 3.14 and ttft["target"] == "<= 1.3x" and ttft["pass"] is False
+    streams = rows["4 concurrent streams"]
+    assert streams["ratio"] == 0.52 and streams["target"] == ">= 0.9x" and not streams["pass"]
+    decode = rows["single-stream decode"]
+    assert decode["ratio"] == 1.03 and decode["pass"] is True
+    startup = rows["start-up"]
+    assert startup["ratio"] == 2.05 and startup["pass"] is False
+    assert ttft["interfaze_serve"] == 295 and ttft["vllm_alone"] == 94
+
+
+@pytest.mark.parametrize(
+    ("figure", "mine", "passed"),
+    [
+        ("ttft_p50_ms", 130.0, True),  # exactly 1.3x: on the goal passes
+        ("ttft_p50_ms", 130.1, False),
+        ("concurrent_tok_s", 90.0, True),  # exactly 0.9x
+        ("concurrent_tok_s", 89.9, False),
+        ("startup_s", 150.0, True),
+        ("startup_s", 151.0, False),
+    ],
+)
+def test_the_goal_direction_and_boundary(figure, mine, passed):
+    (row,) = ratios({figure: mine}, {figure: 100.0})
+    assert row["pass"] is passed
+
+
+def test_missing_or_zero_figures_are_left_out():
+    rows = ratios({"ttft_p50_ms": 100.0, "startup_s": 10.0}, {"ttft_p50_ms": 0, "startup_s": 5.0})
+    assert [r["figure"] for r in rows] == ["start-up"]
+    assert ratios({}, BEFORE_VLLM) == []
+
+
+def test_median_row_over_rounds_skips_text_columns():
+    rounds = [
+        {"target": "interfaze-serve", "startup_s": 80.0, "ttft_p50_ms": 100.0},
+        {"target": "interfaze-serve", "startup_s": 60.0, "ttft_p50_ms": 300.0},
+        {"target": "interfaze-serve", "startup_s": 70.0},
+    ]
+    assert median_row(rounds) == {"startup_s": 70.0, "ttft_p50_ms": 200.0}
+
+
+def test_a_result_row_feeds_the_ratios_and_counts_escalated_answers():
+    ifz = Result("interfaze-serve (router)", 90.0)
+    ifz.samples = [Sample(0.2, 4.0, 64, 16.0, True), Sample(0.4, 4.0, 64, 15.0, False)]
+    ifz.concurrent_tokens_per_s = 45.0
+    vllm = Result("vLLM alone", 60.0)
+    vllm.samples = [Sample(0.1, 4.0, 64, 16.0), Sample(0.1, 4.0, 64, 16.0)]
+    vllm.concurrent_tokens_per_s = 50.0
+    assert ifz.row()["escalated"] == "1/2" and "escalated" not in vllm.row()
+    rows = by_figure(ratios(ifz.row(), vllm.row()))
+    assert rows["time to first token p50"]["ratio"] == 3.0
+    assert rows["4 concurrent streams"]["ratio"] == 0.9 and rows["4 concurrent streams"]["pass"]
+    assert rows["single-stream decode"]["ratio"] == 0.97
+    assert rows["start-up"]["ratio"] == 1.5 and rows["start-up"]["pass"]
