@@ -115,6 +115,7 @@ _OPEN_VERBS = frozenset(
 _VERB_LIKE = frozenset("issued sold supplied sent billed made shipped ordered printed".split())
 _COUNT_WORDS = frozenset("total overall whole exact full same".split())
 _DETERMINERS = frozenset("the a an this that these those its their his her our my your".split())
+_COORDINATORS = frozenset({"or", "and"})
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,11 @@ def _noun_phrase(words: list[str]) -> list[str]:
 
 def _first_noun_type(words: list[str]) -> tuple[AnswerType | None, str]:
     """After "which"/"what": the class named right there ("which (local) shop ...",
-    "which delivery note number ...")."""
-    phrase = _noun_phrase(words)[:4]
+    "which delivery note number ...", "which purchase order or invoice number ...": each
+    alternative joined by "or"/"and" widens the window by the two words it takes)."""
+    phrase = _noun_phrase(words)
+    width = 4 + 2 * sum(w in _COORDINATORS for w in phrase[:4])
+    phrase = phrase[:width]
     for index, word in enumerate(phrase):
         numbered = index > 0 and phrase[index + 1 : index + 2] != ["of"]
         if word in ("number", "no", "numbers") and numbered:
