@@ -109,6 +109,17 @@ def ratios(
     return out
 
 
+def run_ratios(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ratios of one run's rows (both targets, any number of rounds: medians per target);
+    empty unless both targets were measured."""
+    by_target: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_target.setdefault(str(row["target"]).split(" ")[0], []).append(row)
+    if not {"interfaze-serve", "vLLM"} <= set(by_target):
+        return []
+    return ratios(median_row(by_target["interfaze-serve"]), median_row(by_target["vLLM"]))
+
+
 def print_ratios(rows: list[dict[str, Any]]) -> None:
     """The ratio table (markdown)."""
     print("| figure | interfaze-serve | vLLM alone | ratio | target | result |")
@@ -384,22 +395,19 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
         rounds.append({r.target.split(" ")[0]: r.startup_s for r in results[-2:]})
     if args.repeat > 1:
-        ratios = [r["interfaze-serve"] / r["vLLM"] for r in rounds if len(r) == 2]
+        startup_ratios = [r["interfaze-serve"] / r["vLLM"] for r in rounds if len(r) == 2]
         print(f"start-up rounds: {rounds}")
-        if ratios:
-            print(f"start-up ratio, median of {len(ratios)}: {statistics.median(ratios):.2f}x")
+        if startup_ratios:
+            median = statistics.median(startup_ratios)
+            print(f"start-up ratio, median of {len(startup_ratios)}: {median:.2f}x")
     rows = [r.row() for r in results]
     columns = list(rows[0])
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(str(row.get(c, "")) for c in columns))
     print_startup(results)
-    by_target: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_target.setdefault(str(row["target"]).split(" ")[0], []).append(row)
-    ratio_rows: list[dict[str, Any]] = []
-    if {"interfaze-serve", "vLLM"} <= set(by_target):
-        ratio_rows = ratios(median_row(by_target["interfaze-serve"]), median_row(by_target["vLLM"]))
+    ratio_rows = run_ratios(rows)
+    if ratio_rows:
         note = f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""
         print(f"ratios interfaze-serve / vLLM alone{note}:")
         print_ratios(ratio_rows)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from loadtest.bench_llm import RATIO_TARGETS, Result, Sample, median_row, ratios
+from loadtest.bench_llm import (
+    RATIO_TARGETS,
+    Result,
+    Sample,
+    main,
+    median_row,
+    ratios,
+    run_ratios,
+)
 
 # the issue's "before" figures: through interfaze-serve, and vLLM alone
 BEFORE_IFZ = {"ttft_p50_ms": 295, "concurrent_tok_s": 27.6, "decode_tok_s_p50": 15.9,
@@ -77,3 +87,43 @@ def test_a_result_row_feeds_the_ratios_and_counts_escalated_answers():
     assert rows["4 concurrent streams"]["ratio"] == 0.9 and rows["4 concurrent streams"]["pass"]
     assert rows["single-stream decode"]["ratio"] == 0.97
     assert rows["start-up"]["ratio"] == 1.5 and rows["start-up"]["pass"]
+
+
+def test_run_ratios_take_each_targets_median_over_rounds():
+    rows = [
+        {"target": "interfaze-serve (router -> vLLM)", "startup_s": 90.0, "ttft_p50_ms": 100.0},
+        {"target": "vLLM alone (OpenAI server)", "startup_s": 50.0, "ttft_p50_ms": 100.0},
+        {"target": "interfaze-serve (router -> vLLM)", "startup_s": 70.0, "ttft_p50_ms": 140.0},
+        {"target": "vLLM alone (OpenAI server)", "startup_s": 50.0, "ttft_p50_ms": 100.0},
+    ]
+    got = {r["figure"]: r for r in run_ratios(rows)}
+    assert got["start-up"]["ratio"] == 1.6 and not got["start-up"]["pass"]
+    assert got["time to first token p50"]["ratio"] == 1.2 and got["time to first token p50"]["pass"]
+    assert run_ratios(rows[::2]) == []  # one target only: nothing to compare
+
+
+def test_main_prints_the_ratio_table_and_writes_it(monkeypatch, tmp_path, capsys):
+    """The whole report path of ``main`` on stand-in targets (no Ray, no vLLM started)."""
+    import loadtest.bench_llm as bench
+    import serve.composition
+
+    def fake(name: str, startup_s: float, ttft_s: float, concurrent: float):
+        def run(*_args) -> Result:
+            result = Result(name, startup_s)
+            result.samples = [Sample(ttft_s, 2.0, 32, 16.0)] * 3
+            result.concurrent_tokens_per_s = concurrent
+            return result
+
+        return run
+
+    monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
+    monkeypatch.setattr(bench, "bench_ifz", fake("interfaze-serve (router)", 60.0, 0.12, 45.0))
+    monkeypatch.setattr(bench, "bench_vllm", fake("vLLM alone (server)", 40.0, 0.1, 50.0))
+    out = tmp_path / "rows.json"
+    assert main(["--requests", "3", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| time to first token p50 | 120.0 | 100.0 | 1.2x | <= 1.3x | pass |" in printed
+    assert "| start-up | 60.0 | 40.0 | 1.5x | <= 1.5x | pass |" in printed
+    written = json.loads(out.read_text())
+    assert [r["figure"] for r in written["ratios"]] == [t.label for t in RATIO_TARGETS]
+    assert len(written["rows"]) == 2
