@@ -56,6 +56,7 @@ class Sample:
     completion_tokens: int
     decode_tokens_per_s: float | None
     escalated: bool | None = None  # the ``interfaze`` stream's own mark; None: not reported
+    timings_ms: dict[str, float] | None = None  # the router's per-step timings, if reported
 
 
 @dataclass(frozen=True)
@@ -109,15 +110,17 @@ def ratios(
     return out
 
 
-def run_ratios(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The ratios of one run's rows (both targets, any number of rounds: medians per target);
-    empty unless both targets were measured."""
+def run_ratios(
+    rows: Sequence[Mapping[str, Any]], mine: str = "interfaze-serve"
+) -> list[dict[str, Any]]:
+    """The ratios of one run's rows: the target named ``mine`` (first word) / vLLM alone, any
+    number of rounds (medians per target); empty unless both targets were measured."""
     by_target: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_target.setdefault(str(row["target"]).split(" ")[0], []).append(row)
-    if not {"interfaze-serve", "vLLM"} <= set(by_target):
+    if not {mine, "vLLM"} <= set(by_target):
         return []
-    return ratios(median_row(by_target["interfaze-serve"]), median_row(by_target["vLLM"]))
+    return ratios(median_row(by_target[mine]), median_row(by_target["vLLM"]))
 
 
 def print_ratios(rows: list[dict[str, Any]]) -> None:
@@ -187,6 +190,16 @@ class Result:
                 row["escalated"] = f"{sum(marks)}/{len(self.samples)}"
         return row
 
+    def timing_medians(self) -> dict[str, float]:
+        """Median ms of each router step over the sequential requests (``llm`` includes the
+        whole generation; the steps before it are what the first token waits for)."""
+        keys = {k for s in self.samples for k in s.timings_ms or {}}
+        return {
+            k: round(statistics.median(s.timings_ms[k] for s in self.samples
+                                       if s.timings_ms and k in s.timings_ms), 1)
+            for k in sorted(keys)
+        }  # fmt: skip
+
 
 def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_tokens: int):
     """One streamed request; returns a Sample."""
@@ -194,6 +207,7 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
     arrivals: list[float] = []
     tokens = 0
     escalated = None
+    timings = None
     if kind == "chat":
         stream = client.chat.completions.create(
             model=model,
@@ -212,6 +226,7 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
             meta = (chunk.model_extra or {}).get("interfaze")
             if isinstance(meta, dict) and "escalated" in meta:
                 escalated = bool(meta["escalated"])
+                timings = meta.get("timings_ms") or None
     else:
         stream = client.completions.create(
             model=model,
@@ -229,10 +244,10 @@ def stream_once(client: openai.OpenAI, kind: str, model: str, prompt: str, max_t
                 tokens = chunk.usage.completion_tokens
     end = time.perf_counter()
     if not arrivals:
-        return Sample(end - start, end - start, tokens, None, escalated)
+        return Sample(end - start, end - start, tokens, None, escalated, timings)
     span = arrivals[-1] - arrivals[0]
     rate = (tokens - 1) / span if tokens > 1 and span > 0 else None
-    return Sample(arrivals[0] - start, end - start, tokens, rate, escalated)
+    return Sample(arrivals[0] - start, end - start, tokens, rate, escalated, timings)
 
 
 def drive(
@@ -251,7 +266,9 @@ def drive(
     )
 
 
-def bench_ifz(config: Any, requests: int, max_tokens: int) -> Result:
+def bench_ifz(config: Any, requests: int, max_tokens: int, bare: bool = False) -> list[Result]:
+    """The ``interfaze`` model through the router; with ``bare`` also the LLM's own model id
+    through the same app (the fewest hops: no pipeline), after it."""
     from ops.cli.serve_cmd import run_app, stop_app
     from ops.cli.startup import StartupTimeline
 
@@ -263,6 +280,7 @@ def bench_ifz(config: Any, requests: int, max_tokens: int) -> Result:
         **timeline.as_dict(),
         "vllm": phases_in_logs(Path(temp_dir) / "session_latest" / "logs"),
     }
+    results = [result]
     try:
         if requests:
             client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
@@ -270,9 +288,17 @@ def bench_ifz(config: Any, requests: int, max_tokens: int) -> Result:
                 result, client, "chat", "interfaze", requests, max_tokens,
                 lambda i: PROMPTS[i % 4],
             )  # fmt: skip
+            if bare:
+                model_id = config.llm.model_id
+                direct = Result(
+                    f"bare-LLM via interfaze-serve (model {model_id})", result.startup_s
+                )
+                drive(direct, client, "chat", model_id, requests, max_tokens,
+                      lambda i: PROMPTS[i % 4])  # fmt: skip
+                results.append(direct)
     finally:
         stop_app()
-    return result
+    return results
 
 
 def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> Result:
@@ -365,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds of both targets (start-up medians)"
     )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also drive the LLM's own model id through the router (no pipeline) in the same run",
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -386,37 +417,51 @@ def main(argv: list[str] | None = None) -> int:
     if model_dir is None:
         raise SystemExit(f"{config.llm.model_source} is not prepared: run `ifz models prepare`")
     requests = 0 if args.startup_only else args.requests
-    results = []
+    results: list[Result] = []
+    bare: list[Result] = []
     rounds: list[dict[str, float]] = []
     for _ in range(args.repeat):  # alternate the targets: a shared box's load hits both
+        round_results = []
         if args.only in (None, "ifz"):
-            results.append(bench_ifz(config, requests, args.max_tokens))
+            ifz, *direct = bench_ifz(config, requests, args.max_tokens, bare=args.bare)
+            round_results.append(ifz)
+            bare.extend(direct)
         if args.only in (None, "vllm"):
-            results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
-        rounds.append({r.target.split(" ")[0]: r.startup_s for r in results[-2:]})
+            round_results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
+        results.extend(round_results)
+        rounds.append({r.target.split(" ")[0]: r.startup_s for r in round_results})
     if args.repeat > 1:
         startup_ratios = [r["interfaze-serve"] / r["vLLM"] for r in rounds if len(r) == 2]
         print(f"start-up rounds: {rounds}")
         if startup_ratios:
             median = statistics.median(startup_ratios)
             print(f"start-up ratio, median of {len(startup_ratios)}: {median:.2f}x")
-    rows = [r.row() for r in results]
-    columns = list(rows[0])
+    rows = [r.row() for r in [*results, *bare]]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(str(row.get(c, "")) for c in columns))
     print_startup(results)
+    for result in results[:1] + bare[:1]:
+        if result.timing_medians():
+            print(f"router steps, median ms ({result.target}): {result.timing_medians()}")
     ratio_rows = run_ratios(rows)
+    note = f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""
     if ratio_rows:
-        note = f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""
-        print(f"ratios interfaze-serve / vLLM alone{note}:")
+        print(f"ratios interfaze-serve (model interfaze, escalated) / vLLM alone{note}:")
         print_ratios(ratio_rows)
+    bare_ratios = run_ratios(rows, mine="bare-LLM")
+    if bare_ratios:
+        print(f"ratios bare-LLM via interfaze-serve / vLLM alone{note}:")
+        print_ratios(bare_ratios)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(
                 {
-                    "rows": [{**r.row(), "startup": r.startup} for r in results],
+                    "rows": [{**r.row(), "startup": r.startup} for r in [*results, *bare]],
                     "ratios": ratio_rows,
+                    "bare_ratios": bare_ratios,
+                    "router_steps_ms": {r.target: r.timing_medians() for r in [*results, *bare]},
                 },
                 handle,
                 indent=2,

@@ -107,23 +107,28 @@ def test_main_prints_the_ratio_table_and_writes_it(monkeypatch, tmp_path, capsys
     import loadtest.bench_llm as bench
     import serve.composition
 
-    def fake(name: str, startup_s: float, ttft_s: float, concurrent: float):
-        def run(*_args) -> Result:
-            result = Result(name, startup_s)
-            result.samples = [Sample(ttft_s, 2.0, 32, 16.0)] * 3
-            result.concurrent_tokens_per_s = concurrent
-            return result
+    def fake(name: str, startup_s: float, ttft_s: float, concurrent: float) -> Result:
+        result = Result(name, startup_s)
+        timings = {"plan": 30.0, "llm": 2000.0} if name.startswith("interfaze") else None
+        result.samples = [Sample(ttft_s, 2.0, 32, 16.0, timings_ms=timings)] * 3
+        result.concurrent_tokens_per_s = concurrent
+        return result
 
-        return run
+    def fake_ifz(_config, _requests, _max_tokens, bare=False) -> list[Result]:
+        ifz = fake("interfaze-serve (router)", 60.0, 0.12, 45.0)
+        return [ifz, fake("bare-LLM via interfaze-serve", 60.0, 0.2, 50.0)] if bare else [ifz]
 
     monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
-    monkeypatch.setattr(bench, "bench_ifz", fake("interfaze-serve (router)", 60.0, 0.12, 45.0))
-    monkeypatch.setattr(bench, "bench_vllm", fake("vLLM alone (server)", 40.0, 0.1, 50.0))
+    monkeypatch.setattr(bench, "bench_ifz", fake_ifz)
+    monkeypatch.setattr(bench, "bench_vllm", lambda *_a: fake("vLLM alone", 40.0, 0.1, 50.0))
     out = tmp_path / "rows.json"
-    assert main(["--requests", "3", "--json", str(out)]) == 0
+    assert main(["--requests", "3", "--bare", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| time to first token p50 | 120.0 | 100.0 | 1.2x | <= 1.3x | pass |" in printed
     assert "| start-up | 60.0 | 40.0 | 1.5x | <= 1.5x | pass |" in printed
+    assert "| time to first token p50 | 200.0 | 100.0 | 2.0x | <= 1.3x | FAIL |" in printed
+    assert "{'llm': 2000.0, 'plan': 30.0}" in printed  # the router's step medians
     written = json.loads(out.read_text())
     assert [r["figure"] for r in written["ratios"]] == [t.label for t in RATIO_TARGETS]
-    assert len(written["rows"]) == 2
+    assert written["bare_ratios"][0]["ratio"] == 2.0
+    assert len(written["rows"]) == 3
