@@ -1,17 +1,20 @@
 """Risk–coverage per category from an eval report: how accurate the small stack's answers are
 for each share of cases it answers without the LLM, and the thresholds that meet a target.
 
-    .venv/bin/python -m loadtest.eval.calibration loadtest/reports/eval-XXXX.json \
-        [--split heldout] [--target 0.99] [--png loadtest/reports/calibration.png]
+    .venv/bin/python -m loadtest.eval.calibration loadtest/reports/eval-*.json \
+        [--split heldout] [--choose-on dev] [--target 0.99] \
+        [--png loadtest/reports/calibration-heldout.png]
 
-Reads the ``results`` of a report written by ``loadtest.eval.run`` or
-``loadtest.eval.component_eval`` (per case: category, split, confidence, correct; the bare-LLM
-baseline rows are skipped). For every category it sorts the answers by confidence: at
-threshold t the *coverage* is the share of cases whose confidence is >= t (answered without the
-LLM) and the *selective accuracy* is the share of those that are right. The chosen threshold is
-the lowest t whose selective accuracy meets the target on the chosen split (held-out by
-default: trust only the held-out figure); the Wilson 95% lower bound shows how much that is
-worth with few cases. Prints a table and writes a PNG.
+Reads the ``results`` of one or more reports written by ``loadtest.eval.run`` or
+``loadtest.eval.component_eval`` (per case: category, split, confidence, whether the small
+stack's answer was right; the bare-LLM baseline rows are skipped). For every category it sorts
+the answers by confidence: at threshold t the *coverage* is the share of cases whose
+confidence is >= t (answered without the LLM) and the *selective accuracy* is the share of
+those that are right. The chosen threshold is the lowest t whose selective accuracy meets the
+target on the ``--choose-on`` split (dev by default: thresholds are tuned on dev, and the
+plotted split, held-out by default, shows what that choice is worth on cases never tuned on);
+the Wilson 95% lower bound shows how much a figure is worth with few cases. Prints a table and
+writes a PNG.
 """
 
 from __future__ import annotations
@@ -67,12 +70,21 @@ def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
     return (centre - spread) / (1 + z * z / n)
 
 
-def load_results(path: Path, split: str | None) -> list[dict[str, Any]]:
-    report = json.loads(path.read_text())
-    results = [r for r in report["results"] if r.get("model", "interfaze") == "interfaze"]
+def load_results(path: Path | list[Path], split: str | None) -> list[dict[str, Any]]:
+    """The small stack's per-case results of one or more reports (of ``split`` if given)."""
+    results = []
+    for one in [path] if isinstance(path, Path) else path:
+        report = json.loads(one.read_text())
+        results += [r for r in report["results"] if r.get("model", "interfaze") == "interfaze"]
     if split and any("split" in r for r in results):
         results = [r for r in results if r.get("split") == split]
     return results
+
+
+def _right(result: dict[str, Any]) -> bool:
+    """Whether the small stack's answer was right, escalated or not (``run.py`` records it as
+    ``small_correct``; its ``correct`` is the answer given, empty when escalated)."""
+    return bool(result.get("small_correct", result["correct"]))
 
 
 def curves(results: list[dict[str, Any]]) -> list[Curve]:
@@ -84,7 +96,7 @@ def curves(results: list[dict[str, Any]]) -> list[Curve]:
     for category, items in sorted(by_category.items()):
         n = len(items)
         scored = sorted(
-            ((float(r.get("confidence") or 0.0), bool(r["correct"])) for r in items),
+            ((float(r.get("confidence") or 0.0), _right(r)) for r in items),
             key=lambda item: -item[0],
         )
         points, right = [], 0
@@ -102,10 +114,20 @@ def curves(results: list[dict[str, Any]]) -> list[Curve]:
     return out
 
 
-def table(found: list[Curve], target: float, current: dict[str, float]) -> list[dict[str, Any]]:
+def table(
+    found: list[Curve],
+    target: float,
+    current: dict[str, float],
+    tuned: dict[str, Curve] | None = None,
+) -> list[dict[str, Any]]:
+    """Per category: the current threshold's operating point and the chosen one's; with
+    ``tuned`` (curves of another split) the threshold is chosen there and read here."""
     rows = []
     for curve in found:
         chosen = curve.choose(target)
+        if tuned is not None:
+            on_dev = tuned[curve.category].choose(target) if curve.category in tuned else None
+            chosen = curve.at(on_dev.threshold) if on_dev else None
         now = curve.at(current[curve.category]) if curve.category in current else None
         rows.append(
             {
@@ -128,7 +150,13 @@ def table(found: list[Curve], target: float, current: dict[str, float]) -> list[
     return rows
 
 
-def plot(found: list[Curve], current: dict[str, float], title: str, path: Path) -> None:
+def plot(
+    found: list[Curve],
+    current: dict[str, float],
+    title: str,
+    path: Path,
+    chosen: dict[str, float] | None = None,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -145,7 +173,12 @@ def plot(found: list[Curve], current: dict[str, float], title: str, path: Path) 
         if curve.category in current:
             point = curve.at(current[curve.category])
             ax.scatter([point.coverage], [point.accuracy], color="tab:red", zorder=3,
-                       label=f"t={current[curve.category]:.2f}")  # fmt: skip
+                       label=f"route t={current[curve.category]:.2f}")  # fmt: skip
+        if chosen and curve.category in chosen:
+            point = curve.at(chosen[curve.category])
+            ax.scatter([point.coverage], [point.accuracy], color="tab:green", marker="x",
+                       zorder=4, label=f"dev-chosen t={chosen[curve.category]:.2f}")  # fmt: skip
+        if curve.category in current or (chosen and curve.category in chosen):
             ax.legend(loc="lower left", fontsize=8)
         ax.axhline(0.99, color="grey", lw=0.8, ls="--")
         ax.axvline(0.90, color="grey", lw=0.8, ls=":")
@@ -161,15 +194,24 @@ def plot(found: list[Curve], current: dict[str, float], title: str, path: Path) 
     fig.savefig(path, dpi=110)
 
 
-def current_thresholds(path: Path) -> dict[str, float]:
-    report = json.loads(path.read_text())
-    return {k: float(v) for k, v in (report.get("thresholds") or {}).items()}
+def current_thresholds(path: Path | list[Path]) -> dict[str, float]:
+    """Per category, the escalation threshold the reports ran under."""
+    found: dict[str, float] = {}
+    for one in [path] if isinstance(path, Path) else path:
+        report = json.loads(one.read_text())
+        found.update({k: float(v) for k, v in (report.get("thresholds") or {}).items()})
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("report", type=Path)
-    parser.add_argument("--split", default="heldout", help="'' for every case")
+    parser.add_argument("report", type=Path, nargs="+", help="one or more eval reports")
+    parser.add_argument("--split", default="heldout", help="the split shown ('' for all)")
+    parser.add_argument(
+        "--choose-on",
+        default="dev",
+        help="the split thresholds are chosen on ('' : the shown split itself)",
+    )
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--png", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -179,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     found = curves(results)
     current = current_thresholds(args.report)
-    rows = table(found, args.target, current)
+    tuned = None
+    if args.choose_on and args.choose_on != args.split:
+        tuned = {c.category: c for c in curves(load_results(args.report, args.choose_on))}
+        print(f"thresholds chosen on {args.choose_on!r}, read on {args.split or 'all'!r}")
+    rows = table(found, args.target, current, tuned)
     columns = list(rows[0])
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
@@ -193,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     REPORTS.mkdir(exist_ok=True)
     png = args.png or REPORTS / f"calibration-{time.strftime('%Y%m%d-%H%M%S')}.png"
     split = args.split or "all splits"
-    plot(found, current, f"risk–coverage ({split}, {args.report.name})", png)
+    chosen = {r["category"]: r["chosen_t"] for r in rows if r["chosen_t"] is not None}
+    where = f", thresholds chosen on {args.choose_on}" if tuned is not None else ""
+    plot(found, current, f"risk–coverage ({split}{where})", png, chosen)
     print(f"\nwrote {png}")
     return 0
 

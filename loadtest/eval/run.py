@@ -67,6 +67,8 @@ class Result:
             "answer": self.answer,
             "expected": self.case.expected,
             "correct": self.correct,
+            # the small stack's own answer, escalated or not (what a risk–coverage curve needs)
+            "small_correct": self.details.get("small_correct", self.correct),
             "escalated": self.escalated,
             "confidence": self.details.get("confidence", 0.0),
             "answerer": self.details.get("answerer"),
@@ -111,6 +113,7 @@ def run_inprocess_case(stack, case: Case) -> Result:
     outcome = stack.answer(case)
     answer = "" if outcome.escalated else outcome.answer
     correct, details = is_correct(case, answer) if answer else (False, {})
+    details["small_correct"] = bool(outcome.answer) and is_correct(case, outcome.answer)[0]
     details.update(
         confidence=round(outcome.confidence, 4),
         answerer=outcome.answerer,
@@ -275,12 +278,22 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "rows": rows,
         "risk_coverage": curve,
+        "thresholds": _thresholds(results),
         "small_stack_categories": list(SMALL_STACK_CATEGORIES),
         "results": [r.record() for r in results],
     }
     path.write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwrote {path}")
     return 0
+
+
+def _thresholds(results: list[Result]) -> dict[str, float]:
+    """Per category, the escalation threshold its cases ran under (in-process mode)."""
+    found: dict[str, float] = {}
+    for result in results:
+        if "threshold" in result.details:
+            found.setdefault(result.case.category, float(result.details["threshold"]))
+    return found
 
 
 def _run_http(args, cases: list[Case], show: bool) -> list[Result]:

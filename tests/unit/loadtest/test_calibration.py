@@ -52,3 +52,39 @@ def test_cli_prints_and_plots(tmp_path, capsys):
     png = tmp_path / "curve.png"
     assert main([str(path), "--png", str(png)]) == 0
     assert png.stat().st_size > 1000 and "chosen_t" in capsys.readouterr().out
+
+
+def test_threshold_chosen_on_dev_is_read_on_heldout(tmp_path):
+    rows = [
+        _row("speech", 0.95, True, split="dev"),
+        _row("speech", 0.8, True, split="dev"),
+        _row("speech", 0.6, False, split="dev"),
+        _row("speech", 0.95, True),
+        _row("speech", 0.85, False),
+        _row("speech", 0.8, True),
+    ]
+    path = _report(tmp_path, rows)
+    tuned = {c.category: c for c in curves(load_results([path], "dev"))}
+    (row,) = table(curves(load_results([path], "heldout")), 0.99, {}, tuned)
+    # dev says 0.8 keeps every answer right; on held-out that threshold lets one wrong through
+    assert row["chosen_t"] == 0.8
+    assert row["chosen_coverage"] == 1.0 and row["chosen_accuracy"] == round(2 / 3, 3)
+
+
+def test_small_answer_correctness_counts_for_escalated_cases(tmp_path):
+    # run.py: an escalated case's `correct` is False (nothing given); its own answer was right
+    rows = [_row("chart", 0.5, False, escalated=True, small_correct=True)]
+    (curve,) = curves(load_results(_report(tmp_path, rows), "heldout"))
+    assert curve.points[0].wrong == 0
+
+
+def test_cli_merges_reports(tmp_path, capsys):
+    first = tmp_path / "a.json"
+    first.write_text(json.dumps({"thresholds": {"chart": 0.65},
+                                 "results": [_row("chart", 0.9, True, split="dev"),
+                                             _row("chart", 0.9, True)]}))  # fmt: skip
+    second = _report(tmp_path, [_row("speech", 0.9, True, split="dev"), _row("speech", 0.8, True)])
+    png = tmp_path / "curve.png"
+    assert main([str(first), str(second), "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "chosen on 'dev'" in out and "chart" in out and "speech" in out
