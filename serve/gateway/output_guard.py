@@ -15,7 +15,13 @@ from serve.gateway.offload import Offloader, shared_offloader
 from serve.gateway.policy import Policy
 from serve.gateway.screening import parse_json_answer, screen_answer
 
-__all__ = ["OutputGuardHook", "StreamRedactor", "format_problem", "parse_json_answer"]
+__all__ = [
+    "LogprobsGate",
+    "OutputGuardHook",
+    "StreamRedactor",
+    "format_problem",
+    "parse_json_answer",
+]
 
 
 def format_problem(response_format: Any, text: str) -> str | None:
@@ -66,7 +72,7 @@ class OutputGuardHook(GatewayHook):
             return None
         if not (self.settings.enabled and self.settings.enforce_response_format):
             return None
-        return format_problem(ctx.body.response_format if ctx.body else None, text)
+        return format_problem(getattr(ctx.body, "response_format", None), text)
 
     def needs_retry(self, ctx: RequestContext, text: str) -> bool:
         if self.format_problem(ctx, text) is None:
@@ -86,7 +92,7 @@ class OutputGuardHook(GatewayHook):
                 f"{'y' if ctx.format_attempts == 1 else 'ies'})",
                 param="response_format",
             )
-        fmt = ctx.body.response_format if ctx.body else None
+        fmt = getattr(ctx.body, "response_format", None)  # completions have none
         json_mode = (
             fmt is not None
             and fmt.type != "text"
@@ -168,3 +174,50 @@ class StreamRedactor:
         if not self.categories or not text:
             return text
         return redact(text, find_sensitive(text), self.categories)
+
+
+class LogprobsGate:
+    """Holds a streamed choice's logprob entries back in step with its :class:`StreamRedactor`.
+
+    Logprob entries spell the generated tokens, so sending them ahead of the redactor would
+    leak what it later masks. An entry leaves once as many characters of the text have been
+    released verbatim; after the first redaction none leave at all (their tokens would spell
+    the secret). Without redaction every entry leaves by :meth:`flush`.
+    """
+
+    def __init__(self) -> None:
+        self.redacted = False
+        self._raw = ""  # text fed but not yet released verbatim
+        self._budget = 0  # released characters not yet covered by released entries
+        self._pending: list[dict[str, Any]] = []
+
+    def feed(self, raw: str, released: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``raw`` went into the redactor, ``released`` came out; the entries that may go."""
+        self._raw += raw
+        if not self.redacted:
+            if self._raw.startswith(released):
+                self._raw = self._raw[len(released) :]
+                self._budget += len(released)
+            else:
+                self.redacted = True
+        if self.redacted:
+            self._pending.clear()
+            return []
+        self._pending.extend(entries)
+        ready = 0
+        for entry in self._pending:
+            size = len(str(entry.get("token") or ""))
+            if size > self._budget:
+                break
+            self._budget -= size
+            ready += 1
+        out, self._pending = self._pending[:ready], self._pending[ready:]
+        return out
+
+    def flush(self, released: str) -> list[dict[str, Any]]:
+        """The redactor's last words came out: the rest of the entries, unless it redacted."""
+        out = self.feed("", released, [])
+        if self.redacted:
+            return []
+        out, self._pending = out + self._pending, []
+        return out

@@ -32,6 +32,7 @@ from serve.api.protocol import (
 from serve.gateway.context import RequestContext
 from serve.gateway.errors import PolicyRefusal
 from serve.gateway.integration import refusal_response
+from serve.gateway.output_guard import LogprobsGate
 from serve.inputs.parse import InputParser
 from serve.inputs.record import RequestInputs
 from serve.observability.record import ChoiceRecord, RequestRecord
@@ -172,13 +173,15 @@ class ChatCompletionServing:
         choices = []
         for choice, text in zip(record.choices, texts, strict=True):
             calls = tool_calls(choice)
+            # A redacted answer's logprobs would spell what was masked: none are sent.
+            logprobs = choice.logprobs if text == choice.content else []
             choices.append(
                 Choice(
                     index=choice.index,
                     message=AssistantMessage(content=text or (None if calls else ""),
                                              tool_calls=calls),
                     finish_reason=finish_reason(choice),
-                    logprobs=ChoiceLogprobs(content=choice.logprobs) if body.logprobs else None,
+                    logprobs=ChoiceLogprobs(content=logprobs) if body.logprobs else None,
                 )
             )  # fmt: skip
         return ChatCompletionResponse(
@@ -196,6 +199,7 @@ class ChatCompletionServing:
         created = int(time.time())
         gateway = self.lifecycle.gateway
         redactors: dict[int, Any] = {}
+        gates: dict[int, LogprobsGate] = {}  # logprobs leave in step with the redacted text
 
         def event(choices: list[StreamChoice], **extra: Any) -> str:
             chunk = ChatCompletionChunk(
@@ -212,7 +216,10 @@ class ChatCompletionServing:
 
         def delta(piece: GenerationChunk) -> str | None:
             text = redact(piece.index, piece.text) if piece.text else ""
-            logprobs = ChoiceLogprobs(content=piece.logprobs) if piece.logprobs else None
+            entries = gates.setdefault(piece.index, LogprobsGate()).feed(
+                piece.text or "", text, piece.logprobs or []
+            )
+            logprobs = ChoiceLogprobs(content=entries) if entries else None
             if not (text or piece.tool_calls or logprobs):
                 return None
             choice = StreamChoice(
@@ -233,9 +240,13 @@ class ChatCompletionServing:
             async for piece in pieces:
                 if chunk := delta(piece):
                     yield chunk
-            for index, redactor in redactors.items():
-                if rest := redactor.flush():
-                    yield event([StreamChoice(index=index, delta=Delta(content=rest))])
+            for index, gate in gates.items():
+                rest = redactors[index].flush() if index in redactors else ""
+                entries = gate.flush(rest)
+                if rest or entries:
+                    logprobs = ChoiceLogprobs(content=entries) if entries else None
+                    delta_ = Delta(content=rest or None)
+                    yield event([StreamChoice(index=index, delta=delta_, logprobs=logprobs)])
             finals = [
                 StreamChoice(index=choice.index, delta=Delta(), finish_reason=finish_reason(choice))
                 for choice in record.choices

@@ -30,6 +30,7 @@ from serve.api.lifecycle import RequestLifecycle
 from serve.api.models.catalogue import ModelCatalogue
 from serve.api.protocol import Usage
 from serve.gateway.context import RequestContext
+from serve.gateway.output_guard import LogprobsGate
 from serve.llm.client import LLMClient
 from serve.observability.record import RequestRecord
 
@@ -279,11 +280,13 @@ class CompletionServing:
             text = choice.content
             if ctx is not None and gateway is not None:
                 text = await gateway.on_response(ctx, text)
+            # A redacted answer's logprobs would spell what was masked: none are sent.
+            entries = choice.logprobs if text == choice.content else []
             if body.echo:
                 text = prompts[choice.index // body.n] + text
             logprobs = None
             if body.logprobs is not None:
-                logprobs = LogprobsWriter().render(choice.logprobs)
+                logprobs = LogprobsWriter().render(entries)
             choices.append(
                 CompletionChoice(
                     index=choice.index,
@@ -313,6 +316,7 @@ class CompletionServing:
         created = int(time.time())
         gateway = self.lifecycle.gateway
         redactors: dict[int, Any] = {}
+        gates: dict[int, LogprobsGate] = {}  # logprobs leave in step with the redacted text
         writers: dict[int, LogprobsWriter] = {}
         held: CompletionResponse | None = None  # the last chunk carries the interfaze object
 
@@ -331,13 +335,17 @@ class CompletionServing:
                 if piece.index not in redactors:
                     redactors[piece.index] = gateway.stream_redactor(ctx)
                 text = redactors[piece.index].feed(text)
-            logprobs = None
-            if body.logprobs is not None and piece.logprobs:
-                writer = writers.setdefault(piece.index, LogprobsWriter())
-                logprobs = writer.render(piece.logprobs)
+            gate = gates.setdefault(piece.index, LogprobsGate())
+            entries = gate.feed(piece.text or "", text or "", piece.logprobs or [])
             finish = piece.finish_reason
-            if finish and piece.index in redactors:
-                text += redactors.pop(piece.index).flush()
+            if finish:
+                rest = redactors.pop(piece.index).flush() if piece.index in redactors else ""
+                text += rest
+                entries += gates.pop(piece.index).flush(rest)
+            logprobs = None
+            if body.logprobs is not None and entries:
+                writer = writers.setdefault(piece.index, LogprobsWriter())
+                logprobs = writer.render(entries)
             if not (text or logprobs or finish):
                 return None
             return chunk(
@@ -368,10 +376,16 @@ class CompletionServing:
             async for piece in pieces:
                 if event := emit(render(piece)):
                     yield event
-            for index, redactor in redactors.items():  # choices that ended without a reason
-                rest = redactor.flush()
-                if rest and (event := emit(chunk([CompletionChoice(index=index, text=rest)]))):
-                    yield event
+            for index, gate in gates.items():  # choices that ended without a reason
+                rest = redactors[index].flush() if index in redactors else ""
+                entries = gate.flush(rest)
+                logprobs = None
+                if body.logprobs is not None and entries:
+                    logprobs = writers.setdefault(index, LogprobsWriter()).render(entries)
+                if rest or logprobs:
+                    piece_ = CompletionChoice(index=index, text=rest, logprobs=logprobs)
+                    if event := emit(chunk([piece_])):
+                        yield event
             if held is not None:
                 held.interfaze = interfaze_meta(record)
                 yield sse.event(held)

@@ -14,7 +14,7 @@ from serve.gateway.errors import PolicyRefusal, ResponseFormatViolation
 from serve.gateway.injection import InjectionDetector
 from serve.gateway.input_guard import InputGuardHook
 from serve.gateway.offload import Offloader
-from serve.gateway.output_guard import OutputGuardHook, StreamRedactor
+from serve.gateway.output_guard import LogprobsGate, OutputGuardHook, StreamRedactor
 
 from .conftest import chat, text_part
 
@@ -304,3 +304,36 @@ async def test_earlier_messages_are_not_scanned_again_each_turn(embedder, monkey
         await guard.on_request(RequestContext("r", body=body))
         assert body.messages[0].content == "My card is [REDACTED:visa]."
     assert scanned == [first["content"], "question 0", "question 1"]
+
+
+def test_logprobs_gate_keeps_entries_behind_the_redactor():
+    secret = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    words = [
+        "Here",
+        " is",
+        " a",
+        " long",
+        " enough",
+        " answer",
+        " with",
+        f" {secret}",
+        " at",
+        " the",
+    ]
+    words += [" end", " of", " it", " and", " then", " more", " words", " after", " that", "."]
+    redactor, gate = StreamRedactor({"secret"}, holdback=16), LogprobsGate()
+    released_text, released_tokens = "", []
+    for word in words:
+        out = redactor.feed(word)
+        entries = gate.feed(word, out, [{"token": word, "logprob": -0.1}])
+        released_text += out
+        released_tokens += [e["token"] for e in entries]
+        # never a token past the text already released
+        assert len("".join(released_tokens)) <= len(released_text)
+    rest = redactor.flush()
+    released_tokens += [e["token"] for e in gate.flush(rest)]
+    assert secret not in "".join(released_tokens)
+    assert "".join(released_tokens) == "".join(words[:7])  # up to the redaction, then none
+    plain = LogprobsGate()
+    out = [e["token"] for w in words[:5] for e in plain.feed(w, w, [{"token": w}])]
+    assert out == words[:5] and plain.flush("") == []
