@@ -8,10 +8,13 @@ line from it, the trace store keeps it, the metrics count it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import Request
 
+from deployments.common.errors import ServeError
+from serve.api import sse
 from serve.context.observations import Observation
 from serve.gateway.context import RequestContext
 from serve.gateway.gateway import Gateway
@@ -42,7 +45,7 @@ class GatewayScreen:
 
 
 class RequestLifecycle:
-    """Shared by the chat, audio and documents endpoints."""
+    """Shared by every gateway-facing endpoint."""
 
     def __init__(
         self,
@@ -102,3 +105,42 @@ class RequestLifecycle:
             await self.gateway.on_complete(ctx, record)
         self.traces.put(record)
         self.metrics.record(record)
+
+    async def stream(
+        self,
+        events: AsyncIterator[str],
+        record: RequestRecord,
+        ctx: RequestContext | None,
+        *,
+        on_error: Callable[[ServeError], Iterable[str]] = lambda exc: [sse.error_event(exc)],
+        close: Callable[[], Awaitable[Any]] | None = None,
+        done: str | None = sse.DONE,
+    ) -> AsyncIterator[str]:
+        """A streamed body, finished once with the status it really ended with.
+
+        A :class:`ServeError` mid-stream (the HTTP status is already sent) becomes the
+        endpoint's error events (``on_error``) and is audited with its own status; a client
+        disconnect or a bug is audited as 499 and re-raised. ``close`` releases upstream
+        streams; ``done`` ends a stream that completed or failed cleanly.
+        """
+        status, error = 200, None
+        try:
+            async for item in events:
+                yield item
+        except ServeError as exc:
+            items = list(on_error(exc))  # may refine the error's message or param first
+            status, error = exc.status, exc.message
+            for item in items:
+                yield item
+        except BaseException as exc:  # client disconnect (cancellation) or a bug
+            status, error = 499, type(exc).__name__
+            raise
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            if close is not None:
+                await close()
+            await self.finish(record, ctx, status, error)
+        if done is not None:
+            yield done

@@ -160,15 +160,15 @@ class TranscriptionServing:
             raise
         return self._events(events, first, record, ctx)
 
-    async def _events(
+    def _events(
         self,
         events: SegmentStream,
         first: TranscriptionEvent | None,
         record: RequestRecord,
         ctx: RequestContext | None,
     ) -> AsyncIterator[str]:
-        status, error, spoken = 200, None, 0
-        try:
+        async def body() -> AsyncIterator[str]:
+            spoken = 0
             event = first
             while event is not None and event.type == "segment":
                 text = event.segment.text if event.segment else ""
@@ -182,16 +182,8 @@ class TranscriptionServing:
             result = event.transcription
             record.confidence = result.confidence
             yield sse.event(done_event(result, record))
-        except ServeError as exc:
-            status, error = exc.status, exc.message
-            yield sse.error_event(exc)
-        except BaseException as exc:  # client disconnect (cancellation) or a bug
-            status, error = 499, type(exc).__name__
-            raise
-        finally:
-            await events.close()
-            await self.lifecycle.finish(record, ctx, status, error)
-        yield sse.DONE
+
+        return self.lifecycle.stream(body(), record, ctx, close=events.close)
 
 
 def done_event(result: Transcription, record: RequestRecord) -> dict[str, Any]:

@@ -193,7 +193,7 @@ class ChatCompletionServing:
         )
 
     # ------------------------------------------------------------------ stream
-    async def _events(self, run: ChatRun) -> AsyncIterator[str]:
+    def _events(self, run: ChatRun) -> AsyncIterator[str]:
         body, record, first, pieces, ctx = run.body, run.record, run.first, run.pieces, run.ctx
         chunk_id = f"chatcmpl-{record.request_id}"
         created = int(time.time())
@@ -229,8 +229,7 @@ class ChatCompletionServing:
             )
             return event([choice])
 
-        status, error = 200, None
-        try:
+        async def events() -> AsyncIterator[str]:
             yield event(
                 [StreamChoice(index=i, delta=Delta(role="assistant", content="")) for i in
                  range(body.n)]
@@ -254,13 +253,5 @@ class ChatCompletionServing:
             yield event(finals, interfaze=interfaze_meta(record))
             if body.stream_options and body.stream_options.include_usage:
                 yield event([], usage=usage(record))
-        except ServeError as exc:
-            status, error = exc.status, exc.message
-            yield sse.error_event(exc)
-        except BaseException as exc:  # client disconnect (cancellation) or a bug
-            status, error = 499, type(exc).__name__
-            raise
-        finally:
-            await pieces.aclose()
-            await self.lifecycle.finish(record, ctx, status, error)
-        yield sse.DONE
+
+        return self.lifecycle.stream(events(), record, ctx, close=pieces.aclose)

@@ -304,7 +304,7 @@ class CompletionServing:
         )
 
     # ---------------------------------------------------------------- stream
-    async def _events(
+    def _events(
         self,
         body: CompletionRequest,
         prompts: list[str],
@@ -363,8 +363,11 @@ class CompletionServing:
             previous, held = held, next_chunk
             return sse.event(previous) if previous is not None else None
 
-        status, error = 200, None
-        try:
+        def on_error(exc: ServeError) -> list[str]:
+            return ([sse.event(held)] if held is not None else []) + [sse.error_event(exc)]
+
+        async def events() -> AsyncIterator[str]:
+            nonlocal held
             if body.echo:
                 for index, prompt in enumerate(prompts):
                     for i in range(body.n):
@@ -392,15 +395,5 @@ class CompletionServing:
                 held = None
             if body.include_usage:
                 yield sse.event(chunk([], usage=self.usage(record)))
-        except ServeError as exc:
-            status, error = exc.status, exc.message
-            if held is not None:
-                yield sse.event(held)
-            yield sse.error_event(exc)
-        except BaseException as exc:  # client disconnect (cancellation) or a bug
-            status, error = 499, type(exc).__name__
-            raise
-        finally:
-            await pieces.aclose()
-            await self.lifecycle.finish(record, ctx, status, error)
-        yield sse.DONE
+
+        return self.lifecycle.stream(events(), record, ctx, on_error=on_error, close=pieces.aclose)

@@ -42,6 +42,7 @@ from serve.api.responses.protocol import (
 from serve.api.responses.translate import Conversation, chat_request
 from serve.gateway.context import RequestContext
 from serve.gateway.errors import PolicyRefusal
+from serve.gateway.output_guard import LogprobsGate
 from serve.observability.record import RequestRecord
 
 RESPONSE_PREFIX = "resp_"
@@ -323,7 +324,7 @@ class ResponsesServing:
                 record.request_id,
                 texts[0],
                 choice.tool_calls,
-                choice.logprobs,
+                choice.logprobs if texts[0] == choice.content else [],  # none after a redaction
                 status,
             )
             response = self.response(body, record, status, items, incomplete)
@@ -404,7 +405,7 @@ class ResponsesServing:
         )
 
     # ---------------------------------------------------------------- stream
-    async def _events(
+    def _events(
         self, body: ResponsesRequest, run: ChatRun, conversation: Conversation
     ) -> AsyncIterator[str]:
         record, ctx = run.record, run.ctx
@@ -413,6 +414,7 @@ class ResponsesServing:
         output = OutputStream(record.request_id, emit)
         gateway = self.lifecycle.gateway
         redactor = gateway.stream_redactor(ctx) if ctx is not None and gateway else None
+        gate = LogprobsGate()  # logprobs leave in step with the redacted text
 
         def state(status: str, **extra: Any) -> dict[str, Any]:
             return _dump(
@@ -424,14 +426,22 @@ class ResponsesServing:
                 return []
             events: list[str] = []
             text = redactor.feed(piece.text) if redactor and piece.text else piece.text
-            if text or piece.logprobs:
-                events += output.text_delta(text, piece.logprobs)
+            entries = gate.feed(piece.text or "", text or "", piece.logprobs or [])
+            if text or entries:
+                events += output.text_delta(text, entries)
             if piece.tool_calls:
                 events += output.tool_deltas(piece.tool_calls)
             return events
 
-        status, error = 200, None
-        try:
+        def on_error(exc: ServeError) -> list[str]:
+            conversation.remap(exc)  # in place: the param names the Responses input item
+            failure = ResponseError(code=str(exc.code), message=exc.message)
+            return [
+                emit("error", code=exc.code, message=exc.message, param=exc.param),
+                emit("response.failed", response=state("failed", error=failure)),
+            ]
+
+        async def events() -> AsyncIterator[str]:
             yield emit("response.created", response=state("in_progress"))
             yield emit("response.in_progress", response=state("in_progress"))
             pieces = [run.first] if run.first is not None else []
@@ -441,8 +451,10 @@ class ResponsesServing:
             async for piece in run.pieces:
                 for event in feed(piece):
                     yield event
-            if redactor is not None and (rest := redactor.flush()):
-                for event in output.text_delta(rest):
+            rest = redactor.flush() if redactor is not None else ""
+            entries = gate.flush(rest)
+            if rest or entries:
+                for event in output.text_delta(rest, entries):
                     yield event
             final, incomplete = outcome(record.choices[0].finish_reason)
             for event in output.finish(final):
@@ -453,18 +465,10 @@ class ResponsesServing:
             await self.keep(body, response, conversation, ctx)
             kind = "response.completed" if final == "completed" else "response.incomplete"
             yield emit(kind, response=_dump(response))
-        except ServeError as exc:
-            exc = conversation.remap(exc)
-            status, error = exc.status, exc.message
-            yield emit("error", code=exc.code, message=exc.message, param=exc.param)
-            failure = ResponseError(code=str(exc.code), message=exc.message)
-            yield emit("response.failed", response=state("failed", error=failure))
-        except BaseException as exc:  # client disconnect (cancellation) or a bug
-            status, error = 499, type(exc).__name__
-            raise
-        finally:
-            await run.pieces.aclose()
-            await self.lifecycle.finish(record, ctx, status, error)
+
+        return self.lifecycle.stream(
+            events(), record, ctx, on_error=on_error, close=run.pieces.aclose, done=None
+        )
 
     # --------------------------------------------------------------- refusal
     def _refusal(self, body: ResponsesRequest, refusal: str, request_id: str) -> Any:

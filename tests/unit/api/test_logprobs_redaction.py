@@ -54,6 +54,27 @@ def completion(app, stream: bool):
     return app.client.post("/v1/completions", json=body)
 
 
+def responses(app, stream: bool):
+    body = {
+        "model": app.config.llm.model_id,
+        "input": "tell me",
+        "top_logprobs": 2,
+        "stream": stream,
+    }
+    return app.client.post("/v1/responses", json=body)
+
+
+def responses_tokens(response, stream: bool) -> tuple[str, list[str]]:
+    if stream:
+        done = [e for e in events(response) if e.get("type") == "response.output_text.done"]
+        deltas = [e for e in events(response) if e.get("type") == "response.output_text.delta"]
+        tokens = [entry["token"] for e in deltas for entry in e.get("logprobs") or []]
+        return done[0]["text"], tokens
+    [message] = [item for item in response.json()["output"] if item["type"] == "message"]
+    part = message["content"][0]
+    return part["text"], [entry["token"] for entry in part.get("logprobs") or []]
+
+
 def chat_tokens(response, stream: bool) -> tuple[str, list[str]]:
     if not stream:
         [choice] = response.json()["choices"]
@@ -78,11 +99,18 @@ def completion_tokens(response, stream: bool) -> tuple[str, list[str]]:
     return text, tokens
 
 
+ENDPOINTS = {
+    "chat": (chat, chat_tokens),
+    "completions": (completion, completion_tokens),
+    "responses": (responses, responses_tokens),
+}
+
+
 @pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize("endpoint", ["chat", "completions"])
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 def test_a_redacted_answer_sends_no_token_that_spells_it(tmp_path, endpoint, stream):
     app = harness(tmp_path, LEAKY)
-    call, read = (chat, chat_tokens) if endpoint == "chat" else (completion, completion_tokens)
+    call, read = ENDPOINTS[endpoint]
     response = call(app, stream)
     assert response.status_code == 200, response.text
     text, tokens = read(response, stream)
@@ -92,10 +120,10 @@ def test_a_redacted_answer_sends_no_token_that_spells_it(tmp_path, endpoint, str
 
 
 @pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize("endpoint", ["chat", "completions"])
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 def test_a_clean_answer_keeps_every_logprob_in_order(tmp_path, endpoint, stream):
     app = harness(tmp_path, CLEAN)
-    call, read = (chat, chat_tokens) if endpoint == "chat" else (completion, completion_tokens)
+    call, read = ENDPOINTS[endpoint]
     response = call(app, stream)
     assert response.status_code == 200, response.text
     text, tokens = read(response, stream)
