@@ -28,6 +28,13 @@ SELLER_LABELS = frozenset(
     """from|seller|sold by|issued by|remit to|merchant|payee|supplier|vendor|provider
     |supplier name|vendor name|seller name""".replace("\n", "").split("|")
 )
+# The legal owner or operator of a trading name ("Owned By: X SDN BHD" under a shop's heading):
+# a second organisation on the issuer's side, so which one "issued" it is not for rules to say.
+OWNER_LABELS = frozenset(
+    """owned by|operated by|managed by|a member of|member of|subsidiary of|a subsidiary of
+    |a division of|division of|franchisee|licensee|company name|registered name
+    |registered owner""".replace("\n", "").split("|")
+)
 # Legal forms and trade words of organisation names (a general lexicon, many countries).
 ORG_WORDS = frozenset(
     """ltd limited llc llp lp inc incorporated corp corporation co company plc pty pte gmbh
@@ -44,6 +51,20 @@ DOCUMENT_TITLES = frozenset(
     |thank you please come again|customer copy|merchant copy|copy|duplicate|original
     |""".replace("\n", "").split("|")
 )
+# Staff roles printed before a person's name ("Cashier P.NISANTHI", "Served by: Ann"): such a
+# line names a person working there, never the organisation.
+_STAFF_ROLE = re.compile(
+    r"^\W*(?:cashier|operator|served by|salesperson|sales person|sales rep|salesman"
+    r"|clerk|waiter|waitress|attendant|teller|person in charge|prepared by|checked by"
+    r"|approved by|received by)\b",
+    re.IGNORECASE,
+)
+# Trade words long enough to be told apart inside a word whose spaces the OCR lost
+# ("SANYUSTATIONERYSHOP" is "SANYU STATIONERY SHOP").
+_GLUED_TRADE_WORDS = tuple(
+    sorted((w for w in ORG_WORDS if len(w) >= 4 and w not in ("limited",)), key=len, reverse=True)
+)
+GLUED_MIN_CHARS = 9  # a word at least this long ending in a trade word is taken as glued
 _DOMAIN = re.compile(r"[\w.+-]+@([\w-]+)\.|(?:www\.|https?://)([\w-]+)\.", re.IGNORECASE)
 _NOT_NAME = re.compile(r"@|www\.|https?:|\.com\b|\btel\b|\bfax\b|\bphone\b", re.IGNORECASE)
 
@@ -78,9 +99,11 @@ def name_like(text: str) -> bool:
     words = _words(text)
     if not words or len(words) > 9 or len(text) > 70 or _NOT_NAME.search(text):
         return False
+    if _STAFF_ROLE.match(text) and org_evidence(text) < 1.0:
+        return False  # "Cashier P.NISANTHI": a person at the till, not the shop
     if is_label(text) and not any(w in ORG_WORDS for w in words):
         return False
-    if _label_of(text) in DOCUMENT_TITLES:
+    if _label_of(text) in DOCUMENT_TITLES or _label_of(text) in OWNER_LABELS:
         return False
     digits = sum(c.isdigit() for c in text)
     letters = sum(c.isalpha() for c in text)
@@ -103,9 +126,21 @@ def org_evidence(text: str) -> float:
     words = _words(text)
     if any(w in ORG_WORDS for w in words[1:]) or (len(words) == 1 and words[0] in ORG_WORDS):
         return 1.0
+    if any(_glued_trade_word(w) for w in words):
+        return 1.0  # "SANYUSTATIONERYSHOP": the trade word after a name, spaces lost
     if re.search(r"[A-Za-z]\s*&\s*[A-Za-z]", text) or any(w in ORG_WORDS for w in words):
         return 0.6
     return 0.0
+
+
+def _glued_trade_word(word: str) -> bool:
+    """A long word ending in a trade word after at least three letters of a name (an OCR
+    reading of a letter-spaced heading without its spaces)."""
+    if len(word) < GLUED_MIN_CHARS or not word.isalpha():
+        return False
+    return any(
+        word.endswith(trade) and len(word) - len(trade) >= 3 for trade in _GLUED_TRADE_WORDS
+    )
 
 
 def _clean(text: str, line: Line | None = None) -> str:
@@ -182,6 +217,8 @@ def _party_label(segment: str) -> tuple[str, str] | None:
         return "buyer", rest
     if key in SELLER_LABELS:
         return "seller", rest
+    if key in OWNER_LABELS:
+        return "owner", rest
     return None
 
 
@@ -365,14 +402,19 @@ def find_party(
     purchase_order = is_purchase_order(pages)
     buyers = [p for r, p in labelled if r == "buyer"]
     sellers = [p for r, p in labelled if r == "seller"]
-    excluded = {id(p.line) for p in buyers + sellers}  # lines inside labelled blocks
+    owners = [p for r, p in labelled if r == "owner"]
+    excluded = {id(p.line) for p in buyers + sellers + owners}  # lines inside labelled blocks
     heads = letterhead(pages, excluded)
     if role == "buyer":
         return _pick(buyers)
     if role == "seller" and (sellers or purchase_order):
         return _pick(sellers)
     # The issuer: the letterhead, else a From / Sold by block (not on a purchase order).
-    best = _pick(heads, floor=0.35)
+    best = _pick(heads + owners, floor=0.35)
+    if best is not None and owners:
+        named = owners + [h for h in heads[:1] if h.evidence >= 0.35]
+        if any(not _same_name(p.name, best[0].name) for p in named):
+            best = best[0], round(best[1] * OWNED_BY_OTHER, 3)  # a trading name and its owner
     if best is not None and best[1] >= 0.6:
         return best
     if sellers and not purchase_order:
@@ -380,6 +422,7 @@ def find_party(
     return best
 
 
+OWNED_BY_OTHER = 0.6  # confidence factor when an owner block names another organisation
 _PARTICLES = frozenset("and of de la le du van von der den da di del y e the for & et".split())
 
 

@@ -101,3 +101,23 @@ def test_roles_and_typed_spans():
     assert typed_span("due 1 Jul 2026", AnswerType.DATE) == "1 Jul 2026"
     assert typed_span("2 x 3.50 7.00", AnswerType.AMOUNT) == "7.00"
     assert typed_span("RM 25.80", AnswerType.IDENTIFIER) is None
+
+
+def test_a_cashier_line_is_not_the_shop():
+    # A photo that starts with the previous receipt's footer: the cashier line comes first.
+    receipt = page(
+        "THANK YOU AND DO VISIT US AGAIN\nCashier P.NISANTHI\nMachine 003\n"
+        "GOLDEN WOK CASH & CARRY\n(1365663-P)\nTOTAL\t45.00"
+    )
+    found = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert found is None or "Cashier" not in found[0].name
+
+
+def test_a_heading_read_without_spaces_is_a_rival_of_the_owner():
+    receipt = page(
+        "NORTHWINDSTATIONERYSHOP\nNO. 31G, JALAN SETIA\nTAX INVOICE\nOwned By :\n"
+        "NORTHWIND SUPPLY SDN BHD (1135772-K)\nTotal\t3.90"
+    )
+    party, confidence = find_party("Which company issued this receipt?", pages_of([receipt]), [])
+    # two names fit as issuer (the trading name and its owner): not for the small stack
+    assert confidence < 0.65
