@@ -118,6 +118,6 @@ def test_a_heading_read_without_spaces_is_a_rival_of_the_owner():
         "NORTHWINDSTATIONERYSHOP\nNO. 31G, JALAN SETIA\nTAX INVOICE\nOwned By :\n"
         "NORTHWIND SUPPLY SDN BHD (1135772-K)\nTotal\t3.90"
     )
-    party, confidence = find_party("Which company issued this receipt?", pages_of([receipt]), [])
+    _party, confidence = find_party("Which company issued this receipt?", pages_of([receipt]), [])
     # two names fit as issuer (the trading name and its owner): not for the small stack
     assert confidence < 0.65
