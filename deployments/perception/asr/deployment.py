@@ -43,12 +43,7 @@ class AsrDeployment:
         MalformedInput (400), InputTooLarge (413) or UnsupportedInput (415) for bad input.
         """
         started = perf_counter()
-        parsed = self.transcriber.parse_request(request)
-        options = self.transcriber.decode_options(parsed)
-        # Cheap checks run before queueing, so oversized input is refused even when busy.
-        probe_started = perf_counter()
-        probe = await asyncio.to_thread(self.transcriber.probe, parsed)
-        probe_ms = round((perf_counter() - probe_started) * 1000, 1)
+        parsed, options, probe, probe_ms = await self._prepare(request)
         queued = perf_counter()
         async with self._slots:
             queue_ms = round((perf_counter() - queued) * 1000, 1)
@@ -76,11 +71,7 @@ class AsrDeployment:
         segment being decoded is finished, decoding stops and the slot is released.
         """
         started = perf_counter()
-        parsed = self.transcriber.parse_request(request)
-        options = self.transcriber.decode_options(parsed)
-        probe_started = perf_counter()
-        probe = await asyncio.to_thread(self.transcriber.probe, parsed)
-        probe_ms = round((perf_counter() - probe_started) * 1000, 1)
+        parsed, options, probe, probe_ms = await self._prepare(request)
         queued = perf_counter()
         async with self._slots:
             queue_ms = round((perf_counter() - queued) * 1000, 1)
@@ -98,6 +89,17 @@ class AsrDeployment:
         )
         done = TranscriptionEvent(type="done", transcription=transcription)
         yield done.model_dump(mode="json", exclude_none=True)
+
+    async def _prepare(self, request: dict[str, Any]) -> tuple[Any, Any, Any, float]:
+        """Parse, decoding options and the probe (duration, format), with the probe's time.
+
+        These cheap checks run before queueing, so oversized input is refused even when busy.
+        """
+        parsed = self.transcriber.parse_request(request)
+        options = self.transcriber.decode_options(parsed)
+        probe_started = perf_counter()
+        probe = await asyncio.to_thread(self.transcriber.probe, parsed)
+        return parsed, options, probe, round((perf_counter() - probe_started) * 1000, 1)
 
     async def _next_segment(self, stream: TranscriptionStream) -> Any:
         return await self._in_thread(stream.next_segment)
