@@ -231,6 +231,20 @@ class SamplingRequest(RequestBody):
                 raise ValueError(f"logit_bias values lie in [-100, 100]; got {bias}")
         return value
 
+    def sampling(self) -> dict[str, Any]:
+        """The decoding parameters every LLM endpoint passes through as they are."""
+        return {
+            "n": self.n,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "presence_penalty": self.presence_penalty,
+            "frequency_penalty": self.frequency_penalty,
+            "logit_bias": self.logit_bias,
+            "stop": self.stop_list(),
+            "seed": self.seed,
+        }
+
     def stop_list(self) -> list[str]:
         if self.stop is None:
             return []

@@ -68,18 +68,10 @@ class Escalation:
             prompt=parts.prompt,
             messages=parts.messages,
             max_tokens=body.token_limit() or self.settings.default_max_tokens,
-            n=body.n,
-            temperature=body.temperature,
-            top_p=body.top_p,
-            top_k=body.top_k,
-            presence_penalty=body.presence_penalty,
-            frequency_penalty=body.frequency_penalty,
-            logit_bias=body.logit_bias,
             logprobs=body.logprobs,
             top_logprobs=body.top_logprobs,
-            stop=body.stop_list(),
             template_stops=[] if body.response_format or body.wants_tools else parts.stops,
-            seed=body.seed,
+            **body.sampling(),
             response_format=(
                 body.response_format.model_dump(exclude_none=True)
                 if body.response_format and body.response_format.type != "text"

@@ -170,17 +170,9 @@ class CompletionServing:
             prompt=prompt,
             raw_prompt=True,
             max_tokens=body.max_tokens,
-            n=body.n,
-            temperature=body.temperature,
-            top_p=body.top_p,
-            top_k=body.top_k,
-            presence_penalty=body.presence_penalty,
-            frequency_penalty=body.frequency_penalty,
-            logit_bias=body.logit_bias,
             logprobs=body.logprobs is not None,
             top_logprobs=body.logprobs,
-            stop=body.stop_list(),
-            seed=body.seed,
+            **body.sampling(),
         )
 
     # ------------------------------------------------------------------ run
