@@ -145,6 +145,7 @@ def run_child(
     """
     from loadtest.eval.webpages import PageServer, make_pages
     from loadtest.local_app import app_config, local_app, stage_overrides
+    from loadtest.payloads import load_or_build
     from loadtest.settings import load_loadtest_config
     from serve.config.loader import deep_merge, parse_overrides
 
@@ -155,6 +156,9 @@ def run_child(
     config = app_config("local", settings, ingress=ingress)
     result: dict[str, Any] = {"ingress": ingress, "overrides": overrides or []}
     payload_settings = load_loadtest_config().payloads
+    # built here, before the app starts: left to the locust users, every user builds them at
+    # once (the mix has images, PDFs and speech) and the measured window serves no request
+    load_or_build(payload_settings)
     pages = make_pages(payload_settings.variants, payload_settings.seed)
     with PageServer(pages) as web, local_app(config) as app:
         result["startup_s"] = round(app.startup_s, 1)
