@@ -48,7 +48,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "total": (
         ("total", "amount due", "balance due", "grand total", "amount to pay", "how much",
-         "owe", "paid", "pay", "come to", "closing balance"),
+         "owe", "paid", "pay", "payable", "come to", "closing balance"),
         ("total due", "amount due", "grand total", "total amount", "balance due", "total",
          "amount payable", "total payable", "invoice total", "order total", "total incl",
          "nett total", "net total", "rounded total", "total sales", "closing balance",
@@ -193,10 +193,27 @@ def _stacked(lines: list[Line], at: int, column: int, key: str) -> list[KeyValue
         value = below.segments[0]
     else:
         return []
-    if is_label(value):
+    if is_label(value) or _heads_a_column(lines, at, column):
         return []
     sureness = min(line.sureness, below.sureness)
     return [KeyValue(key, value, line.page, line.index, "stacked", sureness)]
+
+
+def _heads_a_column(lines: list[Line], at: int, column: int) -> bool:
+    """The label over a table column: two or more rows of the header's shape follow, each
+    with a value in that column ("Amount" over every line's amount names no single value)."""
+    header = lines[at].segments
+    if len(header) < 2 or not all(is_label(cell) for cell in header if cell.strip()):
+        return False
+    rows = 0
+    for line in lines[at + 1 : at + 3]:
+        cells = line.segments
+        if len(cells) != len(header) or not cells[column].strip():
+            break
+        if any(is_label(cell) for cell in cells):
+            break  # labels in the row: a block of fields beside each other, not a table
+        rows += 1
+    return rows >= 2
 
 
 def _table_pairs(observation: Observation) -> list[KeyValue]:

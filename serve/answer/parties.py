@@ -138,9 +138,7 @@ def _glued_trade_word(word: str) -> bool:
     reading of a letter-spaced heading without its spaces)."""
     if len(word) < GLUED_MIN_CHARS or not word.isalpha():
         return False
-    return any(
-        word.endswith(trade) and len(word) - len(trade) >= 3 for trade in _GLUED_TRADE_WORDS
-    )
+    return any(word.endswith(trade) and len(word) - len(trade) >= 3 for trade in _GLUED_TRADE_WORDS)
 
 
 def _clean(text: str, line: Line | None = None) -> str:

@@ -42,7 +42,7 @@ ROLE_HEADERS = {
     "amount": ("amount", "total", "line total", "extended", "net", "gross", "value", "sum",
                "subtotal", "amt"),
 }  # fmt: skip
-_QTY_Q = re.compile(r"\b(how many|quantity|qty|units|pieces|count)\b")
+_QTY_Q = re.compile(r"\b(how many|quantity|qty|units|pieces|count|number of)\b")
 _PRICE_Q = re.compile(
     r"\b(unit price|price per|per unit|each|a single|one|rate|unit cost|price for a|cost per)\b"
 )
@@ -129,6 +129,9 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
             )
     if row is None or row_score < 0.5:
         return None
+    # The words that named the row do not name the column ("Shipping pallets" is no "Shipped").
+    row_words = set(content_tokens(body[row][0]))
+    column, column_score = _best_index([t for t in q if t not in row_words], header)
     if column is None or column == 0:
         if len(header) == 2:
             column, column_score = 1, 0.6
@@ -338,8 +341,10 @@ def _wanted_role(question: str, item: LineItem) -> tuple[str | None, float]:
     (Ordered / Shipped) the one whose header the question names."""
     lowered = normalize(question)
     asked = set(content_tokens(question)) - set(content_tokens(item.description))
-    if _AMOUNT_Q.search(lowered):
-        return "amount", 1.0
+    if _AMOUNT_Q.search(lowered) or (
+        re.search(r"\bhow much\b", lowered) and re.search(r"\bin total\b", lowered)
+    ):
+        return "amount", 1.0  # "how much for <item> in total": the line's amount
     if _PRICE_Q.search(lowered):
         return "unit_price", 1.0
     if _QTY_Q.search(lowered):

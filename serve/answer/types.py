@@ -105,6 +105,11 @@ _NP_STOP = frozenset(
     can could that which who according listed shown stated printed written mentioned appear
     appears appearing this these those it its as than per under over into after before""".split()
 )
+# "What does the order come to?", "what did it amount to": a sum of money.
+_COMES_TO = re.compile(
+    r"\b(?:come|comes|came|amount|amounts|amounted|add|adds|added) (?:up )?to"
+    r"(?: in total| altogether| overall)?\W*$"
+)
 _MONEY_VERBS = frozenset("pay paid pays cost costs charge charged spend spent owe owed".split())
 # Imperatives whose answer is prose, whatever they mention ("explain the charges").
 _OPEN_VERBS = frozenset(
@@ -189,7 +194,9 @@ def _first_noun_type(words: list[str]) -> tuple[AnswerType | None, str]:
         if word in ("number", "no", "numbers") and numbered:
             return AnswerType.IDENTIFIER, f"{phrase[index - 1]} number"
     kind, cue = _head_type(phrase)
-    if kind is not None and not any(w in _VERB_LIKE for w in phrase[: phrase.index(cue)]):
+    head = cue.split()[0] if cue else ""  # "number of": the phrase holds "number"
+    before = phrase[: phrase.index(head)] if head in phrase else phrase
+    if kind is not None and not any(w in _VERB_LIKE for w in before):
         return kind, cue
     for word in words[:2]:
         word = word.removesuffix("'s")
@@ -260,7 +267,7 @@ def type_cues(question: str) -> TypeGuess:
     # what / which: the noun right after it, else the phrase after "is/was the".
     if after and after[0] in ("did", "does", "do", "will", "would", "should"):
         # "what did the customer pay": the subject is not the answer; the verb may say it.
-        if any(t in _MONEY_VERBS for t in after):
+        if any(t in _MONEY_VERBS for t in after) or _COMES_TO.search(joined):
             return TypeGuess(AnswerType.AMOUNT, "money verb", True)
         return TypeGuess(AnswerType.FREE_TEXT, f"{word} {after[0]} …", False)
     if after and after[0] in ("is", "was", "are", "were", "s", "'s"):

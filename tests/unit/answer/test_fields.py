@@ -121,3 +121,15 @@ def test_a_heading_read_without_spaces_is_a_rival_of_the_owner():
     _party, confidence = find_party("Which company issued this receipt?", pages_of([receipt]), [])
     # two names fit as issuer (the trading name and its owner): not for the small stack
     assert confidence < 0.65
+
+
+def test_a_column_header_names_no_single_value():
+    invoice = page(
+        "INVOICE\nBluepeak Components Ltd\nInvoice number: INV-7\n"
+        "Description\tQty\tUnit price\tAmount\n"
+        "Network cable 5 m\t48\t35.82 EUR\t1,719.36 EUR\n"
+        "Shipping pallets\t40\t60.49 EUR\t2,419.60 EUR\n"
+        "Subtotal:\t4,138.96 EUR\nTax (7%):\t289.73 EUR\nTotal due:\t4,428.69 EUR"
+    )
+    answer = FieldAnswerer().answer("What is the amount payable?", [invoice])
+    assert answer is not None and answer.text.startswith("4,428.69")

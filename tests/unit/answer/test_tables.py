@@ -66,3 +66,26 @@ def test_a_misread_row_is_not_verified():
     assert not item.verified
     answer = TABLE.answer("How many Croissant were bought?", [page])
     assert answer is None or answer.confidence < 0.9
+
+
+def test_words_of_the_item_do_not_pick_the_column():
+    rows = [
+        ["Item", "Ordered", "Shipped", "Backorder"],
+        ["Packing tape 50 m", "54", "42", "12"],
+        ["Shipping pallets", "70", "59", "11"],
+    ]
+    # "number of" asks for a quantity without naming the column: ordered or shipped?
+    answer = TABLE.answer("What number of Shipping pallets does it list?", [table(rows)])
+    assert answer is None or answer.confidence < 0.65
+
+
+def test_how_much_for_an_item_in_total_is_its_line_amount():
+    rows = [
+        ["Description", "Qty", "Unit price", "Amount"],
+        ["Network cable 5 m", "400", "35.83", "14,332.00"],
+        ["Desk lamp LED", "2", "10.00", "20.00"],
+    ]
+    answer = TABLE.answer("How much for Network cable 5 m in total?", [table(rows)])
+    assert answer.text == "14,332.00" and answer.confidence >= 0.9
+    quantity = TABLE.answer("What number of Desk lamp LED does it list?", [table(rows)])
+    assert quantity.text == "2"

@@ -126,3 +126,24 @@ def test_embedding_vote_fills_in_where_cues_are_silent(minilm):
     assert right / len(examples) >= 0.8  # leave-in accuracy on its own labelled set
     assert not type_cues("What was the final bill?").decisive
     assert predict_type("What was the final bill?", embedder).type is T.AMOUNT
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What number of Cable ties does it list?", "Which number of items is shown?"],
+)
+def test_what_number_of_is_a_quantity(question):
+    assert type_cues(question).type is T.QUANTITY
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What does the purchase order come to?", T.AMOUNT),
+        ("What did the bill amount to?", T.AMOUNT),
+        ("What does it add up to in total?", T.AMOUNT),
+        ("What time does the caller want to come to the office?", T.TIME),
+    ],
+)
+def test_comes_to_is_money(question, kind):
+    assert type_cues(question).type is kind
