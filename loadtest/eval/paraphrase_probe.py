@@ -54,8 +54,10 @@ def probe_cases(documents: int, seed: int, scanned: bool) -> list[Case]:
         doc = make_document("dev", rng, templates[index % len(templates)])
         if scanned:
             shot = scan(doc, "dev", rng)
-            part = (_file_part(f"scan-{index}.pdf", shot.mime, shot.data)
-                    if shot.mime == "application/pdf" else _image_part(shot.mime, shot.data))  # fmt: skip
+            if shot.mime == "application/pdf":
+                part = _file_part(f"scan-{index}.pdf", shot.mime, shot.data)
+            else:
+                part = _image_part(shot.mime, shot.data)
         else:
             part = _file_part(f"{doc.template}-{index}.pdf", "application/pdf", doc.pdf)
         answers = dict(doc.answers)
