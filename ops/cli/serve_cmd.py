@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ipaddress
 import os
+import shutil
 import signal
 import socket
 import tempfile
@@ -27,6 +29,10 @@ HAPROXY_PATH_ENV = {
     "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": "",
     "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": "server-state",
 }
+# Ray puts each node's files one folder deeper (the 56-character node id), and HAProxy refuses
+# an admin socket path over 97 characters: the folder itself may be at most this long.
+HAPROXY_SOCKET_MAX = 97
+HAPROXY_FOLDER_MAX = HAPROXY_SOCKET_MAX - len("/" + "0" * 56 + "/admin.sock")
 # ... and its stats page and Prometheus exporter on fixed ports (8404, 9101): free ones instead.
 HAPROXY_PORT_ENV = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
 
@@ -84,13 +90,26 @@ def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:
         return
     os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
     os.environ[HAPROXY_ERRORS_ENV] = "1"  # its own errors: OpenAI-shaped 503 (worker hook)
-    folder = os.path.join(state_dir, "haproxy")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    folder = haproxy_folder(state_dir)
     for name, leaf in HAPROXY_PATH_ENV.items():
         os.environ[name] = os.path.join(folder, leaf) if leaf else folder
     for name in HAPROXY_PORT_ENV:
         os.environ[name] = str(free_port())
     os.environ["RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"] = str(cluster.ingress_drain_s)
+
+
+def haproxy_folder(state_dir: str) -> str:
+    """A private (0700) folder for HAProxy's files, short enough for its admin socket.
+
+    ``<state_dir>/haproxy`` when that fits; otherwise a short folder under /tmp, removed when
+    this process exits.
+    """
+    folder = os.path.join(state_dir, "haproxy")
+    if len(folder) > HAPROXY_FOLDER_MAX:
+        folder = tempfile.mkdtemp(prefix="ifzh-", dir="/tmp")  # 0700 already
+        atexit.register(shutil.rmtree, folder, True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
 
 
 def ray_init_options(cluster: LocalClusterSettings) -> dict[str, Any]:

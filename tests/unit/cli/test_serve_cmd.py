@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from ops.cli.serve_cmd import (
     HAPROXY_PATH_ENV,
     HAPROXY_PORT_ENV,
+    HAPROXY_SOCKET_MAX,
     configure_ingress,
     ray_init_options,
 )
@@ -37,7 +41,8 @@ def test_a_lan_address_can_be_chosen_for_multi_node():
     assert ray_init_options(cluster)["_node_ip_address"] == "10.0.0.5"
 
 
-def test_haproxy_gets_private_files_and_free_ports(clean_env, tmp_path):
+def test_haproxy_gets_private_files_and_free_ports(clean_env):
+    tmp_path = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))  # short: see the next test
     configure_ingress(LocalClusterSettings(ingress_proxy="haproxy"), str(tmp_path))
     assert os.environ["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
     for name in HAPROXY_PATH_ENV:
@@ -46,6 +51,20 @@ def test_haproxy_gets_private_files_and_free_ports(clean_env, tmp_path):
     assert len(ports) == 2 and not ports & {8404, 9101}
     assert (tmp_path / "haproxy").stat().st_mode & 0o077 == 0
     assert os.environ["RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"] == "2.0"
+    shutil.rmtree(tmp_path)
+
+
+def test_haproxy_admin_socket_fits_even_under_a_long_state_dir(clean_env, tmp_path):
+    """`ifz serve` keeps its state in /tmp/ifz-serve-XXXXXXXX: with Ray's node folder the socket
+    path came to 99 characters and HAProxy refused to start."""
+    long_dir = tmp_path / ("d" * 60)
+    long_dir.mkdir()
+    configure_ingress(LocalClusterSettings(ingress_proxy="haproxy"), str(long_dir))
+    folder = os.environ["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"]
+    socket_path = os.path.join(folder, "f" * 56, "admin.sock")  # as Ray scopes it per node
+    assert len(socket_path) <= HAPROXY_SOCKET_MAX
+    assert os.stat(folder).st_mode & 0o077 == 0
+    assert os.environ["RAY_SERVE_HAPROXY_SOCKET_PATH"] == os.path.join(folder, "admin.sock")
 
 
 def test_the_default_proxy_clears_a_leftover_haproxy_switch(clean_env, monkeypatch, tmp_path):
