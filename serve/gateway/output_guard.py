@@ -111,11 +111,16 @@ class OutputGuardHook(GatewayHook):
         )
 
 
-_SECRET_START = re.compile(r"[0-9@+]|[A-Za-z0-9_\-]{12,}|\b(sk|pk|AKIA|ghp|xox)", re.I)
+_SECRET_START = re.compile(
+    r"[0-9@+]|[A-Za-z0-9_\-]{12,}|\b(sk|pk|AKIA|ghp|xox)|-{3,}"
+    r"|\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)",
+    re.I,
+)
 
 
 def _could_start_secret(text: str) -> bool:
-    """Digits, '@', long tokens or key prefixes may be the start of a secret or PII."""
+    """Digits, '@', long tokens, key prefixes, PEM armour ('-----BEGIN ... PRIVATE KEY') or a
+    password keyword may be the start of a secret or PII (the multi-word ones included)."""
     return bool(_SECRET_START.search(text))
 
 
@@ -148,16 +153,17 @@ class StreamRedactor:
         if self._size < self._next_scan:
             return ""
         cut = self._size - self.holdback
-        if cut <= 0 and self._next_scan == 0:
-            return ""
         buffer = self._take()
         tail = buffer[max(cut, 0) :]
-        if not _could_start_secret(tail):  # plain words: release up to the last space now
+        if not _could_start_secret(tail):
+            # plain words leave up to the last space now, the answer's first ones included
+            # (holding the first `holdback` characters cost ~12 tokens of first-token time)
             space = buffer.rfind(" ")
             cut = max(cut, space + 1 if space >= 0 else 0)
-        findings = []
-        if cut > 0:
-            findings = [f for f in find_sensitive(buffer) if f.category in self.categories]
+        if cut <= 0:  # all of it (<= holdback characters) may still begin a secret
+            self._parts, self._size = [buffer], len(buffer)
+            return ""
+        findings = [f for f in find_sensitive(buffer) if f.category in self.categories]
         held = False
         for f in findings:
             if f.start < cut < f.end:
