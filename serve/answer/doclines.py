@@ -156,9 +156,13 @@ def typed_span(value: str, kind: AnswerType) -> str | None:
         found = AMOUNT_SPAN.findall(value)
         return found[0].strip() if found and answer_type_matches(kind, found[0]) else None
     if kind is AnswerType.IDENTIFIER:
+        # "26 Jun 2020" holds no "26", "$12,847.59" no "12": dates and sums are not codes.
+        dates = [m.span() for m in DATE_SPAN.finditer(value)]
+        dates += [m.span() for m in MONEY_SPAN.finditer(value)]
         for match in ID_SPAN.finditer(value):
             token = match.group(0)
-            if answer_type_matches(kind, token) and not DATE_SPAN.fullmatch(token):
+            inside = any(a <= match.start() and match.end() <= b for a, b in dates)
+            if answer_type_matches(kind, token) and not DATE_SPAN.fullmatch(token) and not inside:
                 return token
         return None
     return value if answer_type_matches(kind, value) else None

@@ -30,7 +30,7 @@ from serve.answer.doclines import (
     typed_span,
     unglue_time,
 )
-from serve.answer.parties import find_party, name_like
+from serve.answer.parties import DOCUMENT_TITLES, find_party, name_like
 from serve.answer.tables import ITEM_WORDING, mentions_table_item
 from serve.answer.text import normalize, parse_number
 from serve.answer.types import NAME_TYPES, AnswerType, TypeEmbedder, predict_type
@@ -147,7 +147,7 @@ def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
                 found.append(
                     KeyValue(key, segments[column + 1], page, line.index, "segments", line.sureness)
                 )
-            else:
+            elif not _is_title(key):  # "PURCHASE ORDER" over an address labels nothing
                 found += _stacked(lines, at, column, key)
         # "Invoice No. INV-1", "TOTAL RM 9.00", "Sales tax 19% RM 22.61": a label, a value.
         text = split[1] if split and split[1] else segment
@@ -156,6 +156,11 @@ def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
             key = f"{split[0]} {typed[0]}" if split and split[1] else typed[0]
             found.append(KeyValue(key, typed[1], page, line.index, "typed", line.sureness))
     return found
+
+
+def _is_title(text: str) -> bool:
+    """A document title ("INVOICE", "Purchase order"), not a field's label."""
+    return normalize(text).rstrip(":").strip(" .#") in DOCUMENT_TITLES
 
 
 _CURRENCY_WORD = re.compile(r"^(?:[$€£¥₹]|usd|eur|gbp|rm|myr|sgd|aud|cad|inr|rp)$", re.I)
@@ -416,6 +421,8 @@ class FieldAnswerer:
             confidence *= 0.6  # the page writes cents; a total without them is a misread
         if agree:  # arithmetic confirms the figures as read
             confidence = max(confidence, 0.95)
+        if kind is AnswerType.IDENTIFIER and _confusable_prefix(best.value, best.pair.source):
+            confidence *= CONFUSABLE_PREFIX_FACTOR
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
@@ -424,6 +431,16 @@ class FieldAnswerer:
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
                   "checks": agree},
         )  # fmt: skip
+
+
+# OCR reads a lone prefix letter and a digit alike (I/1/l, O/0): "1-64362" may be "I-64362".
+_CONFUSABLE_PREFIX = re.compile(r"^[01lIO][-/]\d")
+CONFUSABLE_PREFIX_FACTOR = 0.6  # well under every route threshold
+
+
+def _confusable_prefix(value: str, source: Observation) -> bool:
+    """An identifier recognised from pixels whose one-character prefix could be either."""
+    return source.data.get("source") == "ocr" and bool(_CONFUSABLE_PREFIX.match(value.strip()))
 
 
 def _has_cents(text: str) -> bool:

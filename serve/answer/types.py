@@ -537,8 +537,8 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
             return False  # "please keep this receipt": words of a sentence, not of a name
         if sentence:
             return bool(names)
-        if not names:
-            return False
+        if not names or re.search(r"[a-z]\s*:(?:\s|$)", low):
+            return False  # "Client: Invoice: 2022/424": labels, not a name
         if expected is AnswerType.PLACE:
             return not (_CURRENCY.search(rest) and _numbers(rest))
         # A name is not a date, a sum or a code with a word stuck on.

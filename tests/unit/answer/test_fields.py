@@ -133,3 +133,42 @@ def test_a_column_header_names_no_single_value():
     )
     answer = FieldAnswerer().answer("What is the amount payable?", [invoice])
     assert answer is not None and answer.text.startswith("4,428.69")
+
+
+def test_a_document_title_is_not_a_label_over_the_address():
+    po = page(
+        "Ironbridge Supplies Ltd\nPURCHASE ORDER\n24 King Street\nPO Number: PO-2026-4496\n"
+        "Order date: 26 Jun 2020"
+    )
+    assert not any(p.key == "PURCHASE ORDER" for p in extract_pairs(po))
+    answer = FieldAnswerer().answer("Give the purchase order reference number.", [po])
+    # neither the street number nor a piece of the order date is the reference
+    assert answer is None or answer.text == "PO-2026-4496"
+
+
+def test_labels_are_not_a_name():
+    invoice = page(
+        "Westfield Traders GmbH\nClient:\tInvoice: 2022/424\n"
+        "Cobalt Components Ltd\tDate: 18/10/2020"
+    )
+    decision = STACK.decide("Whose invoice is this?", [invoice])
+    assert "Client:" not in (decision.answer.text if decision.answer else "")
+
+
+def test_an_ocr_identifier_with_a_confusable_prefix_is_not_trusted():
+    def scanned(number: str) -> Observation:
+        text = f"Northwind Traders Ltd\nInvoice number: {number}\nDate: 5 March 2024"
+        blocks = [{"text": t, "bbox": [0, 10 * i, 100, 10 * i + 8]}
+                  for i, t in enumerate(text.splitlines())]  # fmt: skip
+        data = {"page": 1, "source": "ocr", "blocks": blocks}
+        return Observation("img1", "p.1", "page", text, 0.95, "ocr", data)
+
+    doubtful = FieldAnswerer().answer("What is the invoice number?", [scanned("1-64362")])
+    plain = FieldAnswerer().answer("What is the invoice number?", [scanned("INV-64362")])
+    assert doubtful.confidence < 0.75 <= plain.confidence
+
+
+def test_an_identifier_is_not_cut_from_a_date():
+    assert typed_span("26 Jun 2020", AnswerType.IDENTIFIER) is None
+    assert typed_span("INV-12 26 Jun 2020", AnswerType.IDENTIFIER) == "INV-12"
+    assert typed_span("$12,847.59", AnswerType.IDENTIFIER) is None
