@@ -92,6 +92,36 @@ def handle_chat_ttft(handle: Any, model_id: str, max_tokens: int) -> float:
     return first_token_s(started, stream, has_text)
 
 
+def cpu_during_streams(base_url: str, model: str, streams: int, max_tokens: int) -> dict:
+    """CPU seconds per process role (``loadtest.proc_cpu``) while ``streams`` concurrent HTTP
+    streams run twice each: what each hop costs per generated token."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loadtest.proc_cpu import descendants, role_of
+
+    def role(cmdline: str) -> str:  # vLLM's own processes (engine core, its worker) apart
+        return "vllm-engine" if "VLLM" in cmdline or "EngineCore" in cmdline else role_of(cmdline)
+
+    before, started = descendants(), time.perf_counter()
+    with ThreadPoolExecutor(streams) as pool:
+        list(pool.map(lambda _: http_ttft(base_url, model, max_tokens), range(2 * streams)))
+    wall = time.perf_counter() - started
+    start_cpu = {p.pid: p.cpu_s for p in before}
+    cpu: dict[str, float] = {}
+    for proc in descendants():
+        key = role(proc.cmdline)
+        cpu[key] = cpu.get(key, 0.0) + proc.cpu_s - start_cpu.get(proc.pid, 0.0)
+    tokens = 2 * streams * max_tokens  # an upper bound (a stream may stop early)
+    return {
+        "wall_s": round(wall, 2),
+        "tokens_at_most": tokens,
+        "cpu_s_by_role": {k: round(v, 2) for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])},
+        "cpu_ms_per_token_by_role": {
+            k: round(1000 * v / tokens, 2) for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])
+        },
+    }
+
+
 def profile_during(pids: dict[str, int], seconds: float, out: Path, load: Callable[[], None]):
     """py-spy on each pid while ``load`` runs in a thread; top frames per process."""
     from loadtest.pyspy import record
@@ -133,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--streams", type=int, default=4, help="concurrent streams (0: off)")
+    parser.add_argument("--stream-tokens", type=int, default=64)
     parser.add_argument("--pyspy", type=float, default=0.0, help="py-spy seconds (0: off)")
     parser.add_argument("--out", default="/tmp/llm-hops", help="py-spy output folder")
     parser.add_argument("--json", default=None)
@@ -168,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, fn in levels.items():
                 times[name].append(fn())
         result["ttft"] = {name: summary(values) for name, values in times.items()}
+        if args.streams:
+            result["cpu_during_streams"] = cpu_during_streams(
+                base_url, model_id, args.streams, args.stream_tokens
+            )
         if args.pyspy > 0:
             procs = descendants()
             pids = {
