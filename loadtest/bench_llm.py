@@ -301,6 +301,23 @@ def bench_ifz(config: Any, requests: int, max_tokens: int, bare: bool = False) -
     return results
 
 
+def engine_cli_args(engine_kwargs: Mapping[str, Any]) -> list[str]:
+    """The LLM deployment's vLLM engine arguments as ``vllm serve`` flags (the same engine on
+    both sides): ``True`` is a bare flag, ``False``/``None`` is left out, dicts go as JSON."""
+    args: list[str] = []
+    for name, value in engine_kwargs.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value is False or value is None:
+            continue
+        elif isinstance(value, dict | list):
+            args += [flag, json.dumps(value)]
+        else:
+            args += [flag, str(value)]
+    return args
+
+
 def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> Result:
     from ops.cli.serve_cmd import free_port
     from serve.api.protocol import ChatMessage
@@ -309,16 +326,13 @@ def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> R
     port = free_port()
     llm = config.llm
     env = dict(os.environ, HF_HUB_OFFLINE="1", **{k: str(v) for k, v in llm.env_vars.items()})
-    engine = llm.engine_kwargs
     command = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
         "--model", model_dir, "--served-model-name", "bench",
-        "--dtype", str(engine.get("dtype", "bfloat16")),
-        "--max-model-len", str(engine.get("max_model_len", 2048)),
         "--host", "127.0.0.1", "--port", str(port),
+        *engine_cli_args({"dtype": "bfloat16", "max_model_len": 2048, "enforce_eager": True,
+                          **llm.engine_kwargs}),
     ]  # fmt: skip
-    if engine.get("enforce_eager", True):
-        command.append("--enforce-eager")
     fd, log_path = tempfile.mkstemp(prefix="vllm-bench-", suffix=".log")
     started = time.perf_counter()
     with os.fdopen(fd, "w") as log:  # the child keeps its own copy of the descriptor
@@ -396,13 +410,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also drive the LLM's own model id through the router (no pipeline) in the same run",
     )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="app config override for both targets, e.g. llm.engine_kwargs.stream_interval=4",
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from ops.cli.serve_cmd import free_port
     from serve.composition import local_model_dir
-    from serve.config.loader import load_config
+    from serve.config.loader import deep_merge, load_config, parse_overrides
 
     overrides: dict[str, Any] = {}
     if args.stages != "all":
@@ -412,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["embed"] = {"enabled": "embed" in args.stages.split(",")}
         overrides["router"] = {"embeddings": "router"}  # no embed deployment: a local MiniLM
     overrides.update(port=free_port(), local_cluster={"metrics_export_port": free_port()})
+    overrides = deep_merge(overrides, parse_overrides(args.overrides))
     config = load_config(args.profile, overrides)
     model_dir = local_model_dir(config)
     if model_dir is None:

@@ -132,3 +132,18 @@ def test_main_prints_the_ratio_table_and_writes_it(monkeypatch, tmp_path, capsys
     assert [r["figure"] for r in written["ratios"]] == [t.label for t in RATIO_TARGETS]
     assert written["bare_ratios"][0]["ratio"] == 2.0
     assert len(written["rows"]) == 3
+
+
+def test_engine_arguments_become_vllm_flags():
+    from loadtest.bench_llm import engine_cli_args
+
+    args = engine_cli_args({
+        "dtype": "bfloat16", "max_model_len": 2048, "enforce_eager": True, "quantization": None,
+        "enable_prefix_caching": False, "stream_interval": 4,
+        "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
+    })  # fmt: skip
+    assert args == [
+        "--dtype", "bfloat16", "--max-model-len", "2048", "--enforce-eager",
+        "--stream-interval", "4", "--structured-outputs-config",
+        '{"backend": "xgrammar", "disable_any_whitespace": true}',
+    ]  # fmt: skip
