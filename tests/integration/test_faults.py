@@ -288,8 +288,11 @@ def kill_llm_mid_stream(app: Any) -> dict[str, Any]:
         except httpx.HTTPError as exc:  # the connection was cut without an error event
             stream_end = type(exc).__name__
     error_events = [e for e in events if e.startswith("{") and '"error"' in e]
-    during = httpx.post(f"{app.base_url}/v1/chat/completions", timeout=180,
-                        json=chat_body("Say hi.", model=app.config.llm.model_id, max_tokens=4))
+    during = httpx.post(
+        f"{app.base_url}/v1/chat/completions",
+        timeout=180,
+        json=chat_body("Say hi.", model=app.config.llm.model_id, max_tokens=4),
+    )
     wait_ok(app.base_url, timeout_s=600)
     return {
         "stream_end": stream_end,
