@@ -132,6 +132,17 @@ def _tokens(text: str) -> list[str]:
     return [_SYNONYMS.get(t, t) for t in re.findall(r"[a-z]+|#", normalize(text))]
 
 
+_LABEL_VOCABULARY: frozenset[str] = frozenset()
+
+
+def _pairs_on(line: Line) -> list[KeyValue]:
+    """The key/value pairs of one line (its date, say, and the label in front of it)."""
+    lines = pages_of([line.page])
+    page = lines[0] if lines else []
+    at = next((i for i, other in enumerate(page) if other.index == line.index), None)
+    return [] if at is None else _pairs_of_line(page, at)
+
+
 def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
     line = lines[at]
     page = line.page
@@ -279,6 +290,7 @@ def _alias_score(field: str, key: str) -> float:
 
 def _other_field(field: str | None, key: str) -> bool:
     """The key is exactly another field's alias ("Due date" when the invoice date is asked)."""
+    key = read_key(key)
     for name, (_, aliases) in FIELDS.items():
         if name == field:
             continue
@@ -287,8 +299,31 @@ def _other_field(field: str | None, key: str) -> bool:
     return False
 
 
+def _label_vocabulary() -> frozenset[str]:
+    return frozenset(t for _, aliases in FIELDS.values() for a in aliases for t in _tokens(a))
+
+
+def _near(a: str, b: str) -> bool:
+    """One substitution apart (an OCR misread letter: "oue" for "due")."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def read_key(key: str) -> str:
+    """A key with its misread label words restored ("Oue date" → "due date"): a word of three
+    or more letters one letter off exactly one label word of the fields is that word."""
+    vocabulary = _LABEL_VOCABULARY or _label_vocabulary()
+    words = []
+    for token in _tokens(key):
+        if len(token) >= 3 and token not in vocabulary:
+            near = [w for w in vocabulary if _near(token, w)]
+            token = near[0] if len(near) == 1 else token
+        words.append(token)
+    return " ".join(words)
+
+
 def key_score(field: str | None, key: str, question: str) -> float:
     """How well a key names what the question asks (aliases of its field, shared words)."""
+    key = read_key(key)
     # Document nouns ("receipt") name the field only when no field was recognised
     # ("delivery note number"); for a known field they would match any key.
     noise = _QUESTION_NOISE if field is not None else _QUESTION_NOISE - _DOCUMENT_NOUNS
@@ -369,6 +404,8 @@ class FieldAnswerer:
         if len(found) != 1:
             return None
         ((text, line),) = found.values()
+        if any(_other_field("invoice_date", pair.key) for pair in _pairs_on(line)):
+            return None  # the one date readable is labelled as another ("Due date: ...")
         return Answer(
             text=text,
             confidence=round(0.85 * line.sureness, 3),
@@ -423,6 +460,8 @@ class FieldAnswerer:
             confidence = max(confidence, 0.95)
         if kind is AnswerType.IDENTIFIER and _confusable_prefix(best.value, best.pair.source):
             confidence *= CONFUSABLE_PREFIX_FACTOR
+        if kind is AnswerType.DATE and not _plausible_year(best.value):
+            confidence *= IMPLAUSIBLE_DATE_FACTOR  # "16 Sep 2621": a misread year
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
@@ -441,6 +480,16 @@ CONFUSABLE_PREFIX_FACTOR = 0.6  # well under every route threshold
 def _confusable_prefix(value: str, source: Observation) -> bool:
     """An identifier recognised from pixels whose one-character prefix could be either."""
     return source.data.get("source") == "ocr" and bool(_CONFUSABLE_PREFIX.match(value.strip()))
+
+
+# A document date outside these years is a misread digit, not a date to give.
+PLAUSIBLE_YEARS = (1950, 2100)
+IMPLAUSIBLE_DATE_FACTOR = 0.5
+
+
+def _plausible_year(value: str) -> bool:
+    years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", value)]
+    return all(PLAUSIBLE_YEARS[0] <= y <= PLAUSIBLE_YEARS[1] for y in years)
 
 
 def _has_cents(text: str) -> bool:

@@ -433,6 +433,15 @@ def misread_case(name: str) -> bool:
     return bool(upper) and bool(lower) and len(upper) >= len(lower)
 
 
+def ocr_noise(name: str) -> bool:
+    """Stray marks read as words in a name ("rt ie 1 lronbridge Electrical LLC"): two or more
+    one- or two-character lower-case or digit tokens that are no particles."""
+    tokens = re.findall(r"[\w'.&-]+", name)
+    stray = [t for t in tokens if len(t) <= 2 and (t.islower() or t.isdigit())
+             and t.lower() not in _PARTICLES]  # fmt: skip
+    return len(stray) >= 2
+
+
 def _same_name(a: str, b: str) -> bool:
     """One name, whole or begun ("POPULAR BOOK" of "POPULAR BOOK CO. (M) SDN BHD")."""
     x, y = re.sub(r"[^a-z0-9]", "", normalize(a)), re.sub(r"[^a-z0-9]", "", normalize(b))
@@ -451,6 +460,6 @@ def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | Non
     confidence = 0.55 + 0.42 * best.evidence
     if rival is not None and rival.evidence >= best.evidence - 0.1:
         confidence *= 0.6  # two different names fit as well: not for the small stack to pick
-    if misread_case(best.name):
+    if misread_case(best.name) or ocr_noise(best.name):
         confidence *= 0.7
     return best, round(min(confidence, 0.97), 3)

@@ -358,6 +358,24 @@ def _wanted_role(question: str, item: LineItem) -> tuple[str | None, float]:
     return None, 0.0
 
 
+# An item row read by OCR whose quantity × unit price ≠ amount: one of its figures is misread.
+UNCHECKED_OCR_FACTOR = 0.75
+
+
+def _from_pixels(source: Observation, observations: list[Observation]) -> bool:
+    """Whether ``source`` was recognised from an image (its own page, or the page a table
+    observation was cut from, says ``source: ocr``; a PDF text layer says ``text_layer``)."""
+    if "source" in source.data:
+        return source.data["source"] == "ocr"
+    return any(
+        o.kind == "page"
+        and o.source_id == source.source_id
+        and o.data.get("page") == source.data.get("page")
+        and o.data.get("source") == "ocr"
+        for o in observations
+    )
+
+
 def answer_item(question: str, observations: list[Observation]) -> Answer | None:
     """The quantity / unit price / amount of the line item the question names."""
     scored = [(_match(question, item.description), item) for item in all_items(observations)]
@@ -379,6 +397,8 @@ def answer_item(question: str, observations: list[Observation]) -> Answer | None
         return None
     qty_headers = [h for h in item.headers if _role_of_header(h) == "qty"]
     confidence = role_conf * (0.97 if item.verified else 0.85) * min(match, 1.0)
+    if not item.verified and _from_pixels(item.source, observations):
+        confidence *= UNCHECKED_OCR_FACTOR  # digits read from pixels, no arithmetic behind them
     if role == "qty" and len(qty_headers) > 1:
         confidence *= 0.6  # several quantity columns (ordered/shipped) and none named
     if same:

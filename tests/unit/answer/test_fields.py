@@ -2,8 +2,8 @@ import pytest
 
 from serve.answer.controller import TYPE_MISMATCH_CAP, SmallStack
 from serve.answer.doclines import pages_of, typed_span
-from serve.answer.fields import FieldAnswerer, extract_pairs
-from serve.answer.parties import find_party, question_role
+from serve.answer.fields import FieldAnswerer, extract_pairs, read_key
+from serve.answer.parties import find_party, ocr_noise, question_role
 from serve.answer.types import AnswerType
 from serve.context.observations import Observation
 
@@ -172,3 +172,22 @@ def test_an_identifier_is_not_cut_from_a_date():
     assert typed_span("26 Jun 2020", AnswerType.IDENTIFIER) is None
     assert typed_span("INV-12 26 Jun 2020", AnswerType.IDENTIFIER) == "INV-12"
     assert typed_span("$12,847.59", AnswerType.IDENTIFIER) is None
+
+
+def test_misread_label_words_are_restored():
+    assert read_key("Oue date") == "due date"
+    scanned = page("Evergreen Textiles LLC\nDate: Juty 11, 2023\nOue date: August 10, 2023")
+    answer = FieldAnswerer().answer("Issue date?", [scanned])
+    # the only readable date is the due date: not the issue date
+    assert answer is None or answer.text != "August 10, 2023" or answer.confidence < 0.65
+
+
+def test_a_date_with_an_impossible_year_is_not_trusted():
+    scanned = page("Corner Cafe\nReceipt No: 166203\nDate: 16 Sep 2621\nTotal\t12.00")
+    answer = FieldAnswerer().answer("What is the receipt date?", [scanned])
+    assert answer is None or answer.confidence < 0.65
+
+
+def test_stray_marks_in_a_name_are_not_trusted():
+    assert ocr_noise("rt ie 1 lronbridge Electrical LLC")
+    assert not ocr_noise("Bank of America") and not ocr_noise("99 SPEED MART S/B")

@@ -89,3 +89,13 @@ def test_how_much_for_an_item_in_total_is_its_line_amount():
     assert answer.text == "14,332.00" and answer.confidence >= 0.9
     quantity = TABLE.answer("What number of Desk lamp LED does it list?", [table(rows)])
     assert quantity.text == "2"
+
+
+def test_an_unchecked_row_read_from_pixels_is_not_trusted():
+    rows = [["Item", "Qty", "Price", "Amount"], ["Chicken rice", "1", "12.89", "12.39"],
+            ["Iced tea", "2", "3.00", "6.00"]]  # fmt: skip
+    scanned = Observation("img1", "table 1", "table", "", 0.95, "ocr", {"page": 1, "rows": rows})
+    page = Observation("img1", "", "page", "", 0.95, "ocr", {"page": 1, "source": "ocr"})
+    misread = TABLE.answer("Price of a single Chicken rice?", [page, scanned])
+    checked = TABLE.answer("Price of a single Iced tea?", [page, scanned])
+    assert misread.confidence < 0.65 <= checked.confidence
