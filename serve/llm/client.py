@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,11 +32,40 @@ def _error_from_chunk(error: dict[str, Any]) -> ServeError:
 
 
 class LLMClient:
-    """Streams a generation from the LLM deployment; closing the stream cancels it there."""
+    """Streams a generation from the LLM deployment; closing the stream cancels it there.
 
-    def __init__(self, handle: Any, model_id: str) -> None:
+    After a replica died under a request, new requests do not wait in Serve's queue for the
+    replacement (a minute on CPU): each first asks a live replica for its counters (within
+    ``probe_timeout_s``, one probe shared by concurrent callers) and gets a retryable 503 while
+    none answers. The first answer ends this state.
+    """
+
+    def __init__(self, handle: Any, model_id: str, *, probe_timeout_s: float = 1.0) -> None:
         self.handle = handle
         self.model_id = model_id
+        self.probe_timeout_s = probe_timeout_s
+        self.replica_lost_at: float | None = None  # monotonic time of the last replica death
+        self._probe: asyncio.Task | None = None
+
+    async def _check_replica(self) -> None:
+        """Raise a retryable 503 while no LLM replica answers after a replica died."""
+        if self.replica_lost_at is None:
+            return
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self.stats(timeout_s=self.probe_timeout_s))
+        try:
+            await asyncio.shield(self._probe)
+        except Exception as exc:
+            raise Overloaded(
+                "the LLM replica is restarting; retry shortly",
+                code="llm_replica_unavailable",
+                retry_after=5,
+            ) from exc
+        logger.info(
+            "LLM replica answers again %.1f s after one died",
+            time.monotonic() - self.replica_lost_at,
+        )
+        self.replica_lost_at = None
 
     async def stream(
         self, request: GenerationRequest, *, timeout_s: float
@@ -45,6 +75,7 @@ class LLMClient:
         from ray.exceptions import RayActorError
         from ray.serve.exceptions import BackPressureError
 
+        await self._check_replica()
         response = self.handle.options(stream=True).generate.remote(
             request.model_dump(exclude_defaults=True)
         )
@@ -66,6 +97,7 @@ class LLMClient:
             ) from exc
         except RayActorError as exc:  # the replica died mid-request: the next one may serve
             logger.warning("LLM replica failed during %s: %s", request.request_id, exc)
+            self.replica_lost_at = time.monotonic()
             raise Overloaded(
                 "the LLM replica failed while generating; retry shortly",
                 code="llm_replica_unavailable",
