@@ -15,6 +15,7 @@ answered with a date), and the typed part is what is returned.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -130,9 +131,6 @@ class KeyValue:
 
 def _tokens(text: str) -> list[str]:
     return [_SYNONYMS.get(t, t) for t in re.findall(r"[a-z]+|#", normalize(text))]
-
-
-_LABEL_VOCABULARY: frozenset[str] = frozenset()
 
 
 def _pairs_on(line: Line) -> list[KeyValue]:
@@ -299,7 +297,9 @@ def _other_field(field: str | None, key: str) -> bool:
     return False
 
 
+@functools.cache
 def _label_vocabulary() -> frozenset[str]:
+    """Every word of every field alias (constant: built once)."""
     return frozenset(t for _, aliases in FIELDS.values() for a in aliases for t in _tokens(a))
 
 
@@ -308,10 +308,11 @@ def _near(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
+@functools.lru_cache(maxsize=4096)  # the same keys are read once per candidate pair
 def read_key(key: str) -> str:
     """A key with its misread label words restored ("Oue date" → "due date"): a word of three
     or more letters one letter off exactly one label word of the fields is that word."""
-    vocabulary = _LABEL_VOCABULARY or _label_vocabulary()
+    vocabulary = _label_vocabulary()
     words = []
     for token in _tokens(key):
         if len(token) >= 3 and token not in vocabulary:
