@@ -288,11 +288,13 @@ def kill_llm_mid_stream(app: Any) -> dict[str, Any]:
         except httpx.HTTPError as exc:  # the connection was cut without an error event
             stream_end = type(exc).__name__
     error_events = [e for e in events if e.startswith("{") and '"error"' in e]
+    asked_at = time.monotonic()
     during = httpx.post(
         f"{app.base_url}/v1/chat/completions",
         timeout=180,
         json=chat_body("Say hi.", model=app.config.llm.model_id, max_tokens=4),
     )
+    answered_s = round(time.monotonic() - asked_at, 2)
     wait_ok(app.base_url, timeout_s=600)
     return {
         "stream_end": stream_end,
@@ -300,6 +302,7 @@ def kill_llm_mid_stream(app: Any) -> dict[str, Any]:
         "done_marker": events[-1] if events else None,
         "request_during_outage": during.status_code,
         "request_during_outage_retry_after": during.headers.get("retry-after"),
+        "request_during_outage_s": answered_s,
         "recovery_s": round(time.monotonic() - killed_at, 1) if killed_at else None,
         "_during": during,
     }
@@ -319,6 +322,10 @@ def test_llm_replica_killed_mid_stream_four_times(running_app):
         rows.append(row)
         print(f"llm kill {kill + 1}:", json.dumps(row))
         assert_status_class(during)
+        # The router saw the replica die: a new request is refused at once, not queued for a
+        # minute behind the replacement.
+        assert during.status_code == 503 and row["request_during_outage_retry_after"], row
+        assert row["request_during_outage_s"] < 5, row
         assert row["stream_end"] == "clean", row
         assert row["error_event"] and row["error_event"]["error"]["message"], row
     growth = rows[-1]["memory_mb_after_recovery"] - baseline
