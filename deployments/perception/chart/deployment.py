@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from deployments.common.errors import MalformedInput
+from deployments.common.threads import limit_tesseract_threads
 from deployments.perception.chart.config import ChartSettings
 from deployments.perception.chart.image import load_image
 from deployments.perception.chart.labels import OcrUnavailable, tesseract_version
@@ -24,6 +25,7 @@ class ChartDeployment:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = ChartSettings.model_validate(settings)
+        limit_tesseract_threads()  # this replica's process only
         options = {
             "ocr_lang": self.settings.ocr_lang,
             "ocr_timeout_s": self.settings.ocr_timeout_s,

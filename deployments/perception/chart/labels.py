@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -12,10 +11,6 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from deployments.perception.chart.geometry import Box, colour_distance, modal_colour
-
-# One thread per Tesseract process: replicas already run charts in parallel, and OpenMP
-# threads only fight over the cores.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 MIN_WORD_CONFIDENCE = 20.0
 OCR_BORDER = 20  # white margin around every crop: Tesseract misreads text touching the edge

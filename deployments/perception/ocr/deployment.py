@@ -11,6 +11,7 @@ import asyncio
 import threading
 from typing import Any
 
+from deployments.common.threads import limit_tesseract_threads
 from deployments.perception.ocr.config import OcrSettings
 from deployments.perception.ocr.reader import OcrReader
 
@@ -24,6 +25,7 @@ class OcrDeployment:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = OcrSettings.model_validate(settings)
+        limit_tesseract_threads()  # this replica's process only
         self.reader = OcrReader(self.settings)
         self._slots = asyncio.Semaphore(self.settings.max_concurrent_requests)
 

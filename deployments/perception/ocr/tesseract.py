@@ -9,7 +9,6 @@ mode drops), and its lines join the page after the line above them.
 
 from __future__ import annotations
 
-import os
 import statistics
 
 import cv2
@@ -38,8 +37,6 @@ class TesseractBackend:
         self.options = options
         self.timeout_s = timeout_s
         self.lang = "+".join(languages)
-        # Pages already run in parallel; Tesseract's own OpenMP threads would only compete.
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         try:
             self.version = str(pytesseract.get_tesseract_version())
             installed = set(pytesseract.get_languages(config=""))
