@@ -139,8 +139,12 @@ async def _burst(base_url: str, app: SpikeApp) -> list[tuple[object, str | None]
 def test_spike_scales_router_up_sheds_with_retry_after_and_scales_down(spike_app):
     app, base_url = spike_app
     assert httpx.get(f"{base_url}/healthz", timeout=30).status_code == 200
-    time.sleep(1.0)
-    assert app.router_replicas() == 1
+    # serve.status() may still list the first router replica as starting for a moment after it
+    # answers (the controller's view lags on a busy box): wait for it, up to 30 s.
+    deadline = time.monotonic() + 30
+    while app.router_replicas() != 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert app.router_replicas() == 1, app.history[-5:]
 
     results = asyncio.run(_burst(base_url, app))
     load_end = time.time()
