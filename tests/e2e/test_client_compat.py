@@ -20,16 +20,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def client(running_app):
-    return openai.OpenAI(base_url=running_app.openai_base_url, api_key="test", max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def llm_id(running_app):
-    return running_app.config.llm.model_id
-
-
 def post(running_app, body, **headers):
     return httpx.post(
         f"{running_app.base_url}/v1/chat/completions", json=body, headers=headers, timeout=120

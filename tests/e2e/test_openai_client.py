@@ -9,11 +9,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def client(running_app):
-    return openai.OpenAI(base_url=running_app.openai_base_url, api_key="test", max_retries=0)
-
-
 def ask(client, content="What is the capital of France?", **kwargs):
     kwargs.setdefault("max_tokens", 24)
     return client.chat.completions.create(

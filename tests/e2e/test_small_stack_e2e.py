@@ -13,11 +13,6 @@ SPEECH = "The invoice total is four hundred and twenty dollars. Payment is due o
 
 
 @pytest.fixture(scope="module")
-def client(running_app):
-    return openai.OpenAI(base_url=running_app.openai_base_url, api_key="test", max_retries=0)
-
-
-@pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory):
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
