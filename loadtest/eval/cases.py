@@ -472,6 +472,9 @@ BUILDERS: dict[str, Builder] = {
     "calculation": _lazy("loadtest.eval.calc_cases"),  # words, rounding, programs; dev/held-out
     "knowledge": lambda *, seed, split, count: knowledge_cases(count),
     "web": _web,
+    # dev-only tuning sets: dev documents and photos under harsher degradations
+    "invoice_scan_hard": _lazy("loadtest.eval.hard_scans", "invoice_scan_hard_cases"),
+    "receipt_real_hard": _lazy("loadtest.eval.hard_scans", "receipt_real_hard_cases"),
 }
 
 

@@ -12,6 +12,7 @@ from serve.answer.execution import ExecutionAnswerer
 from serve.answer.fields import FieldAnswerer
 from serve.answer.intent import Intent, classify, classify_by_rules
 from serve.answer.passages import TEXT_KINDS, FactAnswerer, PassageAnswerer, TranscriptAnswerer
+from serve.answer.readings import gate
 from serve.answer.tables import TableAnswerer
 from serve.answer.text import normalize
 from serve.answer.types import AnswerType, TypeEmbedder, answer_type_matches, predict_type
@@ -72,6 +73,7 @@ class SmallStack:
         self._intent_embedder = None
         self.intent_embedder = intent_embedder  # set once the router's embedder is ready
         self._intent_cache: dict[str, Intent] = {}
+        self.check_readings = True  # cap OCR'd answers by their tokens' reading (readings.py)
 
     def decide(self, question: str, observations: list[Observation]) -> Decision:
         ruled = classify_by_rules(question)
@@ -91,6 +93,8 @@ class SmallStack:
             ):
                 answer.confidence = min(answer.confidence, 0.3)
             check_type(answer, expected)
+            if self.check_readings:
+                gate(answer, observations)  # no surer than its own words were read
             candidates.append(answer)
         intent = ruled or self._intent(question, observations, candidates)
         if intent is Intent.GENERATE:

@@ -170,6 +170,19 @@ class OcrSettings(DeploymentSettings):
     fallback_below: float = Field(
         0.85, ge=0, le=1, description="Page confidence under which the fallback engine runs."
     )
+    verify_values: bool = Field(
+        True,
+        description=(
+            "Read the words with digits (amounts, dates, numbers) a second time and mark in "
+            "each block whether the readings agree (word_checks): against the fallback "
+            "engine's reading when the page had one, else by rapidocr's recogniser on the "
+            "words' crops (one batch per page). Answers built on a disagreeing word are not "
+            "trusted. Needs rapidocr; skipped without it."
+        ),
+    )
+    verify_max_words: int = Field(
+        120, ge=1, description="Most words per page read a second time (top of the page first)."
+    )
     fallback_options: dict[str, Any] = Field(
         default_factory=dict, description="Options of the fallback engine (as backend_options)."
     )

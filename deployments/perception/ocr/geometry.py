@@ -23,6 +23,9 @@ class OcrWord:
     x1: float
     y1: float
     confidence: float = 1.0
+    # A second, independent reading agrees with ``text`` (True), disagrees (False), or none was
+    # made (None): see :mod:`deployments.perception.ocr.verify`.
+    checked: bool | None = None
 
     @property
     def cx(self) -> float:

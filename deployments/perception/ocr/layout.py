@@ -45,11 +45,30 @@ def _scaled(box: BBox, scale: float) -> BBox:
     )
 
 
+def token_readings(text: str, words: list[OcrWord]) -> tuple[list[float], list[bool | None]] | None:
+    """Confidence and second-reading check of each whitespace token of ``text``, from the
+    words it was written from (None when a token is no word's text)."""
+    pool = list(words)
+    confidences: list[float] = []
+    checks: list[bool | None] = []
+    for token in text.split():
+        at = next((i for i, w in enumerate(pool) if w.text == token), None)
+        if at is None:
+            return None
+        word = pool.pop(at)
+        confidences.append(round(word.confidence, 3))
+        checks.append(word.checked)
+    return confidences, checks
+
+
 def _block(text: str, words: list[OcrWord], scale: float, with_words: bool) -> Block:
+    readings = token_readings(text, words)
     return Block(
         text=text,
         bbox=_scaled(union_box(words), scale),
         confidence=round(mean_confidence(words), 4),
+        word_confidences=readings[0] if readings else None,
+        word_checks=readings[1] if readings and any(c is not None for c in readings[1]) else None,
         words=[
             Word(
                 text=w.text, bbox=_scaled((w.x0, w.y0, w.x1, w.y1), scale), confidence=w.confidence
@@ -122,7 +141,7 @@ def _without_ruling_marks(lines: list[OcrLine]) -> list[OcrLine]:
         for w in line.words:
             text = w.text.strip(_RULING_MARKS)
             if text:
-                words.append(OcrWord(text, w.x0, w.y0, w.x1, w.y1, w.confidence))
+                words.append(OcrWord(text, w.x0, w.y0, w.x1, w.y1, w.confidence, w.checked))
         if words:
             cleaned.append(OcrLine(words))
     return cleaned

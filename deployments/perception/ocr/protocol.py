@@ -30,6 +30,20 @@ class Block(BaseModel):
     bbox: BBox | None = Field(None, description="None when the engine gives no positions.")
     confidence: float = Field(ge=0, le=1)
     words: list[Word] | None = None
+    word_confidences: list[float] | None = Field(
+        None,
+        description=(
+            "OCR'd blocks: the engine's confidence of each whitespace-separated token of "
+            "``text``, in order (what an answer made of some tokens was read as)."
+        ),
+    )
+    word_checks: list[bool | None] | None = Field(
+        None,
+        description=(
+            "OCR'd blocks: per token of ``text``, whether a second, independent reading of it "
+            "agreed (True), disagreed (False) or was not made (None)."
+        ),
+    )
 
 
 class Table(BaseModel):

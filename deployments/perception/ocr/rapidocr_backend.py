@@ -61,6 +61,17 @@ class RapidOcrBackend:
             lines.append(OcrLine(words))
         return RecognizedPage(lines=lines, ordered=False)
 
+    def read_crops(self, crops: list[np.ndarray]) -> list[str]:
+        """Recognition only (no detection) of word crops (RGB arrays), in one batch."""
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        if not crops:
+            return []
+        with self._lock:
+            recognizer = self.engine._load_rec_model()
+            result = recognizer(TextRecInput(img=crops))
+        return [" ".join(str(t).split()) for t in result.txts]
+
     def check(self) -> None:
         return None
 

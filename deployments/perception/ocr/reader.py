@@ -24,6 +24,7 @@ from deployments.perception.ocr.backend import (
     make_fallback_backend,
 )
 from deployments.perception.ocr.config import OcrSettings
+from deployments.perception.ocr.geometry import RecognizedPage
 from deployments.perception.ocr.images import ImageDocument, set_pil_pixel_limit
 from deployments.perception.ocr.inputs import OcrRequest, parse_request, select_pages
 from deployments.perception.ocr.layout import compose_ocr, compose_text_layer
@@ -31,6 +32,7 @@ from deployments.perception.ocr.pdf_text import PdfDocument, TextLayerPage
 from deployments.perception.ocr.preprocess import PreparedPage, PrepareOptions, prepare
 from deployments.perception.ocr.protocol import OcrResult, Page
 from deployments.perception.ocr.tables import pdf_ruled_tables
+from deployments.perception.ocr.verify import CropReader, cross_check, reread
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,23 @@ UNREAD_FALLBACK = 25  # letter-sized ink blobs left unread that call for the fal
 UNSURE_WORD, UNSURE_SHARE = 0.7, 0.15
 MIN_OCR_SIDE = 8  # pixels; smaller images hold no readable text
 MIN_READABLE = 0.9  # share of printable characters a usable text layer has
+
+
+def _crop_reader(*engines: OcrBackend | None) -> CropReader | None:
+    """The recogniser that reads word crops a second time: rapidocr's, already loaded as the
+    fallback (or main) engine, else a new one; None where rapidocr cannot run."""
+    for engine in engines:
+        if engine is not None and hasattr(engine, "read_crops"):
+            return engine.read_crops
+    from deployments.perception.ocr.backend import BackendUnavailable
+    from deployments.perception.ocr.config import RapidOcrOptions
+    from deployments.perception.ocr.rapidocr_backend import RapidOcrBackend
+
+    try:
+        return RapidOcrBackend(RapidOcrOptions()).read_crops
+    except BackendUnavailable as exc:
+        logger.warning("OCR value check off: %s", exc)
+        return None
 
 
 def _ms(seconds: float) -> float:
@@ -67,11 +86,19 @@ class _Clock:
 class OcrReader:
     """Turns a request dict into an :class:`OcrResult`; raises InputRejected for bad input."""
 
-    def __init__(self, settings: OcrSettings, backend: OcrBackend | None = None) -> None:
+    def __init__(
+        self,
+        settings: OcrSettings,
+        backend: OcrBackend | None = None,
+        verifier: CropReader | None = None,
+    ) -> None:
         self.settings = settings
         set_pil_pixel_limit(settings.max_pixels)
         self.backend = backend if backend is not None else make_backend(settings)
         self.fallback = make_fallback_backend(settings) if backend is None else None
+        self.verifier = verifier
+        if verifier is None and backend is None and settings.verify_values:
+            self.verifier = _crop_reader(self.fallback, self.backend)
         self.prepare_options = PrepareOptions(
             deskew=settings.deskew,
             max_skew_deg=settings.max_skew_deg,
@@ -141,8 +168,22 @@ class OcrReader:
             extract_tables=self.settings.extract_tables,
             with_words=with_words,
         )
+        other = None
         if self.fallback is not None and self._unsure(content, recognized, prepared):
-            content = self._second_opinion(content, prepared, scale, with_words, clock)
+            content, recognized, other = self._second_opinion(
+                content, recognized, prepared, scale, with_words, clock
+            )
+        checked = self.settings.verify_values and recognized.paragraphs is None
+        if checked and self._verify(recognized, other, prepared, clock):
+            content = clock.time(
+                "layout",
+                compose_ocr,
+                recognized,
+                prepared.rulings,
+                scale=scale,
+                extract_tables=self.settings.extract_tables,
+                with_words=with_words,
+            )
         return Page(
             number=number,
             width=width,
@@ -173,15 +214,22 @@ class OcrReader:
         return unread_glyphs(source, recognized.lines) >= UNREAD_FALLBACK
 
     def _second_opinion(
-        self, content, prepared: PreparedPage, scale: float, with_words: bool, clock: _Clock
+        self,
+        content,
+        first: RecognizedPage,
+        prepared: PreparedPage,
+        scale: float,
+        with_words: bool,
+        clock: _Clock,
     ):
-        """The fallback engine's reading of an unsurely read page, when it is surer."""
+        """The fallback engine's reading of an unsurely read page, when it is surer: (page
+        content, the reading it came from, the other reading or None)."""
         source = prepared.gray or prepared.image  # binarising can erase faded print
         try:
             recognized = clock.time("ocr_fallback", self.fallback.recognize, source, None)
         except Exception:  # the first reading stands
             logger.warning("OCR fallback %s failed", self.fallback.name, exc_info=True)
-            return content
+            return content, first, None
         other = compose_ocr(
             recognized,
             prepared.rulings,
@@ -189,7 +237,31 @@ class OcrReader:
             extract_tables=self.settings.extract_tables,
             with_words=with_words,
         )
-        return other if other.text.strip() and other.confidence > content.confidence else content
+        if other.text.strip() and other.confidence > content.confidence:
+            return other, recognized, first
+        return content, first, recognized
+
+    def _verify(
+        self,
+        recognized: RecognizedPage,
+        other: RecognizedPage | None,
+        prepared: PreparedPage,
+        clock: _Clock,
+    ) -> bool:
+        """A second reading of the page's value words (see :mod:`.verify`); whether any
+        word was checked."""
+        limit = self.settings.verify_max_words
+        if other is not None and other.paragraphs is None:
+            return clock.time("verify", cross_check, recognized.lines, other.lines, limit=limit) > 0
+        if self.verifier is None:
+            return False
+        source = prepared.gray or prepared.image
+        try:
+            return clock.time("verify", reread, recognized.lines, source, self.verifier,
+                              limit=limit) > 0  # fmt: skip
+        except Exception:  # the reading stands unchecked
+            logger.warning("OCR value check failed", exc_info=True)
+            return False
 
     # ---- pages in parallel ---------------------------------------------------------------
 
