@@ -55,8 +55,15 @@ def measure_path(
     duration_s: float,
     out: Path,
     url_base: str | None = None,
+    idle_s: float = 10.0,
 ) -> dict[str, Any]:
-    """Closed-loop locust on one path, with the CPU of every Ray process around it."""
+    """Closed-loop locust on one path, with the CPU of every Ray process around it.
+
+    An idle window of ``idle_s`` before the load gives each role's background CPU rate
+    (metrics pushes, health checks, flush loops); ``*_marginal_ms_per_req`` subtract it, so
+    the figure is the work a request adds, not the replica's cost per second of existing
+    divided by a low request rate.
+    """
     from loadtest.proc_cpu import cpu_delta, descendants
 
     user_class, mix = PATHS[path]
@@ -65,6 +72,9 @@ def measure_path(
     warm_dir = out / f"{path}-warmup"
     warm_dir.mkdir(parents=True, exist_ok=True)
     run_locust(locust_command(warm, warm_dir), 60, warm_dir / "locust.log")
+    idle_before = descendants()
+    time.sleep(idle_s)
+    idle = cpu_delta(idle_before, descendants())
     plan = LoadPlan(base_url, users=users, duration_s=duration_s, **common)
     run = out / path
     run.mkdir(parents=True, exist_ok=True)
@@ -79,6 +89,10 @@ def measure_path(
     def per_request(seconds: float) -> float | None:
         return round(1000 * seconds / requests, 3) if requests else None
 
+    def marginal(role: str) -> float | None:
+        background = idle.get(role, 0.0) / idle_s * elapsed if idle_s > 0 else 0.0
+        return per_request(max(cpu.get(role, 0.0) - background, 0.0))
+
     return {
         "path": path,
         "users": users,
@@ -89,10 +103,17 @@ def measure_path(
         "p95_ms": stats.get("p95"),
         "p99_ms": stats.get("p99"),
         "router_cpu_ms_per_req": per_request(cpu.get("router", 0.0)),
+        "router_marginal_ms_per_req": marginal("router") if idle_s > 0 else None,
+        "router_idle_cpu_ms_per_s": round(1000 * idle.get("router", 0.0) / idle_s, 2)
+        if idle_s > 0
+        else None,
         "ingress_cpu_ms_per_req": per_request(cpu.get("proxy", 0.0) + cpu.get("haproxy", 0.0)),
         "ray_cpu_ms_per_req": per_request(ray_cpu),
         "cpu_s_by_role": {k: round(v, 2) for k, v in sorted(cpu.items())},
         "cpu_ms_per_req_by_role": {k: per_request(v) for k, v in sorted(cpu.items())},
+        "idle_cpu_ms_per_s_by_role": {
+            k: round(1000 * v / idle_s, 2) for k, v in sorted(idle.items()) if idle_s > 0
+        },
         "wall_s": round(elapsed, 1),
     }
 
@@ -178,13 +199,15 @@ def run_child(
 
 def print_table(results: list[dict[str, Any]]) -> None:
     head = "ingress  path        users    rps  p50 ms  p95 ms  p99 ms  fail  router ms/req  "
-    print(head + "ingress ms/req  ray ms/req")
+    print(head + "(marginal)  router idle ms/s  ingress ms/req  ray ms/req")
     for result in results:
         for row in result.get("paths", []):
             print(
                 f"{result['ingress']:<8} {row['path']:<11} {row['users']:>5} {row['rps']:>6} "
                 f"{row['p50_ms'] or 0:>7.0f} {row['p95_ms'] or 0:>7.0f} {row['p99_ms'] or 0:>7.0f} "
                 f"{row['failures']:>5} {row['router_cpu_ms_per_req'] or 0:>14.2f} "
+                f"{row.get('router_marginal_ms_per_req') or 0:>11.2f} "
+                f"{row.get('router_idle_cpu_ms_per_s') or 0:>17.2f} "
                 f"{row['ingress_cpu_ms_per_req'] or 0:>15.2f} "
                 f"{row['ray_cpu_ms_per_req'] or 0:>11.2f}"
             )
