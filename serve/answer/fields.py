@@ -33,7 +33,7 @@ from serve.answer.doclines import (
 )
 from serve.answer.parties import DOCUMENT_TITLES, find_party, name_like
 from serve.answer.tables import ITEM_WORDING, mentions_table_item
-from serve.answer.text import normalize, parse_number
+from serve.answer.text import STOPWORDS, normalize, parse_number
 from serve.answer.types import NAME_TYPES, AnswerType, TypeEmbedder, predict_type
 from serve.context.observations import Observation
 
@@ -297,6 +297,67 @@ def _other_field(field: str | None, key: str) -> bool:
     return False
 
 
+# Words of field names that name no field by themselves ("amount", "number"), and words that
+# say who or what a document is about rather than which value: never a rival field.
+_GENERIC_FIELD_WORDS = frozenset(
+    """amount number no value sum figure how much when was pay paid owe date due dated printed
+    account customer client buyer seller vendor supplier company""".split()
+)
+# A key that is only one of these words says what kind of value, not which one.
+_BARE_KEYS = frozenset("no number amount value date sum total".split())
+# Words of questions that ask nothing in particular.
+_QUESTION_FILLER = frozenset(
+    """many much whats what's give tell say says read shows show written total listed please
+    exactly here there stated printed""".split()
+)
+# A question asking for a value of this field with one of these words left over asks for
+# something else ("the total *tax*", "the total *excluding VAT*", "the tax *rate*").
+RIVAL_FACTOR = 0.6  # 0.95 → 0.57: under every route threshold
+_RIVAL_EXTRA = frozenset(
+    """rate percent percentage excluding excl exclusive before after without discount shipping
+    delivery freight handling fee fees deposit phone telephone fax email address iban swift bank
+    routing sort currency term terms signed signature""".split()
+)
+
+
+_INCLUDED = re.compile(r"\b(?:incl\w*\.?|inclusive of|with|plus)\s+(?:the\s+)?[a-z]+")
+
+
+@functools.cache
+def _field_words() -> dict[str, frozenset[str]]:
+    """Every word of each field's cues and aliases."""
+    return {
+        name: frozenset(t for phrase in cues + aliases for t in _tokens(phrase))
+        for name, (cues, aliases) in FIELDS.items()
+    }
+
+
+def rival_words(question: str, field: str | None, key: str) -> list[str]:
+    """Words of the question the pair does not account for, that say it asks for something
+    else: another field's or attribute's word ("the total *tax*", "the tax *rate*"); a word
+    of the field itself missing from a key that is only a generic word ("the *PO* number"
+    read off a bare "Number"); with no field recognised, any specific word the key lacks
+    ("the seller's *phone* number" read off "Number")."""
+    key_words = set(_tokens(read_key(key)))
+    words = [
+        t
+        for t in _tokens(_INCLUDED.sub(" ", normalize(question)))  # "the total including tax"
+        if len(t) > 1
+        and t not in _QUESTION_NOISE | STOPWORDS | _GENERIC_FIELD_WORDS | _QUESTION_FILLER
+        and t not in key_words
+    ]
+    if field is None:
+        return words
+    own = _field_words()[field]
+    rivals = set(_RIVAL_EXTRA)
+    for name, field_words in _field_words().items():
+        if name != field:
+            rivals |= field_words
+    rivals -= own
+    generic_key = len(key_words) == 1 and key_words <= _BARE_KEYS
+    return [t for t in words if t in rivals or (generic_key and t in own)]
+
+
 @functools.cache
 def _label_vocabulary() -> frozenset[str]:
     """Every word of every field alias (constant: built once)."""
@@ -371,7 +432,7 @@ class FieldAnswerer:
         expected = predict_type(question, self.type_embedder).type
         if mentions_table_item(question, observations) or ITEM_WORDING.search(normalize(question)):
             return None  # a line item's quantity or price: the table answerer's question
-        if expected in NAME_TYPES:
+        if expected in NAME_TYPES and expected is not AnswerType.PLACE:  # a party is no place
             named = self._party(question, observations)
             if named is not None:
                 return named
@@ -463,13 +524,16 @@ class FieldAnswerer:
             confidence *= CONFUSABLE_PREFIX_FACTOR
         if kind is AnswerType.DATE and not _plausible_year(best.value):
             confidence *= IMPLAUSIBLE_DATE_FACTOR  # "16 Sep 2621": a misread year
+        rivals = rival_words(question, field, best.pair.key)
+        if rivals:
+            confidence *= RIVAL_FACTOR  # "the total *tax*" answered with the total
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
             answerer=self.name,
             sources=[best.pair.source.citation],
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
-                  "checks": agree},
+                  "checks": agree, **({"rivals": rivals} if rivals else {})},
         )  # fmt: skip
 
 

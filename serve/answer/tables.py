@@ -88,6 +88,11 @@ def _numeric_column(rows: list[list[str]], column: int) -> list[tuple[int, Decim
     return values
 
 
+# A cell lookup whose question also names another row's label ("Total" for "the total tax",
+# with a "Tax" row below) is not sure which row is asked for.
+RIVAL_ROW_FACTOR = 0.6
+
+
 def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict] | None:
     """(answer, score, details) for one table whose first row is the header."""
     if len(rows) < 2 or len(rows[0]) < 2:
@@ -113,6 +118,8 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
                     else min(values, key=lambda v: v[1])
                 )
                 label = body[pick[0]][0]
+                if _is_numeric_cell(label) or not label.strip():
+                    return None  # the row's first cell is a figure (a quantity), not its name
                 return (
                     label,
                     0.75 + 0.2 * column_score,
@@ -141,6 +148,10 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
     if not cell:
         return None
     score = 0.5 + 0.25 * row_score + 0.25 * column_score
+    named = set(content_tokens(body[row][0])) | set(content_tokens(header[column]))
+    others = {t for i, r in enumerate(body) if i != row for t in content_tokens(r[0]) if len(t) > 2}
+    if any(t in others and t not in named for t in content_tokens(question)):
+        score *= RIVAL_ROW_FACTOR  # "the total tax": the question also names another row
     if _summary_label(body[row][0]):
         # "Total" in a tax summary is one of several totals on the page: the document
         # fields, with their arithmetic checks, say which is the total asked for.

@@ -69,10 +69,10 @@ _LEXICON: dict[AnswerType, tuple[str, ...]] = {
     AnswerType.AMOUNT: (
         "total subtotal amount price prices cost costs tax vat gst fee fees balance charge charges"
         " payment paid sum change discount rounding tip salary revenue profit spend spent owed"
-        " owe worth value values deposit income expense expenses budget rate"
+        " owe worth value values deposit income expense expenses budget"
     ).split(),
     AnswerType.QUANTITY: (
-        "quantity quantities qty units unit count pieces pcs items percentage percent share"
+        "quantity quantities qty units unit count pieces pcs items percentage percent share rate"
         " weight length distance duration age height size volume temperature population"
     ).split(),
     AnswerType.IDENTIFIER: (

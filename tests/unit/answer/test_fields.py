@@ -2,7 +2,7 @@ import pytest
 
 from serve.answer.controller import TYPE_MISMATCH_CAP, SmallStack
 from serve.answer.doclines import pages_of, typed_span
-from serve.answer.fields import FieldAnswerer, extract_pairs, read_key
+from serve.answer.fields import FieldAnswerer, extract_pairs, read_key, rival_words
 from serve.answer.parties import find_party, ocr_noise, question_role
 from serve.answer.types import AnswerType
 from serve.context.observations import Observation
@@ -191,3 +191,40 @@ def test_a_date_with_an_impossible_year_is_not_trusted():
 def test_stray_marks_in_a_name_are_not_trusted():
     assert ocr_noise("rt ie 1 lronbridge Electrical LLC")
     assert not ocr_noise("Bank of America") and not ocr_noise("99 SPEED MART S/B")
+
+
+@pytest.mark.parametrize(
+    ("question", "field", "key", "rivals"),
+    [
+        ("What is the total tax?", "total", "Total", ["tax"]),
+        ("What is the total excluding VAT?", "total", "Total due", ["excluding", "vat"]),
+        ("What is the total including tax?", "total", "Total", []),
+        ("What is the amount before tax?", "subtotal", "Subtotal", []),
+        ("When is payment due?", "due_date", "Due date", []),
+        ("What is the PO number?", "po_number", "NUMBER", ["po"]),
+        ("What is the invoice number?", "invoice_number", "NUMBER", []),
+        ("What is the seller's phone number?", None, "NUMBER", ["phone"]),
+    ],
+)
+def test_question_words_the_pair_does_not_account_for(question, field, key, rivals):
+    assert rival_words(question, field, key) == rivals
+
+
+def test_a_total_is_not_the_answer_to_the_total_tax():
+    for question in ("What is the total tax?", "What is the total excluding VAT?"):
+        decision = STACK.decide(question, [INVOICE])
+        assert (
+            decision.answer is None
+            or decision.answer.text != "1,200.00"
+            or (decision.confidence < 0.65)
+        )
+    assert STACK.decide("What is the total due?", [INVOICE]).confidence >= 0.9
+
+
+def test_a_party_is_not_the_answer_to_where():
+    decision = STACK.decide("Which city is the customer in?", [INVOICE])
+    assert (
+        decision.answer is None
+        or decision.answer.text != "Globex Corp."
+        or (decision.confidence < 0.65)
+    )

@@ -1,4 +1,4 @@
-from serve.answer.tables import TableAnswerer, receipt_items, table_items
+from serve.answer.tables import TableAnswerer, answer_table, receipt_items, table_items
 from serve.context.observations import Observation
 
 TABLE = TableAnswerer()
@@ -99,3 +99,16 @@ def test_an_unchecked_row_read_from_pixels_is_not_trusted():
     misread = TABLE.answer("Price of a single Chicken rice?", [page, scanned])
     checked = TABLE.answer("Price of a single Iced tea?", [page, scanned])
     assert misread.confidence < 0.65 <= checked.confidence
+
+
+def test_a_cell_whose_question_names_another_row_is_not_sure():
+    rows = [["Charge", "Cost"], ["Freight", "40.00"], ["Insurance", "5.00"], ["Handling", "3.00"]]
+    sure = answer_table("What is the freight cost?", rows)
+    unsure = answer_table("What is the freight insurance cost?", rows)
+    assert sure[0] == "40.00" and sure[1] >= 0.75
+    assert unsure is None or unsure[1] <= 0.6 * sure[1] + 1e-9
+
+
+def test_highest_needs_a_named_row_not_a_figure():
+    rows = [["Qty", "Description", "Unit price"], ["3", "Bolts", "1.20"], ["60", "Nuts", "0.10"]]
+    assert answer_table("What is the highest unit price?", rows) is None
