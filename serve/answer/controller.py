@@ -22,6 +22,9 @@ INTENT_CACHE_SIZE = 4096
 # A candidate whose text is not of the type the question asks for ("which company" answered
 # with a date) is capped here: well below every route's escalation threshold (0.65-0.75).
 TYPE_MISMATCH_CAP = 0.3
+# A sentence or line of a document page given for a typed value (an amount, a date, a name):
+# the fields and tables answerers read values off documents; a line is for the LLM to read.
+LINE_FOR_VALUE_CAP = 0.6
 
 # "2024-001" or "12/05/2024" written as one token are identifiers and dates, not subtractions
 # or divisions; "122 / 16", "122/16" and "122 divided by 16" are arithmetic.
@@ -93,6 +96,12 @@ class SmallStack:
             ):
                 answer.confidence = min(answer.confidence, 0.3)
             check_type(answer, expected)
+            if (
+                answer.answerer == PassageAnswerer.name
+                and expected is not AnswerType.FREE_TEXT
+                and any(o.kind == "page" for o in observations)
+            ):  # a document's whole line ("Tax (8%)  3.492.93 EUR") is not the value asked
+                answer.confidence = min(answer.confidence, LINE_FOR_VALUE_CAP)
             if self.check_readings:
                 gate(answer, observations)  # no surer than its own words were read
             candidates.append(answer)

@@ -506,6 +506,7 @@ class FieldAnswerer:
         agree = 0
         if field == "total":
             best, agree = _grand_total(candidates, observations)
+        sums = _part_of_total(field, best.value, observations) if field in _PARTS else 0
         runner_up = next((c for c in candidates if _differs(c.value, best.value)), None)
         margin = best.score - (runner_up.score if runner_up else 0.0)
         confidence = best.pair.read_confidence * min(1.0, 0.55 + 0.45 * best.score)
@@ -527,6 +528,9 @@ class FieldAnswerer:
         rivals = rival_words(question, field, best.pair.key)
         if rivals:
             confidence *= RIVAL_FACTOR  # "the total *tax*" answered with the total
+        if sums < 0:
+            confidence *= SUM_MISMATCH_FACTOR  # subtotal + tax is not the total as read
+        agree = max(agree, sums)
         return Answer(
             text=best.value,
             confidence=round(confidence, 3),
@@ -535,6 +539,42 @@ class FieldAnswerer:
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
                   "checks": agree, **({"rivals": rivals} if rivals else {})},
         )  # fmt: skip
+
+
+_PARTS = ("subtotal", "tax")
+SUM_MISMATCH_FACTOR = 0.6
+
+
+def _field_amounts(observations: list[Observation], field: str) -> set[Decimal]:
+    """Amounts of the pairs whose key names ``field`` ("Subtotal", "VAT 20%", "Total due")."""
+    found = set()
+    for observation in observations:
+        if observation.kind not in ("page", "text", "passage", "table"):
+            continue
+        for pair in extract_pairs(observation):
+            if key_score(field, pair.key, field) < 0.6:
+                continue
+            value = typed_span(pair.value, AnswerType.AMOUNT)
+            amount = _amount(value) if value else None
+            if amount is not None:
+                found.add(amount)
+    return found
+
+
+def _part_of_total(field: str, value: str, observations: list[Observation]) -> int:
+    """Whether a subtotal or tax as read adds up with the page's other two figures to its
+    total: 1 it does, -1 the page shows the other two and no sum of them fits, 0 unknown."""
+    amount = _amount(value)
+    if amount is None:
+        return 0
+    other = "tax" if field == "subtotal" else "subtotal"
+    totals = _field_amounts(observations, "total")
+    others = _field_amounts(observations, other)
+    if not totals or not others:
+        return 0
+    parts = others | {a + b for a, b in itertools.combinations(others, 2)}
+    fits = any(abs(amount + p - t) <= Decimal("0.011") for p in parts for t in totals)
+    return 1 if fits else -1
 
 
 # OCR reads a lone prefix letter and a digit alike (I/1/l, O/0): "1-64362" may be "I-64362".

@@ -5,8 +5,10 @@ on average may have read the one amount asked for at 0.40, and a second reading 
 amount (``word_checks`` of the OCR blocks, :mod:`deployments.perception.ocr.verify`) may
 disagree. :func:`value_reading` finds the answer's text among the page's tokens and returns
 the lowest engine confidence of those tokens and whether a second reading disputes one of
-them; :func:`gate` caps the answer's confidence accordingly. Text-layer pages (exact) and
-answers not written on the page as such (a computed sum) are left alone.
+them; :func:`gate` caps the answer's confidence accordingly. Text-layer pages (exact),
+answers not written on the page as such (a computed sum) and answers whose figures arithmetic
+confirms (a total that is subtotal + tax, an item row whose quantity x price is its amount)
+are left alone.
 """
 
 from __future__ import annotations
@@ -98,6 +100,12 @@ def gate(answer: Answer, observations: list[Observation]) -> Reading | None:
     if reading is None:
         return None
     before = answer.confidence
+    if answer.data.get("checks") or answer.data.get("verified"):
+        # Arithmetic already confirms the figures as read (subtotal + tax = total, quantity x
+        # price = amount): a third reading that agrees beats one that does not.
+        answer.data["reading"] = {"tokens": list(reading.tokens), "arithmetic": True,
+                                  "disputed": reading.disputed}  # fmt: skip
+        return reading
     if reading.disputed:
         answer.confidence = min(answer.confidence, DISPUTED_CAP)
     else:

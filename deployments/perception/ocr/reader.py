@@ -251,11 +251,11 @@ class OcrReader:
         """A second reading of the page's value words (see :mod:`.verify`); whether any
         word was checked."""
         limit = self.settings.verify_max_words
+        source = prepared.gray or prepared.image
         if other is not None and other.paragraphs is None:
             return clock.time("verify", cross_check, recognized.lines, other.lines, limit=limit) > 0
         if self.verifier is None:
             return False
-        source = prepared.gray or prepared.image
         try:
             return clock.time("verify", reread, recognized.lines, source, self.verifier,
                               limit=limit) > 0  # fmt: skip

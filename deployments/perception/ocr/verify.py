@@ -5,7 +5,8 @@ reading agrees. Each word with a digit gets ``checked``: True when the other rea
 it alike, False when it does not, None when no second reading was made.
 
 - A page the fallback engine also read (an unsure page) is checked against that reading: the
-  words of the other engine that overlap the word's box. No extra OCR.
+  words of the other engine that overlap the word's box, when that engine read them surely.
+  No extra OCR.
 - Otherwise the word's crop is read again by the recogniser of PP-OCR (rapidocr), in one
   batch per page: another model family than Tesseract's LSTM, on the greyscale page before
   binarising. Cost: one recogniser pass over the page's value words.
@@ -27,6 +28,7 @@ from deployments.perception.ocr.geometry import OcrLine, OcrWord
 # Read again: words with a digit (amounts, dates, numbers, identifiers).
 VALUE_WORD = re.compile(r"\d")
 CROP_PAD = 0.3  # text heights of margin around a word's box
+CROSS_SURE = 0.8  # the other engine's confidence for its reading to dispute a word
 MIN_OVERLAP = 0.5  # share of the smaller box two readings' words must share to be the same ink
 
 CropReader = Callable[[list[np.ndarray]], list[str]]
@@ -86,7 +88,10 @@ def cross_check(lines: Sequence[OcrLine], other: Sequence[OcrLine], *, limit: in
     """Check the value words of ``lines`` against another engine's reading of the same page
     image: the other words over the same ink, left to right, must spell the word (or, for a
     word of three or more characters, contain it: one engine may join what the other
-    splits). A word nothing covers stays unchecked. Returns how many words were checked."""
+    splits). The other engine read the whole page, and on a page hard enough to need two
+    engines its layout analysis garbles many words: only a sure other reading (every word of
+    it at ``CROSS_SURE`` or more) can dispute a word. A word nothing covers stays unchecked.
+    Returns how many words were checked."""
     others = [w for line in other for w in line.words]
     checked = 0
     for word in value_words(lines, limit):
@@ -94,7 +99,12 @@ def cross_check(lines: Sequence[OcrLine], other: Sequence[OcrLine], *, limit: in
         if not over:
             continue
         mine, theirs = reading_key(word.text), reading_key("".join(o.text for o in over))
-        word.checked = mine == theirs or (len(mine) >= 3 and _contains(theirs, mine))
+        if mine == theirs or (len(mine) >= 3 and _contains(theirs, mine)):
+            word.checked = True
+        elif min(o.confidence for o in over) >= CROSS_SURE:
+            word.checked = False
+        else:
+            continue  # an unsure garble says nothing
         checked += 1
     return checked
 

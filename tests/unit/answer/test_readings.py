@@ -3,7 +3,7 @@
 import pytest
 
 from serve.answer.base import Answer
-from serve.answer.controller import SmallStack
+from serve.answer.controller import LINE_FOR_VALUE_CAP, SmallStack
 from serve.answer.readings import DISPUTED_CAP, gate, value_reading
 from serve.context.observations import Observation
 
@@ -82,3 +82,16 @@ def test_the_stack_escalates_a_total_whose_second_reading_disagrees():
     agreed = [*LINES[:-1], ("Total due\t1,200.00", [0.96, 0.95, 0.97], [None, None, True])]
     confirmed = stack.decide("What is the total due?", [scan(agreed)])
     assert confirmed.answer.text == "1,200.00" and confirmed.confidence >= 0.9
+
+
+def test_arithmetic_confirmation_outweighs_a_disputed_reading():
+    answer = Answer("1,208.00", 0.95, "document_field", data={"checks": 1})
+    reading = gate(answer, [scan()])
+    assert reading.disputed and answer.confidence == 0.95
+    assert answer.data["reading"]["arithmetic"]
+
+
+def test_a_document_line_is_not_a_typed_value():
+    lines = [("ACME TRADING", [0.95, 0.95], None), ("Ref 7781 paid by card", [0.9] * 5, None)]
+    decision = SmallStack().decide("What amount was paid by card?", [scan(lines)])
+    assert decision.answer is None or decision.confidence <= LINE_FOR_VALUE_CAP

@@ -53,6 +53,14 @@ def test_cross_check_joins_what_the_other_engine_split():
     assert amount.checked is True and digit.checked is False
 
 
+def test_an_unsure_other_reading_disputes_nothing():
+    mine = [OcrLine([_word("28.90", 0, 60)])]
+    garbled = [OcrLine([_word("23.70", 0, 60, confidence=0.45)])]
+    assert cross_check(mine, garbled, limit=10) == 0 and mine[0].words[0].checked is None
+    sure = [OcrLine([_word("23.70", 0, 60, confidence=0.93)])]
+    assert cross_check(mine, sure, limit=10) == 1 and mine[0].words[0].checked is False
+
+
 def test_cross_check_leaves_a_word_nothing_covers_unchecked():
     mine = [OcrLine([_word("12.50", 0, 60)])]
     assert cross_check(mine, [OcrLine([_word("12.50", 300, 360)])], limit=10) == 0
