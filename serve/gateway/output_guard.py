@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
-from serve.gateway.config import GuardAction, OutputGuardSettings
+from serve.gateway.config import EMAIL, GuardAction, OutputGuardSettings
 from serve.gateway.context import RequestContext
 from serve.gateway.detectors import find_sensitive, redact
 from serve.gateway.errors import ResponseFormatViolation
@@ -124,6 +125,15 @@ def _could_start_secret(text: str) -> bool:
     return bool(_SECRET_START.search(text))
 
 
+_WORD_START = re.compile(r"\S*\Z")  # the trailing run of non-space characters
+_CONTEXT_CHARS = 64  # released characters kept for detection (one word's worth)
+
+
+def _plain_word(word: str) -> bool:
+    """Letters only and shorter than a long token: may leave before the next chunk."""
+    return 0 < len(word) < 12 and word.isalpha()
+
+
 class StreamRedactor:
     """Redacts a streamed answer chunk by chunk.
 
@@ -131,14 +141,24 @@ class StreamRedactor:
     secret split across chunks is still seen whole; :meth:`flush` releases the rest. While a
     match stays open at the end (a private key block, a long token), the buffer is rescanned
     only after it grew by half, so the work stays linear in the length of the answer.
+
+    Plain words leave at once, the last one included when no redacted category can start
+    with any word (e-mail addresses redacted: a word may be a local part, so the last word
+    waits for the next chunk). A word released that way stays in the detection context: if
+    the next chunks turn it into a key (``s`` + ``k-…``), an IBAN (``I`` + ``T60…``) or a
+    password assignment (``pass`` + ``word: …``), the match is still seen whole and all of it
+    but the released letters is masked. What can leave early is at most one chunk's letters,
+    never a digit.
     """
 
     def __init__(self, categories: set[str], holdback: int) -> None:
         self.categories = categories
         self.holdback = holdback
+        self.release_last_word = bool(categories) and EMAIL not in categories
         self._parts: list[str] = []
         self._size = 0
         self._next_scan = 0  # buffer size at which an open match is looked at again
+        self._context = ""  # released characters of the word the buffer continues
 
     def _take(self) -> str:
         text = "".join(self._parts)
@@ -152,34 +172,51 @@ class StreamRedactor:
         self._size += len(chunk)
         if self._size < self._next_scan:
             return ""
-        cut = self._size - self.holdback
         buffer = self._take()
-        tail = buffer[max(cut, 0) :]
-        if not _could_start_secret(tail):
+        off = len(self._context)
+        text = self._context + buffer  # positions below are in ``text``
+        cut = len(text) - self.holdback
+        if not _could_start_secret(text[max(cut, 0) :]):
             # plain words leave up to the last space now, the answer's first ones included
             # (holding the first `holdback` characters cost ~12 tokens of first-token time)
-            space = buffer.rfind(" ")
-            cut = max(cut, space + 1 if space >= 0 else 0)
-        if cut <= 0:  # all of it (<= holdback characters) may still begin a secret
+            space = text.rfind(" ")
+            cut = max(cut, space + 1)
+            if self.release_last_word and _plain_word(text[space + 1 :]):
+                cut = len(text)  # and the last word (kept as context for the next chunks)
+        if cut <= off:  # nothing new may leave: all of it may still begin a secret
             self._parts, self._size = [buffer], len(buffer)
             return ""
-        findings = [f for f in find_sensitive(buffer) if f.category in self.categories]
+        findings = [f for f in find_sensitive(text) if f.category in self.categories]
         held = False
         for f in findings:
             if f.start < cut < f.end:
                 cut, held = f.start, True  # never split a match: keep it for the next round
-        cut = max(cut, 0)
-        head, rest = buffer[:cut], buffer[cut:]
+        cut = max(cut, off)
+        head, rest = text[off:cut], text[cut:]
         self._parts, self._size = [rest], len(rest)
         self._next_scan = max(len(rest) + self.holdback, len(rest) * 3 // 2) if held else 0
-        return redact(head, [f for f in findings if f.end <= cut], self.categories)
+        released = text[:cut]
+        self._context = released[_WORD_START.search(released).start() :][-_CONTEXT_CHARS:]
+        done = [
+            replace(f, start=max(f.start - off, 0), end=f.end - off)
+            for f in findings
+            if off < f.end <= cut  # matches reaching into the new text (those before: masked)
+        ]
+        return redact(head, done, self.categories)
 
     def flush(self) -> str:
         text = self._take()
         self._next_scan = 0
+        context, self._context = self._context, ""
         if not self.categories or not text:
             return text
-        return redact(text, find_sensitive(text), self.categories)
+        off = len(context)
+        findings = [
+            replace(f, start=max(f.start - off, 0), end=f.end - off)
+            for f in find_sensitive(context + text)
+            if f.end > off
+        ]
+        return redact(text, findings, self.categories)
 
 
 class LogprobsGate:

@@ -48,3 +48,62 @@ def test_multi_word_secrets_are_held_until_seen_whole():
     pieces = ["The", " pass", "word:", " abcdefgh", " is", " set."]
     out = "".join(redactor.feed(p) for p in pieces) + redactor.flush()
     assert "abcdefgh" not in out and out.startswith("The password: [REDACTED:")
+
+
+DEFAULT = {"secret", "card", "iban"}  # the output guard's default: e-mails and phones allowed
+
+
+def test_with_the_default_categories_every_plain_word_leaves_with_its_chunk():
+    redactor = StreamRedactor(DEFAULT, holdback=48)
+    assert redactor.feed("A") == "A"  # the first token is the first thing the client sees
+    assert redactor.feed(" bicycle") == " bicycle"
+    assert redactor.feed(" has") == " has"
+    assert redactor.feed(" 2") == ""  # a digit may begin a card number: the tail is held
+    assert redactor.feed(" wheels.") + redactor.flush() == " 2 wheels."
+
+
+def _stream(pieces: list[str]) -> tuple[list[str], str]:
+    redactor = StreamRedactor(DEFAULT, holdback=48)
+    released = [redactor.feed(p) for p in pieces]
+    return released, "".join(released) + redactor.flush()
+
+
+def test_a_key_growing_out_of_a_released_letter_is_still_masked_whole():
+    key = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    pieces = ["Use", " s", "k-abcdefgh", "ijklmnopq", "rstuvwxyz", "123456", " now."]
+    released, out = _stream(pieces)
+    assert released[:2] == ["Use", " s"]  # the letter left before the key showed itself
+    assert out == "Use s[REDACTED:openai_key] now."
+    assert key[1:] not in out and "abcdefgh" not in out
+
+
+def test_an_iban_after_a_released_country_letter_is_masked():
+    _, out = _stream(["I", "T60 X054", "2811 1010", "0000 0123", "456", " is the account."])
+    assert out == "I[REDACTED:iban] is the account."
+
+
+def test_a_password_keyword_completed_after_release_still_masks_the_value():
+    released, out = _stream(["The", " pass", "word", ": hunter2hunter2", " is", " set."])
+    assert released[:2] == ["The", " pass"]
+    assert "hunter2" not in out and out.startswith("The password: [REDACTED:password_assignment]")
+
+
+def test_any_split_of_an_answer_masks_its_secrets_and_leaks_no_digit():
+    import random
+
+    answer = (
+        "Card 4111 1111 1111 1111, key sk-proj-ABCDEFGHIJKLMNOPQRSTUV123, "
+        "IBAN DE89 3704 0044 0532 0130 00 and token ghp_" + "a1B2" * 10 + " end."
+    )
+    whole = StreamRedactor(DEFAULT, holdback=48)
+    expected = whole.feed(answer) + whole.flush()
+    assert "4111" not in expected and "3704" not in expected and "a1B2" not in expected
+    rng = random.Random(7)
+    for _ in range(200):
+        cuts = sorted(rng.sample(range(1, len(answer)), rng.randint(1, 40)))
+        pieces = [answer[a:b] for a, b in zip([0, *cuts], [*cuts, len(answer)], strict=True)]
+        _, out = _stream(pieces)
+        # a letter-only piece may leave before its word is seen; nothing else differs
+        for secret in ("4111", "1111 1111", "3704", "ABCDEFGHIJKLMNOP", "a1B2a1B2", "0532"):
+            assert secret not in out, (pieces, out)
+        assert out.endswith(" end.") and out.count("[REDACTED:") == 4, (pieces, out)
