@@ -108,6 +108,17 @@ class LimitSettings(StrictModel):
             "by every router replica."
         ),
     )
+    lease_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description=(
+            "ray_actor backend: a router replica leases the request permits a key's rate "
+            "allows in this many seconds and admits from them without an actor call (never "
+            "more than the limit; token and budget limits read at most this late). 0: one "
+            "actor round trip per request."
+        ),
+    )
     actor_name: str = Field("interfaze-gateway-limits", description="Name of the limits actor.")
     actor_namespace: str | None = Field(
         None, description="Ray namespace of the actor (None: the app name)."

@@ -28,7 +28,12 @@ from serve.gateway.hook import GatewayHook
 from serve.gateway.injection import InjectionDetector, TextEmbedder
 from serve.gateway.input_guard import InputGuardHook
 from serve.gateway.keys import KeyStore
-from serve.gateway.limiter import InProcessLimitBackend, LimitBackend, RayActorLimitBackend
+from serve.gateway.limiter import (
+    InProcessLimitBackend,
+    LeasedLimitBackend,
+    LimitBackend,
+    RayActorLimitBackend,
+)
 from serve.gateway.limits import LimitsHook
 from serve.gateway.output_guard import OutputGuardHook, StreamRedactor
 from serve.gateway.usage import UsageRecorder
@@ -258,7 +263,8 @@ def _limit_backend(settings: GatewaySettings, namespace: str) -> LimitBackend:
     limits = settings.limits
     if limits.backend == "ray_actor":
         try:
-            return RayActorLimitBackend(limits.actor_name, limits.actor_namespace or namespace)
+            shared = RayActorLimitBackend(limits.actor_name, limits.actor_namespace or namespace)
+            return LeasedLimitBackend(shared, lease_s=limits.lease_s)
         except Exception as exc:  # no Ray worker here (e.g. local testing mode)
             logger.warning("limits actor unavailable (%s): limits are per replica", exc)
     return InProcessLimitBackend()

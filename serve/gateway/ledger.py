@@ -142,6 +142,39 @@ class LimitLedger:
             ),
         )
 
+    def lease(
+        self,
+        key_id: str,
+        limits: KeyLimits,
+        want: int,
+        returned: int = 0,
+        now: float | None = None,
+    ) -> tuple[Admission, int]:
+        """Admit one request and lease up to ``want - 1`` more request permits with it.
+
+        ``returned`` permits of an earlier lease that were not used go back to the bucket
+        first. The extra permits are taken out of the request bucket now, so leasing never
+        admits more than the limit; a replica spends them without asking again.
+        """
+        now = time.time() if now is None else now
+        state = self._state(key_id, limits, now)
+        if returned > 0:  # leased earlier, counted as requests then, never used
+            if state.requests is not None:
+                level = state.requests.level + returned
+                state.requests.level = min(state.requests.capacity, level)
+            state.usage["requests"] = max(0, state.usage.get("requests", 0) - returned)
+        admission = self.admit(key_id, limits, now)
+        extra = 0
+        if admission.allowed and want > 1:
+            if state.requests is None:
+                extra = want - 1  # no request limit: nothing to take
+            else:
+                extra = max(0, min(want - 1, int(state.requests.level)))
+                state.requests.level -= extra
+                admission.remaining_requests = int(state.requests.level)
+            state.usage["requests"] = state.usage.get("requests", 0) + extra  # until returned
+        return admission, extra
+
     def record(
         self,
         key_id: str,

@@ -6,7 +6,7 @@ import pytest
 
 from serve.gateway import limiter
 from serve.gateway.config import LimitSettings
-from serve.gateway.limiter import InProcessLimitBackend, select_limit_backend
+from serve.gateway.limiter import InProcessLimitBackend, LeasedLimitBackend, select_limit_backend
 
 
 class SharedLedger:
@@ -28,13 +28,14 @@ def test_one_router_replica_keeps_the_ledger_in_process(shared):
 
 def test_autoscaling_past_one_replica_shares_the_ledger(shared):
     backend = select_limit_backend(LimitSettings(backend="memory"), "app", router_replicas=2)
-    assert isinstance(backend, SharedLedger)
-    assert (backend.name, backend.namespace) == ("interfaze-gateway-limits", "app")
+    assert isinstance(backend, LeasedLimitBackend) and isinstance(backend.shared, SharedLedger)
+    shared_ledger = backend.shared
+    assert (shared_ledger.name, shared_ledger.namespace) == ("interfaze-gateway-limits", "app")
 
 
 def test_explicit_ray_actor_and_namespace_are_honoured(shared):
     settings = LimitSettings(backend="ray_actor", actor_name="l", actor_namespace="ns")
-    backend = select_limit_backend(settings, "app", router_replicas=1)
+    backend = select_limit_backend(settings, "app", router_replicas=1).shared
     assert isinstance(backend, SharedLedger) and (backend.name, backend.namespace) == ("l", "ns")
 
 

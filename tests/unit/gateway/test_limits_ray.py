@@ -51,3 +51,19 @@ async def test_two_replicas_share_one_bucket(ray_session):
         assert not denied.allowed
     finally:
         replica_a.kill()
+
+
+async def test_leased_replicas_over_the_actor_keep_the_limit(ray_session):
+    from serve.gateway.limiter import LeasedLimitBackend, RayActorLimitBackend
+
+    limits = KeyLimits(requests_per_minute=600, request_burst=25, llm_tokens_per_minute=None,
+                       daily_budget=None)  # fmt: skip
+    shared = RayActorLimitBackend("limits-lease-test", "gateway-tests")
+    replicas = [LeasedLimitBackend(shared, lease_s=5.0) for _ in range(2)]
+    try:
+        results = await asyncio.gather(*[replicas[i % 2].admit("k", limits) for i in range(60)])
+        assert 25 <= sum(r.allowed for r in results) <= 27  # the burst (+ refill meanwhile)
+        usage = await shared.usage("k")
+        assert usage["k"]["requests"] <= 27
+    finally:
+        shared.kill()
