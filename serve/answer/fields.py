@@ -23,8 +23,10 @@ from decimal import Decimal
 
 from serve.answer.base import Answer
 from serve.answer.doclines import (
+    AMOUNT_SPAN,
     DATE_SPAN,
     Line,
+    despace,
     is_label,
     pages_of,
     split_label,
@@ -354,7 +356,12 @@ def rival_words(question: str, field: str | None, key: str) -> list[str]:
         if name != field:
             rivals |= field_words
     rivals -= own
-    generic_key = len(key_words) == 1 and key_words <= _BARE_KEYS
+    # "PO" asked, a bare "Number" read: which number? (a bare "Date" is the document's date)
+    generic_key = (
+        FIELD_TYPES.get(field) is AnswerType.IDENTIFIER
+        and len(key_words) == 1
+        and key_words <= _BARE_KEYS
+    )
     return [t for t in words if t in rivals or (generic_key and t in own)]
 
 
@@ -530,6 +537,8 @@ class FieldAnswerer:
             confidence *= RIVAL_FACTOR  # "the total *tax*" answered with the total
         if sums < 0:
             confidence *= SUM_MISMATCH_FACTOR  # subtotal + tax is not the total as read
+        if kind is AnswerType.AMOUNT and not (agree or sums > 0) and _several_amounts(best):
+            confidence *= SEVERAL_AMOUNTS_FACTOR  # "$48,322 64": which figure is the value?
         agree = max(agree, sums)
         return Answer(
             text=best.value,
@@ -539,6 +548,17 @@ class FieldAnswerer:
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
                   "checks": agree, **({"rivals": rivals} if rivals else {})},
         )  # fmt: skip
+
+
+SEVERAL_AMOUNTS_FACTOR = 0.7
+
+
+def _several_amounts(candidate: _Candidate) -> bool:
+    """The value read holds other figures than the one taken ("$48,322 64": the point lost,
+    "64" taken; "2 15.40": a count and a sum), and arithmetic did not say which is right."""
+    spans = AMOUNT_SPAN.findall(despace(candidate.pair.value))
+    others = [s for s in spans if _amount(s) != _amount(candidate.value)]
+    return len(spans) > 1 and bool(others)
 
 
 _PARTS = ("subtotal", "tax")
