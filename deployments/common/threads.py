@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 TESSERACT_THREADS_ENV = "OMP_THREAD_LIMIT"
 
@@ -16,3 +17,23 @@ def limit_tesseract_threads() -> None:
     to the whole local Ray cluster).
     """
     os.environ.setdefault(TESSERACT_THREADS_ENV, "1")
+
+
+WARM_UP_NICE = 10
+
+
+def lower_this_thread_priority(increment: int = WARM_UP_NICE) -> bool:
+    """Lower the CPU priority of the calling thread only (Linux: nice is per thread).
+
+    Warm-ups (model loads, rehearsals) run this way so that on a small machine they give the
+    CPU to what decides when the app is ready (the LLM engine starting in another process)
+    and to requests already being served. Returns whether it applied.
+    """
+    if not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+    except OSError:
+        return False
+    return True

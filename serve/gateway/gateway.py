@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deployments.common.errors import ServeError
+from deployments.common.threads import lower_this_thread_priority
 from serve.context.observations import Observation
 from serve.gateway.audit import AuditHook
 from serve.gateway.auth import AuthHook
@@ -130,6 +131,8 @@ class Gateway:
 
     def warm_up(self) -> None:
         """Load the embedding model and example set now (blocking; call at replica start)."""
+        if threading.current_thread() is not threading.main_thread():
+            lower_this_thread_priority()  # a warm-up thread: the LLM engine's start first
         guard = self.hook("input_guard")
         if isinstance(guard, InputGuardHook) and guard.settings.enabled:
             guard.detector.warm_up()

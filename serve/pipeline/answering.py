@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from deployments.common.threads import lower_this_thread_priority
 from serve.answer.base import Answer
 from serve.answer.controller import SmallStack
 from serve.api.protocol import ChatCompletionRequest
@@ -30,6 +31,7 @@ class SmallStackStep:
         """
 
         def build() -> None:
+            lower_this_thread_priority()  # a warm-up: the LLM engine's start comes first
             try:
                 from serve.answer.intent import IntentEmbedder
 

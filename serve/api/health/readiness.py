@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from deployments.common.threads import lower_this_thread_priority
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,6 +67,7 @@ class Readiness:
         """Run ``fn`` in a daemon thread, tracked as ``name``; exceptions are recorded."""
 
         def target() -> None:
+            lower_this_thread_priority()  # the LLM engine's start and requests come first
             try:
                 fn()
             except Exception as exc:  # the replica still serves; the report says why

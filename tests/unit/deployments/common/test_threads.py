@@ -46,3 +46,25 @@ def test_the_replica_limits_tesseract_threads(monkeypatch):
     import os
 
     assert os.environ[TESSERACT_THREADS_ENV] == "1"
+
+
+def test_a_warm_up_thread_lowers_only_its_own_priority():
+    import os
+    import threading
+
+    from deployments.common.threads import lower_this_thread_priority
+
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: dict[str, int | bool] = {}
+
+    def warm_up() -> None:
+        tid = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        seen["applied"] = lower_this_thread_priority(5)
+        seen["delta"] = os.getpriority(os.PRIO_PROCESS, tid) - before
+
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    thread.join()
+    assert seen["applied"] is True and seen["delta"] == min(5, 19 - main_before)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before
