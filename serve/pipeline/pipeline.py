@@ -24,7 +24,7 @@ from serve.pipeline.escalation import Escalation
 from serve.pipeline.planner import Plan, Planner
 from serve.pipeline.programs import ProgramStep
 from serve.pipeline.rendering import needs_llm, render
-from serve.stages.registry import LLM_STAGE
+from serve.stages.registry import DEFERRED_STAGES, LLM_STAGE
 from serve.stages.runner import StageRunner
 from serve.stages.spec import StageKind
 
@@ -95,17 +95,28 @@ class Pipeline:
         plan: Plan,
         screen: Screen | None = None,
     ) -> AsyncIterator[GenerationChunk]:
-        """Yield the answer's deltas: the small stack's when it is confident, else the LLM's."""
+        """Yield the answer's deltas: the small stack's when it is confident, else the LLM's.
+
+        Cheapest first: deferred stages (a library search) run only when the small stack has
+        no confident answer from the request's own inputs, or the answer needs the LLM.
+        """
         screen = screen or OpenScreen()
+        deferred = [] if plan.llm_only else [s for s in plan.stages if s in DEFERRED_STAGES]
         for kind in (StageKind.PERCEPTION, StageKind.ACTION):
-            stages = plan.of_kind(kind)
-            if not stages:
-                continue
-            found = await self.runner.run(stages, inputs, record)
-            if found:
-                record.observations += await screen.observations(found)
-            plan.drop(screen.denied(plan.stages))  # an injection may have cost the tools
-            record.skipped.update(plan.skipped)
+            await self._run_stages(
+                [s for s in plan.of_kind(kind) if s not in deferred], inputs, record, plan, screen
+            )
+        if deferred:
+            answer = await self.small_stack.answer(body, inputs.question, record, plan)
+            if answer is not None and needs_llm(body, answer) is None:
+                for stage in deferred:
+                    record.skipped[stage] = "answered from the request's own inputs"
+                for chunk in self._small_answer(body, answer, record):
+                    yield chunk
+                return
+            await self._run_stages(
+                [s for s in deferred if s in plan.stages], inputs, record, plan, screen
+            )
         if plan.llm_only:
             record.escalation_reason = "llm_only model requested"
         else:
@@ -130,6 +141,32 @@ class Pipeline:
         request = self.escalation.request(body, inputs.question, record, raw=plan.llm_only)
         async for chunk in self.escalation.stream(request, record):
             yield chunk
+
+    async def rehearse(
+        self, body: ChatCompletionRequest, inputs: RequestInputs, record: RequestRecord, plan: Plan
+    ) -> None:
+        """Every planned stage (deferred ones included) and the small stack, never the LLM:
+        a replica's warm-up, so each stage has served a first call."""
+        screen = OpenScreen()
+        for kind in (StageKind.PERCEPTION, StageKind.ACTION):
+            await self._run_stages(plan.of_kind(kind), inputs, record, plan, screen)
+        await self.small_stack.answer(body, inputs.question, record, plan)
+
+    async def _run_stages(
+        self,
+        stages: list[str],
+        inputs: RequestInputs,
+        record: RequestRecord,
+        plan: Plan,
+        screen: Screen,
+    ) -> None:
+        if not stages:
+            return
+        found = await self.runner.run(stages, inputs, record)
+        if found:
+            record.observations += await screen.observations(found)
+        plan.drop(screen.denied(plan.stages))  # an injection may have cost the tools
+        record.skipped.update(plan.skipped)
 
     def _small_answer(
         self, body: ChatCompletionRequest, answer: Answer, record: RequestRecord

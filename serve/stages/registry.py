@@ -26,7 +26,7 @@ REGISTRY: tuple[StageSpec, ...] = (
     StageSpec("execute", A, "run", "actions.execute", execute.ExecuteAdapter, execute.build,
               tool=True, describe=True),
     StageSpec("retrieve", A, "search", "actions.retrieve", retrieve.RetrieveAdapter,
-              retrieve.build, tool=True, needs=("embed",)),
+              retrieve.build, tool=True, needs=("embed",), deferred=True),
     # services: deployments other deployments (or other endpoints) use
     StageSpec("embed", S, "embed", "embed", None, build_embed),  # also /v1/embeddings
     StageSpec("index", S, "index", "actions.index", None, build_index,
@@ -37,6 +37,7 @@ SPECS: dict[str, StageSpec] = {spec.name: spec for spec in REGISTRY}
 PIPELINE_STAGES: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.adapter is not None)
 TOOL_STAGES: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.tool)
 DESCRIBED_STAGES: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.describe)
+DEFERRED_STAGES: frozenset[str] = frozenset(s.name for s in REGISTRY if s.deferred)
 LLM_STAGE = "llm"
 # What a routing-table pipeline may name, with each stage's family (for its deadline).
 ROUTABLE: dict[str, StageKind] = {

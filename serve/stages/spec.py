@@ -49,6 +49,9 @@ class StageSpec:
     describe: bool = False  # /healthz includes the deployment's describe()
     reads: tuple[InputKind, ...] = ()  # media kinds this stage can read
     needs: tuple[str, ...] = field(default=())  # deployments it is bound to (built first)
+    # a lookup beyond the request (the key's library): run only when the small stack cannot
+    # answer from the request's own inputs, or the answer goes to the LLM
+    deferred: bool = False
 
     def settings(self, config: AppConfig) -> Any:
         value: Any = config

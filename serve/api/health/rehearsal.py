@@ -80,8 +80,7 @@ async def rehearse_pipeline(
         record = RequestRecord(request_id=f"warm-up-{uuid.uuid4().hex[:12]}", model=model)
         inputs = await chat.parser.read(body)
         plan = chat.pipeline.plan(inputs, record)
-        async for _ in chat.pipeline.answer(body, inputs, record, plan):
-            pass
+        await chat.pipeline.rehearse(body, inputs, record, plan)
         if not record.degraded or time.monotonic() > deadline:
             return {"attempts": attempt, "stages": list(record.plan), "degraded": record.degraded}
         await asyncio.sleep(pause_s)

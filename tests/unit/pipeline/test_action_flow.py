@@ -117,3 +117,35 @@ def test_program_step_needs_the_sandbox_tool():
     app, llm = build({})
     data = ask(app, "How many primes are there below 10000?")
     assert data["interfaze"]["escalated"] is True and llm.requests
+
+
+WARRANTY = {
+    "hits": [
+        {"text": "The warranty lasts 24 months from delivery.", "score": 0.82,
+         "source": "handbook.pdf", "page": 3, "start": 100, "end": 143},
+    ]
+}  # fmt: skip
+
+
+def test_a_question_the_request_itself_answers_skips_the_library_search():
+    retrieve = FakeStageHandle(search=lambda p: WARRANTY)
+    browse = FakeStageHandle(browse=lambda p: PAGE)
+    app, llm = build({"retrieve": retrieve, "browse": browse})
+    data = ask(app, "How much is the Kettle on http://127.0.0.1:9/shop ?")
+    assert "34.99" in data["choices"][0]["message"]["content"]
+    assert retrieve.calls == [] and llm.requests == []
+    trace = app.trace(data["interfaze"]["trace_id"])
+    assert trace["skipped"]["retrieve"] == "answered from the request's own inputs"
+    data = ask(app, "What is 17 * 23?")
+    assert data["choices"][0]["message"]["content"].startswith("391")
+    assert retrieve.calls == []
+
+
+def test_the_library_is_searched_when_the_request_alone_does_not_answer():
+    retrieve = FakeStageHandle(search=lambda p: WARRANTY)
+    app, llm = build({"retrieve": retrieve})
+    data = ask(app, "How long does the warranty last?")
+    assert len(retrieve.calls) == 1 and "24 months" in data["choices"][0]["message"]["content"]
+    data = ask(app, "Write a haiku about kettles.")  # escalates: the LLM gets the search too
+    assert len(retrieve.calls) == 2 and data["interfaze"]["escalated"] is True
+    assert len(llm.requests) == 1
