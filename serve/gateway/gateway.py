@@ -136,6 +136,13 @@ class Gateway:
         guard = self.hook("input_guard")
         if isinstance(guard, InputGuardHook) and guard.settings.enabled:
             guard.detector.warm_up()
+        limits = self.hook("limits")
+        backend = getattr(limits, "backend", None)
+        if backend is not None:
+            try:
+                backend.warm_up()
+            except Exception as exc:  # the first request will connect instead
+                logger.warning("limits backend warm-up failed: %s", exc)
 
     @staticmethod
     def startup_warnings(settings: GatewaySettings, profile: str) -> list[str]:

@@ -113,3 +113,15 @@ def test_usage_counts_leased_permits_until_they_come_back(monkeypatch):
     now[0] += 2.0
     assert asyncio.run(backend.admit("k", limits(rpm=600))).allowed  # returns 7, leases 9
     assert shared.ledger.usage("k")["k"]["requests"] == 4 + 9
+
+
+def test_warm_up_reaches_the_shared_ledger_once():
+    class Pinged(CountingLedger):
+        pings = 0
+
+        def warm_up(self):
+            self.pings += 1
+
+    shared = Pinged()
+    LeasedLimitBackend(shared).warm_up()
+    assert shared.pings == 1 and shared.calls == 0
