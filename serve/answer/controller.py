@@ -59,6 +59,11 @@ def default_answerers() -> list[Answerer]:
     ]
 
 
+def _document_page(observation: Observation) -> bool:
+    """A page of a PDF or scan (not a web page: there a sentence is the answer)."""
+    return observation.kind == "page" and observation.stage == "ocr"
+
+
 def check_type(answer: Answer, expected: AnswerType) -> bool:
     """Whether ``answer`` is of the expected type; if not, cap its confidence and say why."""
     if answer_type_matches(expected, answer.text):
@@ -99,7 +104,7 @@ class SmallStack:
             if (
                 answer.answerer == PassageAnswerer.name
                 and expected is not AnswerType.FREE_TEXT
-                and any(o.kind == "page" for o in observations)
+                and any(_document_page(o) and o.citation in answer.sources for o in observations)
             ):  # a document's whole line ("Tax (8%)  3.492.93 EUR") is not the value asked
                 answer.confidence = min(answer.confidence, LINE_FOR_VALUE_CAP)
             if self.check_readings:
