@@ -81,6 +81,7 @@ class SmallStack:
         self._intent_embedder = None
         self.intent_embedder = intent_embedder  # set once the router's embedder is ready
         self._intent_cache: dict[str, Intent] = {}
+        self._type_cache: dict[str, AnswerType] = {}  # with the embedding vote only
         self.check_readings = True  # cap OCR'd answers by their tokens' reading (readings.py)
 
     def decide(self, question: str, observations: list[Observation]) -> Decision:
@@ -123,8 +124,17 @@ class SmallStack:
         return Decision(intent, best, candidates, reason, expected)
 
     def expected_type(self, question: str) -> AnswerType:
-        """The answer type the question asks for (cues, then the embedding vote)."""
-        return predict_type(question, self.type_embedder).type
+        """The answer type the question asks for (cues, then the embedding vote); the vote is
+        cached per question (the pipeline may decide twice: before and after a library search)."""
+        if self.type_embedder is None:
+            return predict_type(question).type
+        key = normalize(question)
+        found = self._type_cache.get(key)
+        if found is None:
+            found = self._type_cache[key] = predict_type(question, self.type_embedder).type
+            if len(self._type_cache) > INTENT_CACHE_SIZE:
+                self._type_cache.pop(next(iter(self._type_cache)))
+        return found
 
     @property
     def intent_embedder(self):
