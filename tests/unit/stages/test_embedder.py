@@ -16,8 +16,12 @@ class _Response:
 
 
 class _Handle:
-    def __init__(self):
+    """``embed.remote(texts)`` answers ``respond(rows)``, one row ``row`` per text."""
+
+    def __init__(self, respond=None, row=(3.0, 4.0)):
         self.calls = []
+        self.respond = respond or _Response
+        self.row = list(row)
 
     @property
     def embed(self):
@@ -27,7 +31,7 @@ class _Handle:
             @staticmethod
             def remote(texts):
                 handle.calls.append(texts)
-                return _Response([[3.0, 4.0] for _ in texts])
+                return handle.respond([handle.row for _ in texts])
 
         return _Method()
 
@@ -56,28 +60,11 @@ class _AwaitableResponse:
         return rows().__await__()
 
 
-class _LoopHandle:
-    def __init__(self):
-        self.calls = []
-
-    @property
-    def embed(self):
-        handle = self
-
-        class _Method:
-            @staticmethod
-            def remote(texts):
-                handle.calls.append(texts)
-                return _AwaitableResponse([[0.0, 2.0] for _ in texts])
-
-        return _Method()
-
-
 def test_built_on_a_loop_the_call_runs_on_that_loop_from_a_worker_thread():
     import asyncio
 
     async def main():
-        handle = _LoopHandle()
+        handle = _Handle(_AwaitableResponse, row=(0.0, 2.0))
         embedder = DeploymentEmbedder(handle)  # built on the loop, as in the replica's __init__
         assert embedder.loop is asyncio.get_running_loop()
         rows = await asyncio.to_thread(embedder.encode, ["x"])
@@ -93,7 +80,7 @@ def test_encode_on_the_loop_itself_is_refused_instead_of_deadlocking():
     import pytest
 
     async def main():
-        embedder = DeploymentEmbedder(_LoopHandle())
+        embedder = DeploymentEmbedder(_Handle(_AwaitableResponse))
         with pytest.raises(RuntimeError, match="worker thread"):
             embedder.encode(["x"])
 
