@@ -322,6 +322,13 @@ _RIVAL_EXTRA = frozenset(
 )
 
 
+# Names of the document itself ("the purchase order date", "when was the delivery note
+# issued"): like "invoice", they say which document, not which value.
+_DOCUMENT_NAMES = re.compile(
+    r"\b(?:purchase order|sales order|delivery note|credit note|debit note|packing (?:slip|list)"
+    r"|pro ?forma|quotation|quote)\b"
+)
+# "the total including tax": what the value includes, not another value.
 _INCLUDED = re.compile(r"\b(?:incl\w*\.?|inclusive of|with|plus)\s+(?:the\s+)?[a-z]+")
 
 
@@ -343,7 +350,7 @@ def rival_words(question: str, field: str | None, key: str) -> list[str]:
     key_words = set(_tokens(read_key(key)))
     words = [
         t
-        for t in _tokens(_INCLUDED.sub(" ", normalize(question)))  # "the total including tax"
+        for t in _tokens(_DOCUMENT_NAMES.sub(" ", _INCLUDED.sub(" ", normalize(question))))
         if len(t) > 1
         and t not in _QUESTION_NOISE | STOPWORDS | _GENERIC_FIELD_WORDS | _QUESTION_FILLER
         and t not in key_words

@@ -204,6 +204,8 @@ def test_stray_marks_in_a_name_are_not_trusted():
         ("What is the PO number?", "po_number", "NUMBER", ["po"]),
         ("What is the invoice number?", "invoice_number", "NUMBER", []),
         ("What is the seller's phone number?", None, "NUMBER", ["phone"]),
+        ("What is the purchase order date?", "invoice_date", "Date", []),
+        ("When was the delivery note issued?", "invoice_date", "Date", []),
     ],
 )
 def test_question_words_the_pair_does_not_account_for(question, field, key, rivals):
