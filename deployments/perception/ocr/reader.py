@@ -159,23 +159,8 @@ class OcrReader:
             raise MalformedInput(
                 f"page {number} cannot be OCR'd: {exc}", code="unreadable_page"
             ) from None
-        content = clock.time(
-            "layout",
-            compose_ocr,
-            recognized,
-            prepared.rulings,
-            scale=scale,
-            extract_tables=self.settings.extract_tables,
-            with_words=with_words,
-        )
-        other = None
-        if self.fallback is not None and self._unsure(content, recognized, prepared):
-            content, recognized, other = self._second_opinion(
-                content, recognized, prepared, scale, with_words, clock
-            )
-        checked = self.settings.verify_values and recognized.paragraphs is None
-        if checked and self._verify(recognized, other, prepared, clock):
-            content = clock.time(
+        def layout() -> Any:
+            return clock.time(
                 "layout",
                 compose_ocr,
                 recognized,
@@ -184,6 +169,16 @@ class OcrReader:
                 extract_tables=self.settings.extract_tables,
                 with_words=with_words,
             )
+
+        content = layout()
+        other = None
+        if self.fallback is not None and self._unsure(content, recognized, prepared):
+            content, recognized, other = self._second_opinion(
+                content, recognized, prepared, scale, with_words, clock
+            )
+        checked = self.settings.verify_values and recognized.paragraphs is None
+        if checked and self._verify(recognized, other, prepared, clock):
+            content = layout()  # the words now carry their second reading
         return Page(
             number=number,
             width=width,
