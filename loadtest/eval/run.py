@@ -188,8 +188,7 @@ def risk_coverage(results: list[Result]) -> list[dict[str, float]]:
 def start_app(browse_allow: list[str]) -> tuple[str, Any]:
     import tempfile
 
-    from serve.cli.serve_cmd import free_port, run_app, stop_app
-
+    from ops.cli.serve_cmd import free_port, run_app, stop_app
     from serve.config.loader import load_config
 
     overrides = {
