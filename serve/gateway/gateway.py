@@ -29,12 +29,7 @@ from serve.gateway.hook import GatewayHook
 from serve.gateway.injection import InjectionDetector, TextEmbedder
 from serve.gateway.input_guard import InputGuardHook
 from serve.gateway.keys import KeyStore
-from serve.gateway.limiter import (
-    InProcessLimitBackend,
-    LeasedLimitBackend,
-    LimitBackend,
-    RayActorLimitBackend,
-)
+from serve.gateway.limiter import LimitBackend, select_limit_backend
 from serve.gateway.limits import LimitsHook
 from serve.gateway.output_guard import OutputGuardHook, StreamRedactor
 from serve.gateway.usage import UsageRecorder
@@ -270,14 +265,8 @@ class Gateway:
 
 
 def _limit_backend(settings: GatewaySettings, namespace: str) -> LimitBackend:
-    limits = settings.limits
-    if limits.backend == "ray_actor":
-        try:
-            shared = RayActorLimitBackend(limits.actor_name, limits.actor_namespace or namespace)
-            return LeasedLimitBackend(shared, lease_s=limits.lease_s)
-        except Exception as exc:  # no Ray worker here (e.g. local testing mode)
-            logger.warning("limits actor unavailable (%s): limits are per replica", exc)
-    return InProcessLimitBackend()
+    """The ledger when the caller gave none: the same rule as the router's (one replica)."""
+    return select_limit_backend(settings.limits, namespace, router_replicas=1)
 
 
 def _ms(start: float) -> float:
