@@ -23,6 +23,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from loadtest.eval.heldout import phrasings as heldout_phrasings
+
 SPLITS = ("dev", "heldout")
 DATA = Path(__file__).parent / "data"
 CATEGORIES = (
@@ -380,13 +382,7 @@ RECEIPT_QUESTIONS = {
                     "What is the name of the store?"],
         "date": ["What is the date on this receipt?", "On what date was this receipt issued?"],
     },
-    "heldout": {
-        "total": ["What did the customer pay?", "What's the receipt total?",
-                  "How much does the bill come to?"],
-        "company": ["Which business is this receipt from?", "Who sold these items?",
-                    "Name the merchant on this receipt."],
-        "date": ["When was this purchase made?", "What day is printed on the receipt?"],
-    },
+    "heldout": heldout_phrasings.RECEIPT_QUESTIONS,
 }  # fmt: skip
 _RECEIPT_SCORE = {"total": "number", "company": "name", "date": "text"}
 

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from loadtest.eval.cases import Case
+from loadtest.eval.heldout import phrasings as heldout_phrasings
 from loadtest.perception.gen_speech import SPLITS, profiles, render_voicemail, voicemail
 
 CATEGORY = "speech"
@@ -49,21 +50,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
         "date": ["What date is mentioned?", "On which date?"],
         "weekday": ["On which day of the week?"],
     },
-    "heldout": {
-        "city": [
-            "From which city is the shipment coming?",
-            "What location does the caller mention?",
-            "Where is it being sent from?",
-        ],
-        "caller": ["Who left this message?", "What's the name of the person speaking?"],
-        "company": ["Which business left this voicemail?", "Name the company in the message."],
-        "order": ["What reference number does the caller give?", "Which number identifies it?"],
-        "time": ["By what time?", "What hour does the caller give?"],
-        "qty": ["What quantity does the caller mention?", "How many units are there?"],
-        "amount": ["What's the cost?", "How much does it cost in total?"],
-        "date": ["What day of the month is given?", "When, which date?"],
-        "weekday": ["Which weekday does the caller name?"],
-    },
+    "heldout": heldout_phrasings.SPEECH_QUESTIONS,
 }
 
 

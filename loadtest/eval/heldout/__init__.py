@@ -1,0 +1,1 @@
+"""Held-out evaluation material: read by the split builders only, never while tuning."""
