@@ -189,7 +189,8 @@ def _amounts(text: str) -> list[Span]:
         if cents:
             number += int(cents) / 100
         whole = abs(number - round(number)) < 1e-9
-        value = f"{symbol}{number:,.0f}" if whole else f"{symbol}{number:,.2f}"
+        written_cents = "." in raw  # "316.00 EUR" stays €316.00: the precision as written
+        value = f"{symbol}{number:,.0f}" if whole and not written_cents else f"{symbol}{number:,.2f}"
         certainty = 0.6 if _fragment(text, match.start(), match.end()) else 0.95
         spans.append(Span(value, match.start(), match.end(), AnswerType.AMOUNT, certainty))
     return spans

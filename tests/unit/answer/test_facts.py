@@ -77,6 +77,8 @@ def test_low_asr_confidence_lowers_the_answer():
         ("It opens at four o'clock.", AnswerType.TIME, ["4:00"]),
         ("Due on September eighth, 2026.", AnswerType.DATE, ["September 8, 2026"]),
         ("It costs 12 dollars and 50 cents.", AnswerType.AMOUNT, ["$12.50"]),
+        ("Price: 316.00 EUR, was $1,200.", AnswerType.AMOUNT, ["€316.00", "$1,200"]),
+        ("It costs 300 dollars.", AnswerType.AMOUNT, ["$300"]),
         ("Your reference is 4 4 7 1 9.", AnswerType.IDENTIFIER, ["44719"]),
         ("We sent 12 crates on May 3, 2024 for $40.", AnswerType.QUANTITY, ["12"]),
         ("Sophie Palmer from Orchard Foods in Leeds.", AnswerType.PERSON, ["Sophie Palmer"]),
