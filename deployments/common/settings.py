@@ -59,6 +59,22 @@ class AutoscalingSettings(StrictModel):
         """The ``autoscaling_config`` dict Ray Serve takes."""
         return self.model_dump(exclude_none=True)
 
+    @property
+    def fixed(self) -> bool:
+        """One replica count only (``min_replicas == max_replicas``): nothing to autoscale."""
+        return self.min_replicas == self.max_replicas
+
+    def replica_options(self) -> dict[str, Any]:
+        """``num_replicas`` when the count is fixed, else ``autoscaling_config``.
+
+        An autoscaled deployment costs while idle: every handle to it records its load and
+        pushes it to the Serve controller (every ``metrics_interval_s``), and the controller
+        runs the policy for it each control loop. With a fixed count that buys nothing.
+        """
+        if self.fixed:
+            return {"num_replicas": self.min_replicas}
+        return {"autoscaling_config": self.to_serve()}
+
 
 class DeploymentSettings(StrictModel):
     """Resources, scaling and queueing of one Ray Serve deployment."""
@@ -136,7 +152,7 @@ class DeploymentSettings(StrictModel):
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
             "backpressure_config": self.backpressure_config(),
-            "autoscaling_config": self.autoscaling_config.to_serve(),
+            **self.autoscaling_config.replica_options(),
             "health_check_period_s": self.health_check_period_s,
             "graceful_shutdown_timeout_s": self.graceful_shutdown_timeout_s,
         }

@@ -64,7 +64,18 @@ def test_serve_options_carry_resources_and_queue_limits():
     assert options["ray_actor_options"] == {"num_cpus": 0.5, "num_gpus": 0.25, "memory": 2**30}
     assert options["max_ongoing_requests"] == 50
     assert options["max_queued_requests"] == 10
-    assert options["autoscaling_config"]["max_replicas"] == 1
+    assert options["num_replicas"] == 1  # min == max: a fixed count, no autoscaling pushes
+    assert "autoscaling_config" not in options
+
+
+def test_serve_options_autoscale_only_a_range():
+    scaled = DeploymentSettings(autoscaling_config={"min_replicas": 1, "max_replicas": 3})
+    options = scaled.serve_options()
+    assert options["autoscaling_config"]["max_replicas"] == 3
+    assert "num_replicas" not in options
+    fixed = DeploymentSettings(autoscaling_config={"min_replicas": 2, "max_replicas": 2})
+    assert fixed.serve_options()["num_replicas"] == 2
+    assert "autoscaling_config" not in fixed.serve_options()
 
 
 def test_routing_rejects_unknown_stage():
