@@ -11,6 +11,9 @@ switched on by an environment variable `ifz serve` sets, so the hook is inert el
 - :data:`HAPROXY_ERRORS_ENV` (HAProxy ingress): HAProxy's own errors (no router replica up,
   all retries failed, timeouts) are a bare ``500 Internal Server Error`` in Ray's error file;
   they become an OpenAI-shaped, retryable ``503`` with ``Retry-After``.
+- :data:`COUNT_CALLS_ENV` (a folder; measurement only, ``loadtest.ray_calls``): every worker
+  counts the deployment-handle and actor calls it makes and writes the counts to
+  ``<folder>/<pid>.json`` twice a second.
 
 The integration tests (``test_runtime.py``, ``test_faults.py``) check the outcomes, so a Ray
 upgrade that moves these internals fails there instead of silently regressing.
@@ -21,9 +24,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
+from collections import Counter
 
 LOOPBACK_ENV = "IFZ_RAY_LOOPBACK"
 HAPROXY_ERRORS_ENV = "IFZ_HAPROXY_OPENAI_ERRORS"
+COUNT_CALLS_ENV = "IFZ_COUNT_RAY_CALLS"
+COUNT_WRITE_S = 0.5
 HOOK = "ops.cli.ray_worker_hook.setup_worker"  # module.function, as Ray loads it
 LOOPBACK = "127.0.0.1"
 RETRY_AFTER_S = 2
@@ -111,6 +119,45 @@ def _patch_haproxy_error_file() -> None:
     HAProxyApi._initialize_directories_and_error_files = initialize
 
 
+def _patch_call_counter(folder: str) -> None:
+    """Count this worker's Ray calls: ``handle <deployment>.<method>`` and ``actor <method>``."""
+    from ray import actor
+    from ray.serve import handle
+
+    base = handle._DeploymentHandleBase
+    if getattr(base._remote, "_ifz_counted", False):
+        return
+    counts: Counter[str] = Counter()
+    handle_remote, actor_remote = base._remote, actor.ActorMethod._remote
+
+    def counted_handle(self, args, kwargs):
+        method = self.handle_options.method_name
+        counts[f"handle {self.deployment_name}.{method}"] += 1
+        return handle_remote(self, args, kwargs)
+
+    def counted_actor(self, *args, **kwargs):
+        counts[f"actor {self._method_name}"] += 1
+        return actor_remote(self, *args, **kwargs)
+
+    counted_handle._ifz_counted = True  # type: ignore[attr-defined]
+    base._remote = counted_handle
+    actor.ActorMethod._remote = counted_actor
+    path = os.path.join(folder, f"{os.getpid()}.json")
+
+    def write() -> None:
+        written: dict[str, int] = {}
+        while True:
+            time.sleep(COUNT_WRITE_S)
+            now = dict(counts)
+            if now != written:
+                with open(path + ".tmp", "w") as out:
+                    json.dump(now, out)
+                os.replace(path + ".tmp", path)
+                written = now
+
+    threading.Thread(target=write, name="ifz-call-counter", daemon=True).start()
+
+
 def setup_worker() -> None:
     """The worker setup hook (each fix only when `ifz serve` asked for it)."""
     haproxy = os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1"
@@ -121,5 +168,7 @@ def setup_worker() -> None:
                 _patch_haproxy_template()
         if haproxy and os.environ.get(HAPROXY_ERRORS_ENV) == "1":
             _patch_haproxy_error_file()
+        if os.environ.get(COUNT_CALLS_ENV):
+            _patch_call_counter(os.environ[COUNT_CALLS_ENV])
     except (ImportError, AttributeError) as exc:  # a Ray without these internals
         logger.warning("ifz worker hook: Ray Serve internals not found: %s", exc)
