@@ -375,7 +375,17 @@ _BUYER_Q = re.compile(
     r"\b(billed|bill to|customer|client|buyer|invoiced|addressed|purchaser|recipient|consignee"
     r"|account holder|to pay|pay (this|the)|deliver(ed)? to|ship(ped)? to|sold to|whose account)\b"
 )
-_SELLER_Q = re.compile(r"\b(suppliers?|vendors?|sellers?|selling|sold|supplied|supply|supplies)\b")
+_SELLER_Q = re.compile(
+    r"\b(suppliers?|vendors?|sellers?|selling|sold|supplied|supply|supplies|merchants?|payee"
+    r"|providers?|provided|provides|retailers?|dealers?|traders?)\b"
+)
+# Words that ask for the issuer explicitly; without one, "issuer" is only the default role.
+_ISSUER_Q = re.compile(
+    r"\b(issu\w*|sent|sends|sender|from|wrote|written|prepared|produced|created|raised|made out"
+    r"|placed|letterhead|heading|whose)\b"
+)
+# A purchase order's issuer is its buyer: a question naming no role is ambiguous there.
+UNSTATED_ROLE_ON_ORDER = 0.6
 
 
 def question_role(question: str) -> str:
@@ -409,6 +419,8 @@ def find_party(
         return _pick(sellers)
     # The issuer: the letterhead, else a From / Sold by block (not on a purchase order).
     best = _pick(heads + owners, floor=0.35)
+    if best is not None and purchase_order and not _ISSUER_Q.search(normalize(question)):
+        best = best[0], round(best[1] * UNSTATED_ROLE_ON_ORDER, 3)  # "who is the merchant?"
     if best is not None and owners:
         named = owners + [h for h in heads[:1] if h.evidence >= 0.35]
         if any(not _same_name(p.name, best[0].name) for p in named):

@@ -65,6 +65,11 @@ def test_purchase_order_is_issued_by_the_buyer():
     vendor = find_party("Which vendor is the order placed with?", pages, [])
     assert issuer[0].name == "Falcon & Maple GmbH"
     assert vendor[0].name == "Sterling Components Corp."
+    merchant = find_party("Who is the merchant?", pages, [])
+    assert merchant[0].name == "Sterling Components Corp."  # the seller words of the labels
+    unstated = find_party("Which company is on this purchase order?", pages, [])
+    assert unstated[0].name == "Falcon & Maple GmbH"
+    assert unstated[1] < 0.6 <= issuer[1]  # no role named: buyer or vendor, not ours to pick
 
 
 def test_stacked_labels_over_values():
