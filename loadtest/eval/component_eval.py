@@ -94,6 +94,8 @@ class Transcriber:
             result = await self._asr.transcribe(request)
             path.write_text(json.dumps(result))
         observations = transcript_observations("audio1", result)
+        if result.get("second_reading"):  # a second model's reading (second_reading_model)
+            observations[0].data["second_reading"] = result["second_reading"]
         if self.words:  # what the ASR adapter would keep with word granularity asked
             for kept, segment in zip(
                 observations[0].data["segments"], result["segments"], strict=True

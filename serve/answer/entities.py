@@ -190,7 +190,8 @@ def _amounts(text: str) -> list[Span]:
             number += int(cents) / 100
         whole = abs(number - round(number)) < 1e-9
         written_cents = "." in raw  # "316.00 EUR" stays €316.00: the precision as written
-        value = f"{symbol}{number:,.0f}" if whole and not written_cents else f"{symbol}{number:,.2f}"
+        digits = ",.0f" if whole and not written_cents else ",.2f"
+        value = f"{symbol}{number:{digits}}"
         certainty = 0.6 if _fragment(text, match.start(), match.end()) else 0.95
         spans.append(Span(value, match.start(), match.end(), AnswerType.AMOUNT, certainty))
     return spans
@@ -331,6 +332,27 @@ def _corporate_extension(run: str, after: str) -> str | None:
     return None
 
 
+# Head nouns of a site named after its place ("the Denver Warehouse", "Boston Office").
+_SITE_NOUNS = frozenset(
+    """warehouse warehouses office offices facility facilities depot plant factory branch store
+    shop site hub center centre yard terminal dock port airport station headquarters hq campus
+    location showroom distribution""".split()
+)
+
+
+def _place_of_site(words: list[str]) -> tuple[int, float] | None:
+    """For a capitalised run "<place> <site noun>" ("Phoenix Warehouse"), the number of words
+    that name the place and its certainty (a little under a bare place name's)."""
+    if len(words) < 2 or words[-1].lower().strip(".,") not in _SITE_NOUNS:
+        return None
+    place = " ".join(words[:-1]).lower()
+    population = _gazetteer().get(place, 0)
+    if not population:
+        return None
+    certainty = 0.9 if population >= 100_000 else 0.7 if population >= 15_000 else 0.45
+    return len(words) - 1, certainty
+
+
 def _names(text: str) -> list[Span]:
     spans = []
     for match in _CAP_RUN.finditer(text):
@@ -342,6 +364,10 @@ def _names(text: str) -> list[Span]:
         at_sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in ".!?:"
         before, after = text[:start], text[end:]
         population = _gazetteer().get(run.lower(), 0)
+        site = _place_of_site(words)
+        if not population and site:  # "our Phoenix Warehouse": the place is the first words
+            place = " ".join(words[: site[0]])
+            spans.append(Span(place, start, start + len(place), AnswerType.PLACE, site[1]))
         if not population:
             extended = _corporate_extension(run, after)
             if extended:

@@ -8,9 +8,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from serve.answer.agreement import combine, second_reading
 from serve.answer.base import Answer
 from serve.answer.entities import Span, digit_text, find_spans
-from serve.answer.text import content_tokens, normalize
+from serve.answer.text import STOPWORDS, content_tokens, normalize
 from serve.answer.types import AnswerType, expected_type
 from serve.context.observations import Observation
 from serve.inputs.text import URL_PATTERN
@@ -293,6 +294,16 @@ class FactAnswerer:
         texts = [o for o in observations if o.kind in FACT_KINDS]
         if kind not in EXTRACTABLE or not texts:
             return None
+        first = self._choose(question, kind, texts)
+        seconds = [r for r in map(second_reading, texts) if r is not None]
+        if not seconds:
+            return first
+        # the clip was read again by another model: trust what both readings hold
+        return combine(first, self._choose(question, kind, seconds), self.max_confidence)
+
+    def _choose(self, question: str, kind: AnswerType, texts: list[Observation]) -> Answer | None:
+        """The best value of ``kind`` in ``texts``; ``data['content']`` is its confidence
+        before the trust in its words (``data['trust']``)."""
         candidates = self._candidates(question, kind, texts)
         if not candidates:
             return None
@@ -308,7 +319,8 @@ class FactAnswerer:
         else:
             margin = (best.score - ranked[1].score) / best.score if best.score else 0.0
             base = 0.5 + 0.45 * min(1.0, margin / 0.4)
-        confidence = base * best.span.certainty * best.evidence
+        content = base * best.span.certainty
+        confidence = content * best.evidence
         return Answer(
             best.span.value,
             round(min(confidence, self.max_confidence), 3),
@@ -318,6 +330,8 @@ class FactAnswerer:
                 "type": kind.value,
                 "sentence": best.sentence[:200],
                 "candidates": [c.span.value for c in ranked[:5]],
+                "content": round(content, 3),
+                "trust": round(best.evidence, 3),
             },
         )
 
@@ -331,7 +345,12 @@ class FactAnswerer:
         asked = normalize(question)
         weekday_only = kind is AnswerType.DATE and bool(_WEEKDAY_QUESTION.search(asked))
         noun = _HOW_MANY_NOUN.search(asked)
-        generic = noun is None or noun.group(1) in _TYPE_WORDS | _GENERIC_COUNT_NOUNS
+        # "how many are ready": a verb or another function word names no counted noun
+        generic = (
+            noun is None
+            or noun.group(1) in _TYPE_WORDS | _GENERIC_COUNT_NOUNS
+            or noun.group(1) in STOPWORDS
+        )
         wanted_noun = "" if generic else _stem(noun.group(1))
         candidates = []
         for obs in texts:

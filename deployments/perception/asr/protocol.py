@@ -37,6 +37,19 @@ class Segment(BaseModel):
     words: list[Word] | None = Field(None, description="Words, when word timestamps were asked.")
 
 
+class SecondReading(BaseModel):
+    """The same audio decoded again by another model (``second_reading_model``)."""
+
+    model: str = Field(description="The model that made the second reading.")
+    text: str = Field(description="Its whole transcript.")
+    segments: list[Segment] = Field(default_factory=list, description="Its timed segments.")
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why the clip was read again: the unsure value words, or 'always'.",
+    )
+    transcribe_ms: float = Field(0.0, ge=0, description="Milliseconds the second model took.")
+
+
 class Transcription(BaseModel):
     """The result of one transcription request."""
 
@@ -52,6 +65,13 @@ class Transcription(BaseModel):
     model: str = Field(description="Model name from the settings.")
     timings_ms: dict[str, float] = Field(
         default_factory=dict, description="Milliseconds per step: probe, decode, transcribe, total."
+    )
+    second_reading: SecondReading | None = Field(
+        None,
+        description=(
+            "A second model's reading of the clip, made when its value words were heard "
+            "unsurely (settings second_reading_*); the answerers trust the values both hold."
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from deployments.perception.asr.backends import (
 from deployments.perception.asr.config import AsrSettings
 from deployments.perception.asr.languages import language_code
 from deployments.perception.asr.protocol import Segment, Transcription, TranscriptionRequest
+from deployments.perception.asr.second_reading import SecondReader
 
 
 def _ms(start: float) -> float:
@@ -37,6 +38,10 @@ class Transcriber:
         self.settings = settings
         self.limits = AudioLimits.from_settings(settings)
         self.backend = backend or load_backend(settings)
+        # a second model that reads clips with unsure value words again (second_reading.py)
+        self.second: SecondReader | None = (
+            SecondReader(settings) if settings.second_reading_model else None
+        )
 
     def parse_request(self, request: dict[str, Any]) -> TranscriptionRequest:
         """The request dict as a model; wrong fields become a 400 naming the field."""
@@ -97,7 +102,14 @@ class Transcriber:
         stream = self.start(request, probe, options)
         while stream.next_segment() is not None:
             pass
-        return stream.result()
+        result = stream.result()
+        if self.second is not None and stream.samples is not None:
+            result.second_reading = self.second.read(
+                stream.samples, options, result.language, result.segments
+            )
+            if result.second_reading is not None:
+                result.timings_ms["second_reading"] = result.second_reading.transcribe_ms
+        return result
 
     def start(
         self, request: TranscriptionRequest, probe: AudioProbe, options: DecodeOptions
@@ -109,7 +121,7 @@ class Transcriber:
         decode_ms = _ms(started)
         started_model = perf_counter()
         backend = start_stream(self.backend, audio.samples, options)
-        return TranscriptionStream(
+        stream = TranscriptionStream(
             backend,
             duration_s=audio.duration_s,
             backend_name=self.backend.name,
@@ -117,6 +129,8 @@ class Transcriber:
             timings_ms={"decode": decode_ms},
             started_model=started_model,
         )
+        stream.samples = audio.samples if self.second is not None else None
+        return stream
 
     def transcribe(self, request: dict[str, Any]) -> Transcription:
         """The whole path in one call (bench, tests): parse, check, probe, decode, transcribe."""
@@ -164,6 +178,7 @@ class TranscriptionStream:
         self._started_model = started_model
         self.segments: list[Segment] = []
         self.finished = False
+        self.samples: Any = None  # kept for a second reading (Transcriber.run)
 
     def next_segment(self) -> Segment | None:
         """The next segment, or None once the audio is transcribed (blocking)."""

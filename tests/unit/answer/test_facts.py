@@ -118,3 +118,11 @@ def test_word_probabilities_of_the_value_decide_its_trust():
     city = FactAnswerer().answer("Which city is mentioned?", obs)
     assert company.text == "Planet Partners" and company.confidence < 0.5  # a misheard name
     assert city.text == "Chicago" and city.confidence >= 0.85
+
+
+def test_a_site_named_after_its_city_gives_the_city():
+    text = "We have four hundred one boxes ready for you in our Phoenix Warehouse."
+    assert [s.value for s in find_spans(text, AnswerType.PLACE)] == ["Phoenix"]
+    assert find_spans("Summit Office Supply called.", AnswerType.PLACE) == []  # not a site
+    answer = FactAnswerer().answer("Which city is mentioned?", transcript(text))
+    assert answer.text == "Phoenix" and answer.confidence >= 0.8
