@@ -79,6 +79,15 @@ def wait_until_healthy(
     raise TimeoutError(f"{base_url}/healthz not ok after {timeout_s:.0f} s: {last}")
 
 
+THROUGHPUT_ENV = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
+
+
+def configure_serve_mode(cluster: LocalClusterSettings) -> None:
+    """Ray Serve's throughput-optimised mode for the Ray about to start (read at import by the
+    controller, proxies and replicas); the setting wins over a leftover variable."""
+    os.environ[THROUGHPUT_ENV] = "1" if cluster.serve_throughput_optimized else "0"
+
+
 def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:
     """Select Serve's ingress for the Ray about to start (read by its controller and proxies).
 
@@ -166,6 +175,7 @@ def cluster_runtime_env(
         return runtime_env
     cluster = config.local_cluster
     configure_ingress(cluster, temp_dir or tempfile.mkdtemp(prefix="ifz-serve-"))
+    configure_serve_mode(cluster)
     keep_node_address(cluster.node_ip_address)
     runtime_env["worker_process_setup_hook"] = WORKER_HOOK  # the fixes above, in every worker
     # Ray Serve LLM replaces the job's setup hook with a no-op of its own unless told not to

@@ -192,6 +192,16 @@ class LocalClusterSettings(StrictModel):
             "body limits and health routes: loadtest.runtime_bench), or the Python proxy."
         ),
     )
+    serve_throughput_optimized: bool = Field(
+        False,
+        description=(
+            "Ray Serve's throughput-optimised mode (RAY_SERVE_THROUGHPUT_OPTIMIZED=1 for every "
+            "Serve process): deployment handles reach replicas over gRPC instead of Ray actor "
+            "calls, replica code and the handles' router share the replica's event loop, "
+            "request logs are buffered. Less router CPU per request; off by default until the "
+            "fault suite and the LLM path hold with it (see loadtest/CAPACITY.md)."
+        ),
+    )
 
 
 class PerceptionConfig(StrictModel):

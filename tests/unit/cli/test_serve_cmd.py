@@ -13,7 +13,9 @@ from ops.cli.serve_cmd import (
     HAPROXY_PATH_ENV,
     HAPROXY_PORT_ENV,
     HAPROXY_SOCKET_MAX,
+    THROUGHPUT_ENV,
     configure_ingress,
+    configure_serve_mode,
     ray_init_options,
 )
 from ops.cli.startup import StartupTimeline
@@ -27,6 +29,14 @@ def clean_env(monkeypatch):
     names = ("RAY_SERVE_ENABLE_HA_PROXY", "IFZ_HAPROXY_OPENAI_ERRORS", drain)
     for name in (*names, *HAPROXY_PATH_ENV, *HAPROXY_PORT_ENV):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(THROUGHPUT_ENV, "unset")  # restored (removed) after the test
+
+
+def test_throughput_mode_follows_the_setting(clean_env):
+    configure_serve_mode(LocalClusterSettings(serve_throughput_optimized=True))
+    assert os.environ[THROUGHPUT_ENV] == "1"
+    configure_serve_mode(LocalClusterSettings())  # a leftover switch is turned off
+    assert os.environ[THROUGHPUT_ENV] == "0"
 
 
 @pytest.mark.parametrize("profile", ["local", "gpu"])
@@ -124,6 +134,7 @@ def test_the_local_cluster_gets_the_worker_hook(clean_env, monkeypatch, tmp_path
     assert runtime_env["worker_process_setup_hook"] == HOOK
     assert os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] == "0"  # the LLM keeps it
     assert os.environ[HAPROXY_ERRORS_ENV] == "1"
+    assert os.environ[THROUGHPUT_ENV] == "0"  # the profile's setting reaches Serve
     assert cluster_runtime_env(load_config("local"), "ray://x:1", str(tmp_path)) == {
         "env_vars": runtime_env["env_vars"]
     }  # joining a cluster: no hook, nothing local
