@@ -40,11 +40,35 @@ PROBE_PHRASINGS: dict[str, list[str]] = {
     "amount": ["What is the amount for the {item} line?", "How much for {item} in total?"],
     "shipped": ["What quantity of {item} was delivered?"],
 }  # fmt: skip
+# A second round, written later (still without looking at the held-out phrasings): the first
+# round has been tuned on, so it no longer tells how new wordings fare.
+PROBE_PHRASINGS_2: dict[str, list[str]] = {
+    "issuer": ["Which organisation produced this {doc}?", "Who is the {doc} from?",
+               "Tell me the name of the company that sent the {doc}.", "Sender of this {doc}?"],
+    "seller": ["Which supplier is named?", "Who is the merchant?",
+               "What company provided the items?"],
+    "buyer": ["Who was billed?", "Name the client on this {doc}.", "Which customer is it for?"],
+    "number": ["What is the identifier of this {doc}?", "Tell me the {doc} number.",
+               "{doc} number?"],
+    "date": ["What is the {doc}'s date?", "On which day was the {doc} written?",
+             "Give me the date of issue."],
+    "due_date": ["By when must it be paid?", "What's the due date?", "Deadline for payment?"],
+    "total": ["What is the grand total?", "What's the final amount?",
+              "How much is owed in total?", "Total due?"],
+    "tax": ["How much tax was charged?", "What's the VAT?", "Tax amount please."],
+    "subtotal": ["What is the net amount before tax?", "What's the pre-tax total?"],
+    "qty": ["How many units of {item} were ordered?", "What quantity of {item} is listed?",
+            "{item}: how many?"],
+    "unit_price": ["What is the unit price of {item}?", "Each {item} costs how much?"],
+    "amount": ["What is the line total for {item}?", "Total price of the {item} line?"],
+    "shipped": ["How many {item} were shipped?"],
+}  # fmt: skip
+PHRASING_ROUNDS = {1: PROBE_PHRASINGS, 2: PROBE_PHRASINGS_2}
 _SCORE = {"issuer": "name", "seller": "name", "buyer": "name", "number": "text", "date": "text",
           "due_date": "text"}  # fmt: skip
 
 
-def probe_cases(documents: int, seed: int, scanned: bool) -> list[Case]:
+def probe_cases(documents: int, seed: int, scanned: bool, phrasings: int = 1) -> list[Case]:
     from loadtest.perception.gen_business_docs import SPLIT_TEMPLATES, make_document, scan
 
     rng = random.Random(f"probe-{seed}")
@@ -62,7 +86,7 @@ def probe_cases(documents: int, seed: int, scanned: bool) -> list[Case]:
             part = _file_part(f"{doc.template}-{index}.pdf", "application/pdf", doc.pdf)
         answers = dict(doc.answers)
         answers.setdefault("seller", answers.get("vendor") or answers["issuer"])
-        for kind, phrasings in PROBE_PHRASINGS.items():
+        for kind, wordings in PHRASING_ROUNDS[phrasings].items():
             if kind in ("qty", "unit_price", "amount", "shipped"):
                 if kind not in doc.item_fields or not doc.items:
                     continue
@@ -74,7 +98,7 @@ def probe_cases(documents: int, seed: int, scanned: bool) -> list[Case]:
                 item, expected = None, answers[kind]
             else:
                 continue
-            text = rng.choice(phrasings).format(doc=doc.noun, item=item.description if item else "")
+            text = rng.choice(wordings).format(doc=doc.noun, item=item.description if item else "")
             meta = {"split": "dev", "template": doc.template, "kind": kind,
                     "score": _SCORE.get(kind, "number"), "max_chars": MAX_ANSWER_CHARS}  # fmt: skip
             cases.append(Case(f"probe-{index}-{kind}", "invoice_scan" if scanned else "invoice_pdf",
@@ -87,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=16)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--scan", action="store_true", help="degraded scans, not text-layer PDFs")
+    parser.add_argument(
+        "--phrasings",
+        type=int,
+        choices=sorted(PHRASING_ROUNDS),
+        default=2,
+        help="which round of probe phrasings (1 has been tuned on)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/ifz-eval-cache"))
     args = parser.parse_args(argv)
     from loadtest.eval.inprocess import InProcessStack
@@ -94,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = InProcessStack(cache_dir=args.cache_dir)
     given = right = total = 0
     try:
-        for case in probe_cases(args.documents, args.seed, args.scan):
+        for case in probe_cases(args.documents, args.seed, args.scan, args.phrasings):
             outcome = stack.answer(case)
             ok = bool(outcome.answer) and is_correct(case, outcome.answer)[0]
             total += 1

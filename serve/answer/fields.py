@@ -72,7 +72,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "invoice_date": (
         ("invoice date", "date of the invoice", "issued", "issue date", "when was", "date",
-         "dated", "printed"),
+         "dated", "printed", "written", "made out", "drawn up", "day"),
         ("invoice date", "date of issue", "issue date", "issued", "date", "order date",
          "statement date", "bill date", "receipt date", "transaction date", "doc date"),
     ),
@@ -98,8 +98,9 @@ FIELD_TYPES = {
 }
 # Cues that only say "an amount/date is wanted": used when no specific field is named.
 WEAK_CUES = frozenset(
-    {"how much", "owe", "when was", "date", "due", "paid", "pay", "account", "printed", "dated"}
-)
+    {"how much", "owe", "when was", "date", "due", "paid", "pay", "account", "printed", "dated",
+     "day"}
+)  # fmt: skip
 # Words of a question that name the document or nothing at all, not the field asked for.
 _QUESTION_NOISE = frozenset(
     """what is the of this that on in a an for was were how which who when invoice receipt bill
@@ -257,9 +258,32 @@ def extract_pairs(observation: Observation) -> list[KeyValue]:
     return [pair for at in range(len(page)) for pair in _pairs_of_line(page, at)]
 
 
+# "pre-tax total", "total without VAT", "amount excluding GST": the subtotal, whatever noun.
+_TAX_EXCLUDED = re.compile(
+    r"\b(?:pre[- ]?tax|untaxed|(?:before|excl\w*\.?|exclusive of|without|ex|net of|less)"
+    r"[- ](?:the )?(?:sales )?(?:tax|taxes|vat|gst|sst))\b"
+)
+
+# "the final amount", "the full sum": the grand total, though "total" is not said.
+_WHOLE_AMOUNT = re.compile(
+    r"\b(?:final|overall|full|entire|whole|complete|grand)\s+(?:amount|sum|figure|bill)\b"
+)
+# "the identifier of this invoice", "the receipt ID": the document's own number.
+_DOCUMENT_ID = re.compile(
+    r"\b(?:(?:invoice|receipt|bill|statement|document)\s+(?:identifier|id)"
+    r"|identifier of (?:the |this )?(?:invoice|receipt|bill|statement|document))\b"
+)
+
+
 def field_for_question(question: str, expected: AnswerType) -> tuple[str | None, float]:
     """The canonical field the question names (compatible with its type) and how surely."""
     lowered = normalize(question)
+    if expected in (AnswerType.AMOUNT, AnswerType.FREE_TEXT) and _TAX_EXCLUDED.search(lowered):
+        return "subtotal", 1.0
+    if expected in (AnswerType.AMOUNT, AnswerType.FREE_TEXT) and _WHOLE_AMOUNT.search(lowered):
+        return "total", 1.0
+    if expected in (AnswerType.IDENTIFIER, AnswerType.FREE_TEXT) and _DOCUMENT_ID.search(lowered):
+        return "invoice_number", 1.0
     best, best_rank = None, (False, 0)
     for field, (cues, _) in FIELDS.items():
         kind = FIELD_TYPES.get(field)

@@ -98,6 +98,8 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
     if len(rows) < 2 or len(rows[0]) < 2:
         return None
     header = [str(c or "") for c in rows[0]]
+    if any(_is_numeric_cell(c) for c in header[1:]):
+        return None  # "Subtotal | 30,109.52" on top: label/value rows, the fields' job
     body = [[str(c or "") for c in row] for row in rows[1:]]
     q = expand(content_tokens(question) + (["many"] if "how many" in normalize(question) else []))
     column, column_score = _best_index(q, header)
@@ -287,8 +289,8 @@ def _row_checks(cells: dict[str, str]) -> bool:
 
 def _summary_label(text: str) -> bool:
     return bool(
-        re.match(r"^(sub ?-?total|total|tax|vat|gst|grand|balance|discount|rounding|net)\b",
-                 normalize(text))
+        re.match(r"^(sub ?-?total|total|tax|vat|gst|grand|balance|discount|rounding|net"
+                 r"|amount (due|payable|owing)|to pay)\b", normalize(text))
     )  # fmt: skip
 
 

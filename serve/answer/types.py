@@ -118,6 +118,13 @@ _OPEN_VERBS = frozenset(
 )
 # Words after "which" that end the noun phrase although not listed as stops.
 _VERB_LIKE = frozenset("issued sold supplied sent billed made shipped ordered printed".split())
+
+
+def _verb_like(word: str) -> bool:
+    """A verb ends the noun phrase: listed, or a past form no noun list knows ("provided")."""
+    return word in _VERB_LIKE or (len(word) > 4 and word.endswith("ed") and word not in _WORD_TYPE)
+
+
 _COUNT_WORDS = frozenset("total overall whole exact full same".split())
 _DETERMINERS = frozenset("the a an this that these those its their his her our my your".split())
 _COORDINATORS = frozenset({"or", "and"})
@@ -196,7 +203,7 @@ def _first_noun_type(words: list[str]) -> tuple[AnswerType | None, str]:
     kind, cue = _head_type(phrase)
     head = cue.split()[0] if cue else ""  # "number of": the phrase holds "number"
     before = phrase[: phrase.index(head)] if head in phrase else phrase
-    if kind is not None and not any(w in _VERB_LIKE for w in before):
+    if kind is not None and not any(_verb_like(w) for w in before):
         return kind, cue
     for word in words[:2]:
         word = word.removesuffix("'s")

@@ -235,3 +235,23 @@ def test_a_party_is_not_the_answer_to_where():
         or decision.answer.text != "Globex Corp."
         or (decision.confidence < 0.65)
     )
+
+
+def test_totals_without_tax_ask_for_the_subtotal():
+    from serve.answer.fields import field_for_question
+
+    for question in ("What's the pre-tax total?", "Total without VAT?", "Amount excl. GST?"):
+        assert field_for_question(question, AnswerType.AMOUNT) == ("subtotal", 1.0)
+    assert field_for_question("What is the total including tax?", AnswerType.AMOUNT)[0] == "total"
+
+
+def test_other_words_for_the_document_fields():
+    from serve.answer.fields import field_for_question
+
+    assert field_for_question("What's the final amount?", AnswerType.AMOUNT)[0] == "total"
+    assert field_for_question("What is the identifier of this invoice?", AnswerType.IDENTIFIER)[
+        0
+    ] == ("invoice_number")
+    assert field_for_question("What is the customer identifier?", AnswerType.IDENTIFIER)[0] is None
+    assert field_for_question("On which day was it written?", AnswerType.DATE)[0] == "invoice_date"
+    assert field_for_question("Which day is payment due?", AnswerType.DATE)[0] == "due_date"

@@ -112,3 +112,19 @@ def test_a_cell_whose_question_names_another_row_is_not_sure():
 def test_highest_needs_a_named_row_not_a_figure():
     rows = [["Qty", "Description", "Unit price"], ["3", "Bolts", "1.20"], ["60", "Nuts", "0.10"]]
     assert answer_table("What is the highest unit price?", rows) is None
+
+
+def test_label_value_rows_are_no_header_table():
+    rows = [
+        ["Subtotal", "RM 30,109.52"],
+        ["VAT (20%)", "RM 6,021.90"],
+        ["Amount due", "RM 36,131.42"],
+    ]
+    assert answer_table("What's the pre-tax total?", rows) is None
+    assert answer_table("What is the amount due?", rows) is None
+
+
+def test_an_amount_due_row_is_a_summary_row():
+    rows = [["Label", "Value"], ["Shipping", "12.00"], ["Amount due", "120.00"]]
+    found = answer_table("What is the total amount?", rows)
+    assert found is None or found[1] <= 0.6  # one of the page's totals: the fields decide

@@ -21,6 +21,7 @@ T = AnswerType
     ("question", "kind"),
     [
         ("Which company issued this invoice?", T.ORGANISATION),
+        ("What company provided the items?", T.ORGANISATION),  # a past verb ends the phrase
         ("Who issued this invoice?", T.ORGANISATION),
         ("Who is the invoice billed to?", T.ORGANISATION),
         ("What is the name of the shop?", T.ORGANISATION),
