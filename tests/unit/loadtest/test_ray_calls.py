@@ -1,0 +1,36 @@
+"""loadtest.ray_calls: counts read per process role, differences, per-request figures."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+from loadtest.proc_cpu import role_of
+from loadtest.ray_calls import diff, per_unit, read_counts
+
+
+def test_counts_are_grouped_by_the_writers_role(tmp_path):
+    (tmp_path / f"{os.getpid()}.json").write_text(json.dumps({"handle ocr.process": 3}))
+    (tmp_path / "999999999.json").write_text(json.dumps({"actor put_many": 1}))  # exited
+    (tmp_path / "garbage.json").write_text("{")
+    with open(f"/proc/{os.getpid()}/cmdline", "rb") as raw:
+        role = role_of(raw.read().replace(b"\0", b" ").decode())
+    assert read_counts(tmp_path) == {role: Counter({"handle ocr.process": 3})}
+
+
+def test_differences_and_rates():
+    before = {"router": Counter({"handle ocr.process": 2, "actor put_many": 5})}
+    after = {
+        "router": Counter({"handle ocr.process": 8, "actor put_many": 5}),
+        "controller": Counter({"actor check_health": 3}),
+    }
+    delta = diff(after, before)
+    assert delta == {
+        "router": Counter({"handle ocr.process": 6}),
+        "controller": Counter({"actor check_health": 3}),
+    }
+    assert per_unit(delta, 3) == {
+        "controller": {"actor check_health": 1.0},
+        "router": {"handle ocr.process": 2.0},
+    }
