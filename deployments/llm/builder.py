@@ -49,7 +49,7 @@ def build_llm_config(settings: LLMSettings, model_path: str) -> Any:
         "runtime_env": {"env_vars": engine_env(settings)},
         "deployment_config": {
             "ray_actor_options": {"num_cpus": settings.num_cpus},
-            "autoscaling_config": settings.autoscaling_config.to_serve(),
+            **settings.autoscaling_config.replica_options(),  # num_replicas when fixed
             "max_ongoing_requests": settings.max_ongoing_requests,
             "max_queued_requests": settings.max_queued_requests,
             "backpressure_config": settings.backpressure_config(),

@@ -39,6 +39,13 @@ def test_llm_config_carries_deployment_options():
     assert config.placement_group_config == {"bundles": [{"GPU": 0.5}]}
 
 
+def test_a_fixed_llm_replica_count_is_not_autoscaled():
+    settings = load_config("local").llm  # min_replicas == max_replicas == 1
+    assert settings.autoscaling_config.fixed
+    options = build_llm_config(settings, "/models/x").deployment_config
+    assert options["num_replicas"] == 1 and "autoscaling_config" not in options
+
+
 def test_hub_sources_pass_through_and_local_ones_must_be_prepared(tmp_path):
     assert resolve_model_source("Qwen/Qwen2.5-7B-Instruct", tmp_path) == "Qwen/Qwen2.5-7B-Instruct"
     assert is_local_source("local:gemma-3-270m")
