@@ -10,7 +10,8 @@ reading on its own; :func:`combine` then weighs them:
   a low word probability in one reading that only reflects how a number is written ("two
   hundred seventy-two" vs "272") no longer sinks it, while a name both models heard unsurely
   ("Planet Partners" for "Granite Partners": the two models share such slips) stays unsure.
-  A date whose readings differ only in the year is given without it (the part both hold);
+  A date whose readings differ only in the year is given without it, a person whose given
+  names differ by the surname (the part both hold);
 - the second reading gives another value, and picks it surely (before ASR trust): the first
   reading's value is capped at ``DISPUTED_CAP``, under every route threshold;
 - only the second reading has a value of the type: it is given, capped at ``SECOND_ONLY_CAP``
@@ -48,16 +49,19 @@ def value_key(text: str) -> str:
 _YEAR = re.compile(r",? (\d{4})$")
 
 
-def agreed_part(first: str, second: str) -> str | None:
+def agreed_part(first: str, second: str, kind: str = "") -> str | None:
     """The part of a value both readings hold: all of it when they spell it alike; a date
     without its year when only the years differ ("August 8, 2020" / "August 8, 2027" →
-    "August 8"); None when they disagree."""
+    "August 8"); a person's surname when only the given names differ ("Hannah Thompson" /
+    "Anna Thompson" → "Thompson"); None when they disagree."""
     if value_key(first) == value_key(second):
         return first
     a, b = _YEAR.search(first), _YEAR.search(second)
     if a and b and value_key(first[: a.start()]) == value_key(second[: b.start()]):
         return first[: a.start()]
-    return None
+    one, other = first.split(), second.split()
+    same_surname = len(one) >= 2 and len(other) >= 2 and value_key(one[-1]) == value_key(other[-1])
+    return one[-1] if kind == "person" and same_surname else None
 
 
 def second_reading(observation: Observation) -> Observation | None:
@@ -90,7 +94,7 @@ def combine(first: Answer | None, second: Answer | None, ceiling: float) -> Answ
         second.confidence = round(min(second.confidence, SECOND_ONLY_CAP), 3)
         second.data["second_reading"] = {"only": True, **heard}
         return second
-    agreed_text = agreed_part(first.text, second.text)
+    agreed_text = agreed_part(first.text, second.text, str(first.data.get("type", "")))
     if agreed_text is not None:
         # both readings chose it (type certainty x lead: the surer one), with trusted words
         content = max(first.data.get("content", 0.0), second.data.get("content", 0.0))

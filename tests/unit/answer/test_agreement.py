@@ -121,3 +121,13 @@ def test_helpers():
     assert second_reading(plain) is None
     page = Observation("url1", "", "page", "x", 0.9, "browse", {"second_reading": {"text": "x"}})
     assert second_reading(page) is None
+
+
+def test_a_caller_whose_given_names_differ_is_named_by_the_surname():
+    first = words("Good morning, my name is Hannah Thompson, from Granite Partners.")
+    second = words("Good morning, my name is Anna Thompson, from Granite Partners.")
+    answer = FactAnswerer().answer("Who called?", transcript(first, second))
+    assert answer.text == "Thompson" and answer.data["heard_as"] == "Hannah Thompson"
+    company = words("I work for Planet Partners."), words("I work for Granite Partners.")
+    disputed = FactAnswerer().answer("Which company is it?", transcript(*company))
+    assert disputed.confidence <= 0.4  # a shared last word does not make companies agree
