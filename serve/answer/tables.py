@@ -98,7 +98,7 @@ def answer_table(question: str, rows: list[list[str]]) -> tuple[str, float, dict
     if len(rows) < 2 or len(rows[0]) < 2:
         return None
     header = [str(c or "") for c in rows[0]]
-    if any(_is_numeric_cell(c) for c in header[1:]):
+    if _label_value_rows(header):
         return None  # "Subtotal | 30,109.52" on top: label/value rows, the fields' job
     body = [[str(c or "") for c in row] for row in rows[1:]]
     q = expand(content_tokens(question) + (["many"] if "how many" in normalize(question) else []))
@@ -193,6 +193,11 @@ def _is_numeric_cell(text: str) -> bool:
     return bool(stripped) and re.fullmatch(r"-?[\d.,\s]+", stripped) is not None
 
 
+def _label_value_rows(header: list[str]) -> bool:
+    """A first row with a figure beside its label is data: the table has no header."""
+    return any(_is_numeric_cell(str(c or "")) for c in header[1:])
+
+
 def _role_of_header(header: str) -> str | None:
     text = normalize(header).strip(" .:")
     for role in ("amount", "unit_price", "qty"):  # "unit price" before "unit", "qty"
@@ -239,6 +244,8 @@ def table_items(observation: Observation) -> list[LineItem]:
     if len(rows) < 2 or len(rows[0]) < 2:
         return []
     header, body = rows[0], rows[1:]
+    if _label_value_rows(header):
+        return []  # "Subtotal | 17,744.52" on top: summary rows, not items
     width = len(header)
     body = [r + [""] * (width - len(r)) for r in body]
     body = [r for r in body if not any(_summary_label(c) for c in r if c)]  # totals rows
@@ -291,6 +298,7 @@ def _summary_label(text: str) -> bool:
     return bool(
         re.match(r"^(sub ?-?total|total|tax|vat|gst|grand|balance|discount|rounding|net"
                  r"|amount (due|payable|owing)|to pay)\b", normalize(text))
+        or re.fullmatch(r"(?:[a-z]+ ){0,2}total\W*", normalize(text))  # "Order total"
     )  # fmt: skip
 
 
