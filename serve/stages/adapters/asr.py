@@ -52,6 +52,8 @@ def transcript_observations(
         "language": result.language,
         "duration_s": result.duration_s,
     }
+    if result.second_reading is not None:  # another model's reading (asr.second_reading_model)
+        data["second_reading"] = result.second_reading.model_dump(mode="json")
     return [Observation(source_id, "", "transcript", text, confidence, "asr", data)]
 
 
