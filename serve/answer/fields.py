@@ -155,7 +155,10 @@ def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
             found.append(KeyValue(split[0], split[1], page, line.index, "inline", line.sureness))
         elif split or is_label(segment):
             key = split[0] if split else segment
-            if column + 1 < len(segments) and not is_label(segments[column + 1]):
+            priced = _currency_then_amount(segments[column + 1 : column + 3])
+            if priced is not None:  # "Total | RM | 100.00": the currency has a cell of its own
+                found.append(KeyValue(key, priced, page, line.index, "segments", line.sureness))
+            elif column + 1 < len(segments) and not is_label(segments[column + 1]):
                 found.append(
                     KeyValue(key, segments[column + 1], page, line.index, "segments", line.sureness)
                 )
@@ -176,6 +179,13 @@ def _is_title(text: str) -> bool:
 
 
 _CURRENCY_WORD = re.compile(r"^(?:[$€£¥₹]|usd|eur|gbp|rm|myr|sgd|aud|cad|inr|rp)$", re.I)
+
+
+def _currency_then_amount(cells: list[str]) -> str | None:
+    """"RM", "100.00" in two cells: one value, "RM 100.00"."""
+    if len(cells) == 2 and _CURRENCY_WORD.match(cells[0].strip()) and re.search(r"\d", cells[1]):
+        return f"{cells[0].strip()} {cells[1].strip()}"
+    return None
 
 
 def _label_then_value(text: str) -> tuple[str, str] | None:
@@ -242,6 +252,8 @@ def _table_pairs(observation: Observation) -> list[KeyValue]:
                 found.append(KeyValue(key, value, observation, 0, "table header"))
     for index, row in enumerate(rows):
         cells = [c for c in row if c]
+        if len(cells) == 3 and _currency_then_amount(cells[1:]) is not None:
+            cells = [cells[0], _currency_then_amount(cells[1:])]
         if len(cells) == 2 and re.search(r"[A-Za-z]", cells[0]):
             found.append(KeyValue(cells[0], cells[1], observation, index, "table row"))
     return found

@@ -266,3 +266,10 @@ def test_a_name_one_look_alike_letter_off_common_words_is_a_misread():
     for name in ("GERBANG ALAF RESTAURANTS SDN BHD", "SANYU STATIONERY SHOP",
                  "Riverbend Engineering Electrical Co.", "Maple & Evergreen Ltd"):  # fmt: skip
         assert not near_miss(name), name
+
+
+def test_a_currency_in_a_cell_of_its_own_joins_the_amount():
+    receipt = page("FILL IN ENTERPRISE\nTotal\tRM\t100.00\nCash\tRM\t100.00")
+    pairs = {(p.key, p.value) for p in extract_pairs(receipt)}
+    assert ("Total", "RM 100.00") in pairs
+    assert FieldAnswerer().answer("What is the total paid?", [receipt]).text == "RM 100.00"
