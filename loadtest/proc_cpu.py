@@ -23,7 +23,7 @@ ROLES: list[tuple[str, Callable[[str], bool]]] = [
     ("proxy", lambda cmd: "ProxyActor" in cmd),
     ("haproxy", lambda cmd: "haproxy" in cmd and "ray::" not in cmd),
     ("controller", lambda cmd: "ServeController" in cmd),
-    ("state-store", lambda cmd: "StateHost" in cmd),  # traces, responses, limits ledger
+    ("trace-store", lambda cmd: "TraceStore" in cmd),
     ("locust", lambda cmd: "locust" in cmd and "ray::" not in cmd),
     ("raylet+gcs", lambda cmd: "raylet" in cmd or "gcs_server" in cmd),
 ]

@@ -119,14 +119,7 @@ class LimitSettings(StrictModel):
             "actor round trip per request."
         ),
     )
-    actor_name: str = Field(
-        "interfaze-state",
-        description=(
-            "Name of the actor holding the shared ledger: by default the shared state actor "
-            "that also holds traces and stored responses (one process for all three); "
-            "another name gives the ledger an actor of its own."
-        ),
-    )
+    actor_name: str = Field("interfaze-gateway-limits", description="Name of the limits actor.")
     actor_namespace: str | None = Field(
         None, description="Ray namespace of the actor (None: the app name)."
     )

@@ -54,50 +54,51 @@ class InProcessLimitBackend(LimitBackend):
 class RayActorLimitBackend(LimitBackend):
     """The ledger inside one detached named actor shared by every router replica.
 
-    It is the ``limits`` slot of the shared state actor (:mod:`serve.observability.state_host`,
-    with traces and stored responses) when ``name`` is that actor's, else an actor of its own
-    name. ``admit`` is one actor round trip; ``record`` is fire-and-forget. The actor is
-    created on first use, needs no CPU reservation, is restarted if it dies, and processes
-    calls one at a time, so buckets stay consistent across replicas.
+    ``admit`` is one actor round trip on the request path; ``record`` is fire-and-forget.
+    The actor is created on first use (``get_if_exists``), needs no CPU reservation, and
+    processes calls one at a time, so buckets stay consistent across replicas.
     """
-
-    SLOT = "limits"
 
     def __init__(self, name: str, namespace: str) -> None:
         import ray
 
-        from serve.observability.state_host import HostedStore, Slot
-
         if not ray.is_initialized():  # never start a Ray instance implicitly
             raise RuntimeError("Ray is not initialized in this process")
-        slot = Slot(self.SLOT, f"{LimitLedger.__module__}:LimitLedger")
-        self._store = HostedStore(slot, namespace, name=name)
+        actor_cls = ray.remote(num_cpus=0, max_restarts=-1)(LimitLedger)
+        self._actor = actor_cls.options(
+            name=name, namespace=namespace, lifetime="detached", get_if_exists=True
+        ).remote()
 
     async def admit(self, key_id: str, limits: KeyLimits) -> Admission:
-        return await self._store.remote("admit", key_id, limits)
+        return await self._actor.admit.remote(key_id, limits)
 
     async def record(
         self, key_id: str, limits: KeyLimits, *, llm_tokens: int, cost: float, rejected: bool
     ) -> None:
-        self._store.remote("record", key_id, limits, llm_tokens=llm_tokens, cost=cost,
-                           rejected=rejected)  # fmt: skip
+        self._actor.record.remote(
+            key_id, limits, llm_tokens=llm_tokens, cost=cost, rejected=rejected
+        )
 
     async def usage(self, key_id: str | None = None) -> dict[str, dict[str, Any]]:
-        return await self._store.remote("usage", key_id)
+        return await self._actor.usage.remote(key_id)
 
     def warm_up(self) -> None:
         """One call now: the first request would otherwise wait for the actor's creation
         and this replica's first connection to it (~30 ms measured)."""
-        self._store.ping()
+        import ray
+
+        ray.get(self._actor.ping.remote(), timeout=60)
 
     async def lease(
         self, key_id: str, limits: KeyLimits, want: int, returned: int = 0
     ) -> tuple[Admission, int]:
-        return await self._store.remote("lease", key_id, limits, want, returned)
+        return await self._actor.lease.remote(key_id, limits, want, returned)
 
     def kill(self) -> None:
         """Remove the actor (tests, teardown); the next backend starts a fresh ledger."""
-        self._store.kill()
+        import ray
+
+        ray.kill(self._actor)
 
 
 @dataclass

@@ -108,22 +108,25 @@ class TraceStore:
 
 
 class SharedTraceStore:
-    """Traces shared by every router replica through the shared state actor.
+    """Traces shared by every router replica through one named Ray actor.
 
     ``put`` is buffered (one actor call per batch every 200 ms, no latency on the request
-    path); reads ask the actor. The store is the ``traces`` slot of
-    :data:`~serve.observability.state_host.STATE_ACTOR` (with stored responses and the limits
-    ledger), created on first use, detached from any replica.
+    path); reads ask the actor. The actor is created on first use, detached from any replica.
     """
 
-    SLOT = "traces"
+    ACTOR_NAME = "interfaze-trace-store"
     FLUSH_INTERVAL_S = 0.2
 
     def __init__(self, capacity: int, ttl_s: float | None, namespace: str) -> None:
-        from serve.observability.state_host import HostedStore, Slot
+        import ray
 
-        slot = Slot(self.SLOT, f"{__name__}:TraceStore", (capacity, ttl_s))
-        self._store = HostedStore(slot, namespace)
+        actor_cls = ray.remote(num_cpus=0)(TraceStore)
+        self._actor = actor_cls.options(
+            name=self.ACTOR_NAME,
+            namespace=namespace,
+            lifetime="detached",
+            get_if_exists=True,
+        ).remote(capacity, ttl_s)
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._flusher = threading.Thread(target=self._flush_loop, daemon=True, name="traces")
@@ -143,15 +146,15 @@ class SharedTraceStore:
             batch, self._pending = self._pending, []
         if batch:  # if the actor is restarting, losing one batch of traces is acceptable
             with contextlib.suppress(Exception):
-                self._store.remote("put_many", batch)
+                self._actor.put_many.remote(batch)
 
     async def aget(self, trace_id: str, key_id: str | None = None) -> dict[str, Any] | None:
         with self._lock:
             for data in reversed(self._pending):
                 if data["trace_id"] == trace_id:
                     return data if key_id is None or data.get("key_id") == key_id else None
-        return await self._store.remote("get", trace_id, key_id)
+        return await self._actor.get.remote(trace_id, key_id)
 
     async def alist(self, key_id: str | None, **kwargs: Any) -> list[dict[str, Any]]:
         self.flush()
-        return await self._store.remote("list", key_id, **kwargs)
+        return await self._actor.list.remote(key_id, **kwargs)

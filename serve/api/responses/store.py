@@ -98,28 +98,29 @@ class ResponseStore:
 
 
 class SharedResponseStore:
-    """The same store shared by every router replica, so a follow-up may reach any of them:
-    the ``responses`` slot of the shared state actor (with traces and the limits ledger).
+    """The same store in one named Ray actor, so a follow-up may reach any router replica.
 
     Writes are awaited (a client may chain on the id as soon as it has it).
     """
 
-    SLOT = "responses"
+    ACTOR_NAME = "interfaze-response-store"
 
     def __init__(self, namespace: str, ttl_s: float | None = None) -> None:
-        from serve.observability.state_host import HostedStore, Slot
+        import ray
 
-        slot = Slot(self.SLOT, f"{__name__}:ResponseStore", (MAX_RESPONSES, ttl_s))
-        self._store = HostedStore(slot, namespace)
+        actor_cls = ray.remote(num_cpus=0)(ResponseStore)
+        self._actor = actor_cls.options(
+            name=self.ACTOR_NAME, namespace=namespace, lifetime="detached", get_if_exists=True
+        ).remote(MAX_RESPONSES, ttl_s)
 
     async def aput(self, entry: dict[str, Any]) -> bool:
-        return await self._store.remote("put", entry)
+        return await self._actor.put.remote(entry)
 
     async def aget(self, response_id: str, key_id: str | None = None) -> dict[str, Any] | None:
-        return await self._store.remote("get", response_id, key_id)
+        return await self._actor.get.remote(response_id, key_id)
 
     async def adelete(self, response_id: str, key_id: str | None = None) -> bool:
-        return await self._store.remote("delete", response_id, key_id)
+        return await self._actor.delete.remote(response_id, key_id)
 
 
 def response_store(shared: bool, namespace: str, ttl_s: float | None) -> Any:

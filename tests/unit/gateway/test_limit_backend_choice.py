@@ -7,7 +7,6 @@ import pytest
 from serve.gateway import limiter
 from serve.gateway.config import LimitSettings
 from serve.gateway.limiter import InProcessLimitBackend, LeasedLimitBackend, select_limit_backend
-from serve.observability.state_host import STATE_ACTOR
 
 
 class SharedLedger:
@@ -31,7 +30,7 @@ def test_autoscaling_past_one_replica_shares_the_ledger(shared):
     backend = select_limit_backend(LimitSettings(backend="memory"), "app", router_replicas=2)
     assert isinstance(backend, LeasedLimitBackend) and isinstance(backend.shared, SharedLedger)
     shared_ledger = backend.shared
-    assert (shared_ledger.name, shared_ledger.namespace) == (STATE_ACTOR, "app")
+    assert (shared_ledger.name, shared_ledger.namespace) == ("interfaze-gateway-limits", "app")
 
 
 def test_explicit_ray_actor_and_namespace_are_honoured(shared):
