@@ -4,10 +4,15 @@ and through vLLM's own OpenAI server on the same model folder, in one run.
     .venv/bin/python -m loadtest.bench_llm            # both targets, prints a table
     .venv/bin/python -m loadtest.bench_llm --only ifz --requests 20
     .venv/bin/python -m loadtest.bench_llm --startup-only   # start-up breakdown and ratio only
+    .venv/bin/python -m loadtest.bench_llm --rounds 5 --bare --json r.json  # interleaved rounds
+    .venv/bin/python -m loadtest.bench_llm --rounds 3 --variant K=V   # before/after in one run
 
 It prints the ratios issue #15 targets (interfaze-serve / vLLM alone, each with its goal and
 pass/fail): TTFT p50 <= 1.3x, 4-stream throughput >= 0.9x, single-stream decode >= 0.9x
-("within 10%"), start-up <= 1.5x. The ``interfaze`` model is driven with general questions the
+("within 10%"), start-up <= 1.5x. On a shared, noisy machine one run does not separate a 10%
+effect: ``--rounds N`` measures every target back to back in each round, in alternating order,
+and reports each round's own ratios with their median and spread (a load spike then hits one
+round's pair, not one target). The ``interfaze`` model is driven with general questions the
 router escalates to the LLM (the run counts the answers the stream marked as escalated).
 
 Each target is started by the benchmark itself (so start-up is measured), driven with the
@@ -24,6 +29,7 @@ load, engine init = profile + KV cache + warm-up).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -32,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +139,79 @@ def print_ratios(rows: list[dict[str, Any]]) -> None:
             f"| {r['figure']} | {r['interfaze_serve']} | {r['vllm_alone']} | {r['ratio']}x "
             f"| {r['target']} | {result} |"
         )
+
+
+def target_key(target: str) -> str:
+    """A row's target as the ratios name it: its first word (``vLLM``, ``interfaze-serve``)."""
+    return str(target).split(" ")[0]
+
+
+def round_ratios(
+    rows: Sequence[Mapping[str, Any]],
+    mine: str,
+    base: str = "vLLM",
+    targets: Sequence[RatioTarget] = RATIO_TARGETS,
+) -> dict[str, float]:
+    """One round's ratios ``mine`` / ``base`` (vLLM alone) by figure key, from that round's
+    rows only; empty unless both were measured."""
+    by_target = {target_key(row["target"]): row for row in rows}
+    if mine not in by_target or base not in by_target:
+        return {}
+    found = ratios(by_target[mine], by_target[base], targets)
+    keys = {t.label: t.figure for t in targets}
+    return {keys[r["figure"]]: r["interfaze_serve"] / r["vllm_alone"] for r in found}
+
+
+def spread_summary(
+    per_round: Sequence[Mapping[str, float]], targets: Sequence[RatioTarget] = RATIO_TARGETS
+) -> list[dict[str, Any]]:
+    """Each figure's per-round ratios, their median and spread (min, max, and the half-range
+    around the median), and the verdict of the median against the goal.
+
+    Rounds interleave the targets, so a load spike on the shared box hits one round's pair
+    rather than one target: the median of per-round ratios is what tells a 10% effect apart.
+    """
+    out = []
+    for target in targets:
+        values = [r[target.figure] for r in per_round if target.figure in r]
+        if not values:
+            continue
+        values = [round(v, 6) for v in values]  # 0.95 and 0.85 have the median 0.9, not less
+        median = round(statistics.median(values), 6)
+        passed = median >= target.goal if target.at_least else median <= target.goal
+        out.append({
+            "figure": target.label,
+            "rounds": [round(v, 2) for v in values],
+            "median": round(median, 2),
+            "min": round(min(values), 2),
+            "max": round(max(values), 2),
+            "spread": round((max(values) - min(values)) / 2, 2),
+            "target": f"{'>=' if target.at_least else '<='} {target.goal}x",
+            "pass": passed,
+            "rounds_passing": sum(
+                (v >= target.goal) if target.at_least else (v <= target.goal) for v in values
+            ),
+        })  # fmt: skip
+    return out
+
+
+def print_spread(rows: list[dict[str, Any]]) -> None:
+    """The per-round ratio table (markdown)."""
+    print("| figure | ratio per round | median | min-max | target | result (median) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        per_round = ", ".join(f"{v:.2f}" for v in r["rounds"])
+        result = "pass" if r["pass"] else "FAIL"
+        print(
+            f"| {r['figure']} | {per_round} | {r['median']:.2f}x | {r['min']:.2f}-{r['max']:.2f} "
+            f"| {r['target']} | {result} ({r['rounds_passing']}/{len(r['rounds'])} rounds) |"
+        )
+
+
+def round_order(kinds: Sequence[str], index: int) -> list[str]:
+    """The targets of round ``index`` in order: as given on even rounds, reversed on odd ones
+    (so neither side always runs first, on a cold or a warm box)."""
+    return list(kinds) if index % 2 == 0 else list(reversed(kinds))
 
 
 # vLLM's own start-up log lines (v1 engine): phase -> pattern with the seconds
@@ -266,16 +345,19 @@ def drive(
     )
 
 
-def bench_ifz(config: Any, requests: int, max_tokens: int, bare: bool = False) -> list[Result]:
+def bench_ifz(
+    config: Any, requests: int, max_tokens: int, bare: bool = False, tag: str = ""
+) -> list[Result]:
     """The ``interfaze`` model through the router; with ``bare`` also the LLM's own model id
-    through the same app (the fewest hops: no pipeline), after it."""
+    through the same app (the fewest hops: no pipeline), after it. ``tag`` suffixes the
+    targets' names (``interfaze-serve+variant``) when two configs are compared."""
     from ops.cli.serve_cmd import run_app, stop_app
     from ops.cli.startup import StartupTimeline
 
     temp_dir = tempfile.mkdtemp(prefix="ifzb-", dir="/tmp")
     timeline = StartupTimeline()
     base_url = run_app(config, temp_dir=temp_dir, log=lambda _: None, timeline=timeline)
-    result = Result("interfaze-serve (router -> ray.serve.llm vLLM)", timeline.elapsed())
+    result = Result(f"interfaze-serve{tag} (router -> ray.serve.llm vLLM)", timeline.elapsed())
     result.startup = {
         **timeline.as_dict(),
         "vllm": phases_in_logs(Path(temp_dir) / "session_latest" / "logs"),
@@ -291,7 +373,7 @@ def bench_ifz(config: Any, requests: int, max_tokens: int, bare: bool = False) -
             if bare:
                 model_id = config.llm.model_id
                 direct = Result(
-                    f"bare-LLM via interfaze-serve (model {model_id})", result.startup_s
+                    f"bare-LLM{tag} via interfaze-serve (model {model_id})", result.startup_s
                 )
                 drive(direct, client, "chat", model_id, requests, max_tokens,
                       lambda i: PROMPTS[i % 4])  # fmt: skip
@@ -403,7 +485,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--startup-only", action="store_true", help="start each target, no traffic")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="rounds of both targets (start-up medians)"
+        "--rounds",
+        "--repeat",
+        dest="rounds",
+        type=int,
+        default=1,
+        help="rounds; each measures every target back to back, in alternating order, and the "
+        "report gives the per-round ratios with their median and spread",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="also measure interfaze-serve with this override (on top of --set) in every round, "
+        "as 'interfaze-serve+variant': a before/after in one run",
+    )
+    parser.add_argument(
+        "--variant-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of the 'interfaze-serve+variant' target (the Ray it starts included)",
     )
     parser.add_argument(
         "--bare",
@@ -440,56 +543,136 @@ def main(argv: list[str] | None = None) -> int:
     if model_dir is None:
         raise SystemExit(f"{config.llm.model_source} is not prepared: run `ifz models prepare`")
     requests = 0 if args.startup_only else args.requests
-    results: list[Result] = []
-    bare: list[Result] = []
-    rounds: list[dict[str, float]] = []
-    for _ in range(args.repeat):  # alternate the targets: a shared box's load hits both
-        round_results = []
-        if args.only in (None, "ifz"):
-            ifz, *direct = bench_ifz(config, requests, args.max_tokens, bare=args.bare)
-            round_results.append(ifz)
-            bare.extend(direct)
-        if args.only in (None, "vllm"):
-            round_results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
-        results.extend(round_results)
-        rounds.append({r.target.split(" ")[0]: r.startup_s for r in round_results})
-    if args.repeat > 1:
-        startup_ratios = [r["interfaze-serve"] / r["vLLM"] for r in rounds if len(r) == 2]
-        print(f"start-up rounds: {rounds}")
-        if startup_ratios:
-            median = statistics.median(startup_ratios)
-            print(f"start-up ratio, median of {len(startup_ratios)}: {median:.2f}x")
-    rows = [r.row() for r in [*results, *bare]]
+    variant = (
+        load_config(args.profile, deep_merge(overrides, parse_overrides(args.variant)))
+        if args.variant or args.variant_env
+        else None
+    )
+    variant_env = dict(item.split("=", 1) for item in args.variant_env)
+    kinds = [k for k in ("ifz", "variant", "vllm") if wanted(k, args.only, variant is not None)]
+    rounds: list[list[Result]] = []
+    for index in range(args.rounds):
+        round_results: list[Result] = []
+        for kind in round_order(kinds, index):
+            print(f"round {index + 1}/{args.rounds}: {kind}", flush=True)
+            try:
+                if kind == "ifz":
+                    round_results += bench_ifz(config, requests, args.max_tokens, bare=args.bare)
+                elif kind == "variant":
+                    with environment(variant_env):
+                        round_results += bench_ifz(
+                            variant, requests, args.max_tokens, bare=args.bare, tag="+variant"
+                        )
+                else:
+                    round_results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
+            except Exception as error:  # a failed target leaves its round incomplete
+                print(f"round {index + 1}: {kind} failed: {error!r}", flush=True)
+                if kind != "vllm":
+                    stop_quietly()
+        rounds.append(round_results)
+        if args.json:  # after every round: a long run stopped early keeps what it measured
+            write_report(args.json, rounds, args)
+    report = write_report(args.json, rounds, args) if args.json else build_report(rounds, args)
+    print_report(report, [r for rr in rounds for r in rr], args.rounds)
+    return 0
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set for the block, then as it was."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def stop_quietly() -> None:
+    """Shut down whatever a failed interfaze-serve start left running (Serve, Ray)."""
+    from ops.cli.serve_cmd import stop_app
+
+    try:
+        stop_app()
+    except Exception as error:
+        print(f"stopping after a failure: {error!r}", flush=True)
+
+
+def wanted(kind: str, only: str | None, has_variant: bool) -> bool:
+    """Whether a target kind (``ifz``, ``variant``, ``vllm``) runs under ``--only``."""
+    if kind == "variant":
+        return has_variant and only in (None, "ifz")
+    return only in (None, kind)
+
+
+MINE = ("interfaze-serve", "bare-LLM", "interfaze-serve+variant", "bare-LLM+variant")
+
+
+def build_report(rounds: Sequence[Sequence[Result]], args: argparse.Namespace) -> dict[str, Any]:
+    """Rows, median-row ratios, and per-round ratios with their median and spread."""
+    round_rows = [[r.row() for r in results] for results in rounds]
+    rows = [row for rr in round_rows for row in rr]
+    per_round = {
+        f"{mine} / vLLM alone": spread_summary([round_ratios(rr, mine) for rr in round_rows])
+        for mine in MINE
+    }
+    per_round["interfaze-serve+variant / interfaze-serve"] = spread_summary(
+        [round_ratios(rr, "interfaze-serve+variant", base="interfaze-serve") for rr in round_rows]
+    )
+    results = [r for rr in rounds for r in rr]
+    return {
+        "args": {k: v for k, v in vars(args).items() if k != "json"},
+        "rounds": [
+            [{**r.row(), "startup": r.startup} for r in results_of_round]
+            for results_of_round in rounds
+        ],
+        "ratios": run_ratios(rows),
+        "bare_ratios": run_ratios(rows, mine="bare-LLM"),
+        "variant_ratios": run_ratios(rows, mine="interfaze-serve+variant"),
+        "per_round_ratios": {k: v for k, v in per_round.items() if v},
+        "router_steps_ms": {r.target: r.timing_medians() for r in results},
+        # the layout of earlier reports (r3): every row of every round
+        "rows": [{**r.row(), "startup": r.startup} for r in results],
+    }
+
+
+def write_report(path: str, rounds: Sequence[Sequence[Result]], args) -> dict[str, Any]:
+    report = build_report(rounds, args)
+    Path(path).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def print_report(report: dict[str, Any], results: list[Result], n_rounds: int) -> None:
+    rows = [r.row() for r in results]
     columns = list(dict.fromkeys(k for row in rows for k in row))
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(str(row.get(c, "")) for c in columns))
-    print_startup(results)
-    for result in results[:1] + bare[:1]:
-        if result.timing_medians():
+    print_startup([r for r in results if not r.target.startswith("bare-LLM")])
+    seen: set[str] = set()
+    for result in results:
+        key = target_key(result.target)
+        if key not in seen and result.timing_medians():
+            seen.add(key)
             print(f"router steps, median ms ({result.target}): {result.timing_medians()}")
-    ratio_rows = run_ratios(rows)
-    note = f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""
-    if ratio_rows:
-        print(f"ratios interfaze-serve (model interfaze, escalated) / vLLM alone{note}:")
-        print_ratios(ratio_rows)
-    bare_ratios = run_ratios(rows, mine="bare-LLM")
-    if bare_ratios:
-        print(f"ratios bare-LLM via interfaze-serve / vLLM alone{note}:")
-        print_ratios(bare_ratios)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(
-                {
-                    "rows": [{**r.row(), "startup": r.startup} for r in [*results, *bare]],
-                    "ratios": ratio_rows,
-                    "bare_ratios": bare_ratios,
-                    "router_steps_ms": {r.target: r.timing_medians() for r in [*results, *bare]},
-                },
-                handle,
-                indent=2,
-            )
-    return 0
+    note = f" (medians of {n_rounds} rounds' figures)" if n_rounds > 1 else ""
+    titles = {
+        "ratios": "interfaze-serve (model interfaze, escalated) / vLLM alone",
+        "bare_ratios": "bare-LLM via interfaze-serve / vLLM alone",
+        "variant_ratios": "interfaze-serve+variant / vLLM alone",
+    }
+    for key, title in titles.items():
+        if report[key]:
+            print(f"ratios {title}{note}:")
+            print_ratios(report[key])
+    if n_rounds > 1:
+        for title, rows_ in report["per_round_ratios"].items():
+            print(f"per-round ratios {title} ({n_rounds} rounds, interleaved):")
+            print_spread(rows_)
 
 
 if __name__ == "__main__":

@@ -147,3 +147,128 @@ def test_engine_arguments_become_vllm_flags():
         "--stream-interval", "4", "--structured-outputs-config",
         '{"backend": "xgrammar", "disable_any_whitespace": true}',
     ]  # fmt: skip
+
+
+def round_rows(ifz: dict, vllm: dict, target: str = "interfaze-serve (router)") -> list[dict]:
+    return [{"target": target, **ifz}, {"target": "vLLM alone (OpenAI server)", **vllm}]
+
+
+def test_round_ratios_pair_the_targets_of_one_round():
+    from loadtest.bench_llm import round_ratios
+
+    rows = round_rows({"ttft_p50_ms": 120.0, "startup_s": 60.0}, {"ttft_p50_ms": 100.0,
+                      "startup_s": 40.0})  # fmt: skip
+    assert round_ratios(rows, "interfaze-serve") == {"ttft_p50_ms": 1.2, "startup_s": 1.5}
+    assert round_ratios(rows, "bare-LLM") == {}  # not measured in that round
+    assert round_ratios(rows[:1], "interfaze-serve") == {}  # vLLM alone failed that round
+    variant = [*rows, {"target": "interfaze-serve+variant (router)", "startup_s": 45.0}]
+    got = round_ratios(variant, "interfaze-serve+variant", base="interfaze-serve")
+    assert got == {"startup_s": 0.75}
+
+
+def test_spread_summary_gives_each_rounds_ratio_their_median_and_range():
+    from loadtest.bench_llm import spread_summary
+
+    per_round = [
+        {"ttft_p50_ms": 1.2, "startup_s": 1.6, "concurrent_tok_s": 0.95},
+        {"ttft_p50_ms": 1.5, "startup_s": 1.4, "concurrent_tok_s": 0.85},
+        {"ttft_p50_ms": 1.25, "startup_s": 1.45},  # that round's concurrent run missing
+    ]
+    got = {r["figure"]: r for r in spread_summary(per_round)}
+    ttft = got["time to first token p50"]
+    assert ttft["rounds"] == [1.2, 1.5, 1.25] and ttft["median"] == 1.25
+    assert (ttft["min"], ttft["max"], ttft["spread"]) == (1.2, 1.5, 0.15)
+    assert ttft["pass"] is True and ttft["rounds_passing"] == 2
+    streams = got["4 concurrent streams"]
+    assert streams["rounds"] == [0.95, 0.85] and streams["median"] == 0.9 and streams["pass"]
+    assert got["start-up"]["median"] == 1.45 and got["start-up"]["rounds_passing"] == 2
+    assert "single-stream decode" not in got  # no round measured it
+    assert spread_summary([]) == []
+
+
+def test_rounds_alternate_which_target_goes_first():
+    from loadtest.bench_llm import round_order, wanted
+
+    kinds = ["ifz", "variant", "vllm"]
+    assert [round_order(kinds, i)[0] for i in range(4)] == ["ifz", "vllm", "ifz", "vllm"]
+    assert round_order(kinds, 1) == ["vllm", "variant", "ifz"]
+    assert [k for k in kinds if wanted(k, None, has_variant=False)] == ["ifz", "vllm"]
+    assert [k for k in kinds if wanted(k, "ifz", has_variant=True)] == ["ifz", "variant"]
+    assert [k for k in kinds if wanted(k, "vllm", has_variant=True)] == ["vllm"]
+
+
+def test_main_runs_interleaved_rounds_and_reports_per_round_ratios(monkeypatch, tmp_path, capsys):
+    """``--rounds 3 --variant``: every round runs all targets, alternating which goes first;
+    the report holds each round's ratios with median and spread (no Ray, no vLLM started)."""
+    import loadtest.bench_llm as bench
+    import serve.composition
+
+    order: list[str] = []
+    startups = iter([60.0, 48.0, 40.0, 40.0, 50.0, 50.0, 64.0, 52.0, 40.0])
+
+    def fake(name: str, ttft_s: float) -> Result:
+        order.append(name.split(" ")[0])
+        result = Result(name, next(startups))
+        result.samples = [Sample(ttft_s, 2.0, 32, 16.0)] * 3
+        result.concurrent_tokens_per_s = 45.0
+        return result
+
+    def fake_ifz(config, _requests, _max_tokens, bare=False, tag="") -> list[Result]:
+        assert (config.llm.max_ongoing_requests == 13) is (tag == "+variant")
+        return [fake(f"interfaze-serve{tag} (router)", 0.12)]
+
+    monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
+    monkeypatch.setattr(bench, "bench_ifz", fake_ifz)
+    monkeypatch.setattr(bench, "bench_vllm", lambda *_a: fake("vLLM alone", 0.1))
+    out = tmp_path / "r.json"
+    argv = ["--rounds", "3", "--variant", "llm.max_ongoing_requests=13", "--json", str(out)]
+    assert main(argv) == 0
+    assert order == [
+        "interfaze-serve", "interfaze-serve+variant", "vLLM",
+        "vLLM", "interfaze-serve+variant", "interfaze-serve",
+        "interfaze-serve", "interfaze-serve+variant", "vLLM",
+    ]  # fmt: skip
+    report = json.loads(out.read_text())
+    assert [len(r) for r in report["rounds"]] == [3, 3, 3]
+    per_round = report["per_round_ratios"]
+    startup = {r["figure"]: r for r in per_round["interfaze-serve / vLLM alone"]}["start-up"]
+    assert startup["rounds"] == [1.5, 1.25, 1.6] and startup["median"] == 1.5
+    variant = {r["figure"]: r for r in per_round["interfaze-serve+variant / interfaze-serve"]}
+    assert variant["start-up"]["rounds"] == [0.8, 1.0, 0.81]
+    printed = capsys.readouterr().out
+    assert "| start-up | 1.50, 1.25, 1.60 | 1.50x | 1.25-1.60 | <= 1.5x | pass (2/3 rounds) |" in (
+        printed
+    )
+    assert "per-round ratios interfaze-serve / vLLM alone (3 rounds, interleaved):" in printed
+
+
+def test_the_old_repeat_flag_still_means_rounds(monkeypatch, tmp_path):
+    import loadtest.bench_llm as bench
+    import serve.composition
+
+    calls: list[str] = []
+    monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
+    monkeypatch.setattr(bench, "bench_vllm", lambda *_a: calls.append("vllm") or Result("vLLM", 1))
+    assert main(["--only", "vllm", "--startup-only", "--repeat", "2"]) == 0
+    assert calls == ["vllm", "vllm"]
+
+
+def test_the_variant_environment_holds_for_its_target_only(monkeypatch, tmp_path):
+    import os
+
+    import loadtest.bench_llm as bench
+    import serve.composition
+
+    seen: list[tuple[str, str | None]] = []
+
+    def fake_ifz(_config, _requests, _max_tokens, bare=False, tag="") -> list[Result]:
+        seen.append((tag, os.environ.get("IFZ_BENCH_PROBE")))
+        return [Result(f"interfaze-serve{tag} (router)", 50.0)]
+
+    monkeypatch.delenv("IFZ_BENCH_PROBE", raising=False)
+    monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
+    monkeypatch.setattr(bench, "bench_ifz", fake_ifz)
+    argv = ["--only", "ifz", "--startup-only", "--variant-env", "IFZ_BENCH_PROBE=a=1"]
+    assert main(argv) == 0
+    assert seen == [("", None), ("+variant", "a=1")]
+    assert "IFZ_BENCH_PROBE" not in os.environ
