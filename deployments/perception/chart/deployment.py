@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import Any
 
 from deployments.common.errors import MalformedInput
@@ -12,13 +13,17 @@ from deployments.perception.chart.config import ChartSettings
 from deployments.perception.chart.image import load_image
 from deployments.perception.chart.labels import OcrUnavailable, tesseract_version
 from deployments.perception.chart.pipeline import ChartParser, ParserOptions
-from deployments.perception.chart.protocol import ChartClassifyResult
+from deployments.perception.chart.protocol import ChartClassifyResult, ChartReading
+
+DEFAULT_MIN_CONFIDENCE = 0.5  # ``read`` parses an image the classifier is at least this sure of
 
 
 class ChartDeployment:
-    """``process``: chart image → ChartResult dict; ``classify``: is it a chart at all?
+    """``read``: image → is it a chart, and if so its table (ChartReading dict): one call per
+    image; ``process``: chart image → ChartResult dict; ``classify``: is it a chart at all?
 
-    Requests are ``{"data": bytes, "mime": str | None}``. Bad input raises the
+    Requests are ``{"data": bytes, "mime": str | None}`` (``read`` also takes
+    ``min_confidence``, the classifier's verdict needed to parse). Bad input raises the
     ``InputRejected`` subclasses (the router maps them to 400/413/415/422); anything odd in
     the picture itself yields a low-confidence result instead of an error.
     """
@@ -67,6 +72,36 @@ class ChartDeployment:
         return ChartClassifyResult(
             is_chart=verdict.is_chart, confidence=verdict.confidence
         ).model_dump(mode="json")
+
+    async def read(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Classify the image and parse it when it is a chart: the image is sent and decoded
+        once, and the router pays one Ray call per image instead of two."""
+        data, mime = _unpack(request)
+        min_confidence = request.get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+        if not isinstance(min_confidence, int | float) or isinstance(min_confidence, bool):
+            raise MalformedInput("chart request 'min_confidence' must be a number")
+        async with self._slots:
+            reading = await asyncio.to_thread(self._read, data, mime, float(min_confidence))
+        return reading.model_dump(mode="json")
+
+    def _read(self, data: bytes, mime: str | None, min_confidence: float) -> ChartReading:
+        started = time.perf_counter()
+        rgb = load_image(
+            data, mime, max_bytes=self.settings.max_bytes, max_pixels=self.settings.max_pixels
+        )
+        decoded = time.perf_counter()
+        verdict = self.parser.classify(rgb)
+        classified = time.perf_counter()
+        reading = ChartClassifyResult(is_chart=verdict.is_chart, confidence=verdict.confidence)
+        if not verdict.is_chart or verdict.confidence < min_confidence:
+            return ChartReading(verdict=reading)
+        result = self.parser.parse(rgb, verdict)
+        result.timings_ms = {
+            "decode": round((decoded - started) * 1000, 1),
+            "classify": round((classified - decoded) * 1000, 1),
+            **result.timings_ms,
+        }
+        return ChartReading(verdict=reading, result=result)
 
     def _classify(self, data: bytes, mime: str | None):
         rgb = load_image(

@@ -134,19 +134,21 @@ class ChartParser:
     def classify(self, rgb: np.ndarray) -> ChartClassification:
         return classify_chart(rgb, self.options.chart_threshold)
 
-    def parse(self, rgb: np.ndarray) -> ChartResult:
-        """Parse a decoded RGB chart. Never raises for odd content: low confidence instead."""
+    def parse(self, rgb: np.ndarray, verdict: ChartClassification | None = None) -> ChartResult:
+        """Parse a decoded RGB chart (``verdict``: the classifier's, when already known). Never
+        raises for odd content: low confidence instead."""
         try:
-            return self._parse(rgb)
+            return self._parse(rgb, verdict)
         except Exception as exc:  # a parser bug must not fail the request: the LLM takes over
             logger.exception("chart parser failed")
-            verdict = self.classify(rgb)
+            verdict = verdict or self.classify(rgb)
             return self._unknown(verdict, f"chart parser failed: {type(exc).__name__}: {exc}")
 
-    def _parse(self, rgb: np.ndarray) -> ChartResult:
+    def _parse(self, rgb: np.ndarray, verdict: ChartClassification | None = None) -> ChartResult:
         timer = Timer()
-        with timer.step("classify"):
-            verdict = self.classify(rgb)
+        if verdict is None:
+            with timer.step("classify"):
+                verdict = self.classify(rgb)
         rgb, _ = resize_to_fit(rgb, self.options.work_max_side)
         with timer.step("axes"):
             plot = find_plot_area(rgb)

@@ -46,3 +46,12 @@ class ChartResult(BaseModel):
 class ChartClassifyResult(BaseModel):
     is_chart: bool
     confidence: float = Field(..., ge=0, le=1)
+
+
+class ChartReading(BaseModel):
+    """``read``: the classifier's verdict and, for a chart, its table, in one call per image."""
+
+    verdict: ChartClassifyResult = Field(..., description="Is the image a chart at all?")
+    result: ChartResult | None = Field(
+        None, description="The parse; None when the verdict is below the caller's minimum."
+    )

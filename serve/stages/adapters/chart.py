@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from deployments.common.media import MediaRequest
-from deployments.perception.chart.protocol import ChartClassifyResult, ChartResult
+from deployments.perception.chart.protocol import ChartReading, ChartResult
 from serve.context.observations import Observation, render_table
 from serve.inputs.record import RequestInputs
 from serve.stages.adapter import StageAdapter, StageCall, StageJob, StageOutput, media_jobs
@@ -44,13 +44,15 @@ class ChartAdapter(StageAdapter):
     async def run(self, job: StageJob, call: StageCall) -> StageOutput:
         media = job.media
         payload = MediaRequest(data=media.data, mime=media.mime, filename=media.filename)
-        raw, record = await call(payload, method="classify", source=job.source_id, bytes=media.size)
-        verdict = self.parse(ChartClassifyResult, raw)
-        record.summary["confidence"] = verdict.confidence
-        if not verdict.is_chart or verdict.confidence < CHART_MIN_CONFIDENCE:
+        body = {**payload.model_dump(exclude_none=True), "min_confidence": CHART_MIN_CONFIDENCE}
+        # one call per image: the deployment classifies and, for a chart, parses
+        raw, record = await call(body, method="read", source=job.source_id, bytes=media.size)
+        reading = self.parse(ChartReading, raw)
+        record.summary["chart_confidence"] = reading.verdict.confidence
+        result = reading.result
+        if result is None or not reading.verdict.is_chart:
+            record.summary["confidence"] = reading.verdict.confidence
             return StageOutput(then="ocr")  # a scan or a photo, not a chart
-        raw, record = await call(payload, source=job.source_id, bytes=media.size)
-        result = self.parse(ChartResult, raw)
         record.summary["confidence"] = result.confidence
         then = "ocr" if result.confidence < OCR_TOO_BELOW else None
         return StageOutput(chart_observations(job.source_id, result), then=then)

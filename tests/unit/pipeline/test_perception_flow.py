@@ -32,6 +32,18 @@ CHART_RESULT = {
 TRANSCRIPT = transcription("The meeting is on Friday.", [(0.0, 2.1, "The meeting is on Friday.")])
 
 
+def chart_read(is_chart: bool, confidence: float = 0.9, result: dict | None = None):
+    """A chart ``read`` handler: the verdict and, for a chart the caller would parse, ``result``."""
+
+    def read(payload: dict) -> dict:
+        verdict = {"is_chart": is_chart(payload) if callable(is_chart) else is_chart,
+                   "confidence": confidence}  # fmt: skip
+        parse = verdict["is_chart"] and confidence >= payload["min_confidence"]
+        return {"verdict": verdict, "result": result if parse else None}
+
+    return read
+
+
 def data_url(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
@@ -87,21 +99,30 @@ def test_generation_question_escalates_with_cited_context():
 
 
 def test_chart_image_goes_to_chart_parser_and_scan_to_ocr():
-    chart = FakeStageHandle(
-        classify=lambda p: {"is_chart": p["data"] == PNG, "confidence": 0.9},
-        process=lambda p: CHART_RESULT,
-    )
+    chart = FakeStageHandle(read=chart_read(lambda p: p["data"] == PNG, result=CHART_RESULT))
     ocr = FakeStageHandle(process=lambda p: OCR_RESULT)
     app, llm = build({"chart": chart, "ocr": ocr})
     response = app.ask([image_part(), text_part("Explain this chart.")])
     assert response.status_code == 200
-    assert [m for m, _ in chart.calls] == ["classify", "process"] and ocr.calls == []
+    assert [m for m, _ in chart.calls] == ["read"] and ocr.calls == []  # one call per image
+    assert chart.calls[0][1]["min_confidence"] == 0.5
     assert "Q2 | 55" in prompt_text(llm.requests[0])
 
     jpeg = image_bytes("JPEG")
     response = app.ask([{"type": "image_url", "image_url": {"url": data_url("image/jpeg", jpeg)}}])
     assert response.status_code == 200
     assert len(ocr.calls) == 1  # not a chart → OCR
+    assert [m for m, _ in chart.calls] == ["read", "read"]
+
+
+def test_an_unsure_chart_verdict_goes_to_ocr_unparsed():
+    chart = FakeStageHandle(read=chart_read(True, confidence=0.4, result=CHART_RESULT))
+    ocr = FakeStageHandle(process=lambda p: OCR_RESULT)
+    app, llm = build({"chart": chart, "ocr": ocr})
+    response = app.ask([image_part(), text_part("What does this say?")])
+    assert response.status_code == 200
+    assert len(chart.calls) == 1 and len(ocr.calls) == 1
+    assert "Q2 | 55" not in prompt_text(llm.requests[0])
 
 
 def test_audio_goes_to_asr_with_timestamps():
@@ -159,9 +180,7 @@ def test_chart_parsed_but_ocr_backup_failed_keeps_the_chart():
         raise RuntimeError("ocr down")
 
     weak = {**CHART_RESULT, "confidence": 0.2}
-    chart = FakeStageHandle(
-        classify=lambda p: {"is_chart": True, "confidence": 0.9}, process=lambda p: weak
-    )
+    chart = FakeStageHandle(read=chart_read(True, result=weak))
     app, _ = build({"chart": chart, "ocr": FakeStageHandle(process=broken)})
     response = app.ask([image_part(), text_part("Explain this chart.")])
     assert response.status_code == 200
@@ -188,7 +207,7 @@ def test_chart_parsed_but_ocr_backup_failed_keeps_the_chart():
 def test_bad_media_is_rejected_before_any_stage(part, status, code):
     handles = {
         "ocr": FakeStageHandle(process=lambda p: OCR_RESULT),
-        "chart": FakeStageHandle(classify=lambda p: {"is_chart": False, "confidence": 0.9}),
+        "chart": FakeStageHandle(read=chart_read(False)),
         "asr": FakeStageHandle(transcribe=lambda p: TRANSCRIPT),
     }
     app, llm = build(handles)

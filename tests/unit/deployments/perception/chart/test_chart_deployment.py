@@ -33,6 +33,27 @@ async def test_classify_tells_charts_from_pages(deployment):
     assert page["is_chart"] is False and page["confidence"] >= 0.7
 
 
+async def test_read_classifies_and_parses_a_chart_in_one_call(deployment):
+    reading = await deployment.read({"data": chart_png("hbar"), "mime": "image/png"})
+    assert reading["verdict"]["is_chart"] is True and reading["verdict"]["confidence"] >= 0.8
+    parsed = ChartResult.model_validate(reading["result"])
+    direct = ChartResult.model_validate(
+        await deployment.process({"data": chart_png("hbar"), "mime": "image/png"})
+    )
+    assert parsed.series == direct.series and parsed.table == direct.table
+    assert parsed.confidence == direct.confidence
+    assert {"decode", "classify", "ocr"} <= set(parsed.timings_ms)
+
+
+async def test_read_leaves_pages_and_unsure_verdicts_unparsed(deployment):
+    page = await deployment.read({"data": text_page_png(), "mime": "image/png"})
+    assert page["verdict"]["is_chart"] is False and page["result"] is None
+    unsure = await deployment.read({"data": chart_png("line"), "min_confidence": 1.01})
+    assert unsure["verdict"]["is_chart"] is True and unsure["result"] is None
+    with pytest.raises(MalformedInput):
+        await deployment.read({"data": chart_png("line"), "min_confidence": "high"})
+
+
 async def test_concurrent_requests_share_the_semaphore(deployment):
     requests = [deployment.classify({"data": chart_png("line")}) for _ in range(4)]
     results = await asyncio.gather(*requests)
