@@ -509,6 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         help="environment of the 'interfaze-serve+variant' target (the Ray it starts included)",
     )
     parser.add_argument(
+        "--variant-startup-only",
+        action="store_true",
+        help="the variant is started (start-up measured) but not driven: a start-up change's "
+        "before/after without a third traffic run per round",
+    )
+    parser.add_argument(
         "--bare",
         action="store_true",
         help="also drive the LLM's own model id through the router (no pipeline) in the same run",
@@ -561,7 +567,11 @@ def main(argv: list[str] | None = None) -> int:
                 elif kind == "variant":
                     with environment(variant_env):
                         round_results += bench_ifz(
-                            variant, requests, args.max_tokens, bare=args.bare, tag="+variant"
+                            variant,
+                            0 if args.variant_startup_only else requests,
+                            args.max_tokens,
+                            bare=args.bare,
+                            tag="+variant",
                         )
                 else:
                     round_results.append(bench_vllm(config, requests, args.max_tokens, model_dir))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from deployments.llm.config import LLMSettings
+from deployments.llm.priority import DEFAULT_STARTUP_NICE, STARTUP_NICE_ENV
 
 LLM_DEPLOYMENT_NAME = "llm"
 
@@ -34,8 +35,12 @@ MAX_STOP_STRINGS = 16
 
 
 def engine_env(settings: LLMSettings) -> dict[str, str]:
-    """Environment of the LLM replica and its engine."""
-    return {"VLLM_MAX_STOP_STRINGS": str(MAX_STOP_STRINGS), **settings.env_vars}
+    """Environment of the LLM replica and its engine: on CPU it starts at a raised priority
+    (``IFZ_LLM_STARTUP_NICE``; ``llm.env_vars`` may set it, "0" leaves it)."""
+    env = {"VLLM_MAX_STOP_STRINGS": str(MAX_STOP_STRINGS)}
+    if settings.device == "cpu":
+        env[STARTUP_NICE_ENV] = str(DEFAULT_STARTUP_NICE)
+    return {**env, **settings.env_vars}
 
 
 def build_llm_config(settings: LLMSettings, model_path: str) -> Any:

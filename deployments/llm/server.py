@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from ray.serve.llm import LLMServer
 
 from deployments.llm import tools as tool_schema
+from deployments.llm.priority import restore_priority
 from deployments.llm.protocol import GenerationChunk, GenerationRequest
+
+logger = logging.getLogger(__name__)
 
 SSE_DATA = "data: "
 _DONE = object()
@@ -227,6 +231,9 @@ class InterfazeLLMServer(LLMServer):
         self._finished = 0
         self._cancelled = 0
         await super().__init__(llm_config, **kwargs)
+        changed = restore_priority()  # started: the engine serves at the normal priority
+        if changed:
+            logger.info("llm: start-up priority lowered back to normal (%d threads)", changed)
 
     @property
     def native_tools(self) -> bool:

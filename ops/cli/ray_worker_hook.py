@@ -11,6 +11,9 @@ switched on by an environment variable `ifz serve` sets, so the hook is inert el
 - :data:`HAPROXY_ERRORS_ENV` (HAProxy ingress): HAProxy's own errors (no router replica up,
   all retries failed, timeouts) are a bare ``500 Internal Server Error`` in Ray's error file;
   they become an OpenAI-shaped, retryable ``503`` with ``Retry-After``.
+- :data:`STARTUP_NICE_ENV` (set in the LLM replica's runtime env on CPU): the replica starts
+  at a raised priority, before it imports torch and vLLM, so the router's start and
+  warm-ups do not slow the last deployment to be ready (:mod:`deployments.llm.priority`).
 - :data:`COUNT_CALLS_ENV` (a folder; measurement only, ``loadtest.ray_calls``): every worker
   counts the deployment-handle and actor calls it makes and writes the counts to
   ``<folder>/<pid>.json`` twice a second.
@@ -31,6 +34,7 @@ from collections import Counter
 LOOPBACK_ENV = "IFZ_RAY_LOOPBACK"
 HAPROXY_ERRORS_ENV = "IFZ_HAPROXY_OPENAI_ERRORS"
 COUNT_CALLS_ENV = "IFZ_COUNT_RAY_CALLS"
+STARTUP_NICE_ENV = "IFZ_LLM_STARTUP_NICE"  # deployments.llm.priority (imported only if set)
 COUNT_WRITE_S = 0.5
 HOOK = "ops.cli.ray_worker_hook.setup_worker"  # module.function, as Ray loads it
 LOOPBACK = "127.0.0.1"
@@ -161,6 +165,10 @@ def _patch_call_counter(folder: str) -> None:
 def setup_worker() -> None:
     """The worker setup hook (each fix only when `ifz serve` asked for it)."""
     haproxy = os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1"
+    if os.environ.get(STARTUP_NICE_ENV):  # the LLM replica, before it imports torch and vLLM
+        from deployments.llm.priority import raise_startup_priority
+
+        raise_startup_priority()
     try:
         if os.environ.get(LOOPBACK_ENV) == "1":
             _patch_replica_grpc()

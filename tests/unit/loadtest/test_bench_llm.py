@@ -259,16 +259,16 @@ def test_the_variant_environment_holds_for_its_target_only(monkeypatch, tmp_path
     import loadtest.bench_llm as bench
     import serve.composition
 
-    seen: list[tuple[str, str | None]] = []
+    seen: list[tuple[str, str | None, int]] = []
 
-    def fake_ifz(_config, _requests, _max_tokens, bare=False, tag="") -> list[Result]:
-        seen.append((tag, os.environ.get("IFZ_BENCH_PROBE")))
+    def fake_ifz(_config, requests, _max_tokens, bare=False, tag="") -> list[Result]:
+        seen.append((tag, os.environ.get("IFZ_BENCH_PROBE"), requests))
         return [Result(f"interfaze-serve{tag} (router)", 50.0)]
 
     monkeypatch.delenv("IFZ_BENCH_PROBE", raising=False)
     monkeypatch.setattr(serve.composition, "local_model_dir", lambda _config: str(tmp_path))
     monkeypatch.setattr(bench, "bench_ifz", fake_ifz)
-    argv = ["--only", "ifz", "--startup-only", "--variant-env", "IFZ_BENCH_PROBE=a=1"]
+    argv = ["--only", "ifz", "--variant-startup-only", "--variant-env", "IFZ_BENCH_PROBE=a=1"]
     assert main(argv) == 0
-    assert seen == [("", None), ("+variant", "a=1")]
+    assert seen == [("", None, 12), ("+variant", "a=1", 0)]  # the variant: start-up only
     assert "IFZ_BENCH_PROBE" not in os.environ
