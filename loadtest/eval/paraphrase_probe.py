@@ -63,7 +63,33 @@ PROBE_PHRASINGS_2: dict[str, list[str]] = {
     "amount": ["What is the line total for {item}?", "Total price of the {item} line?"],
     "shipped": ["How many {item} were shipped?"],
 }  # fmt: skip
-PHRASING_ROUNDS = {1: PROBE_PHRASINGS, 2: PROBE_PHRASINGS_2}
+# A third round (2026-12-04), written before running it, again without looking at the held-out
+# phrasings: rounds 1 and 2 have both been tuned on.
+PROBE_PHRASINGS_3: dict[str, list[str]] = {
+    "issuer": ["What business issued the {doc}?", "Identify the company that billed for this.",
+               "Which company's {doc} is this?", "Who sent me this {doc}?"],
+    "seller": ["Who sold these items?", "Which company is the seller?",
+               "Who is the supplier on this {doc}?"],
+    "buyer": ["Who is this {doc} billed to?", "Which company received the bill?",
+              "Who is the purchaser?", "Recipient of the {doc}?"],
+    "number": ["What number does this {doc} have?", "Quote the {doc} ID.",
+               "Which {doc} number is printed?"],
+    "date": ["What date was this {doc} issued on?", "Date of the {doc}?", "When was it issued?"],
+    "due_date": ["When does payment fall due?", "What is the latest date to pay?",
+                 "Payment due by?"],
+    "total": ["How much do I owe?", "What's the total payable?", "What is the sum to be paid?",
+              "What's the bottom-line amount?"],
+    "tax": ["What's the sales tax?", "How much tax is included?", "What is the tax on this {doc}?"],
+    "subtotal": ["What's the total excluding tax?", "How much before VAT?"],
+    "qty": ["How many {item} were purchased?", "What's the quantity for {item}?",
+            "Number of {item}?", "Count of {item} ordered?"],
+    "unit_price": ["What's the price per unit for {item}?", "{item} unit cost?",
+                   "How much is each {item}?"],
+    "amount": ["What was charged for {item}?", "What's the extended price of {item}?",
+               "{item} line amount?"],
+    "shipped": ["How many {item} went out?", "Shipped quantity of {item}?"],
+}  # fmt: skip
+PHRASING_ROUNDS = {1: PROBE_PHRASINGS, 2: PROBE_PHRASINGS_2, 3: PROBE_PHRASINGS_3}
 _SCORE = {"issuer": "name", "seller": "name", "buyer": "name", "number": "text", "date": "text",
           "due_date": "text"}  # fmt: skip
 
@@ -115,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         "--phrasings",
         type=int,
         choices=sorted(PHRASING_ROUNDS),
-        default=2,
-        help="which round of probe phrasings (1 has been tuned on)",
+        default=3,
+        help="which round of probe phrasings (1 and 2 have been tuned on)",
     )
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/ifz-eval-cache"))
     args = parser.parse_args(argv)

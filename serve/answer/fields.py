@@ -67,7 +67,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("tax", "vat", "gst", "sales tax", "tax amount", "service tax", "sst"),
     ),
     "due_date": (
-        ("due date", "due", "pay by", "payment due", "deadline", "paid by", "be paid"),
+        ("due date", "due", "pay by", "payment due", "deadline", "paid by", "be paid", "to pay",
+         "pay before", "latest date", "last day", "payable by"),
         ("due date", "payment due", "due", "pay by", "due by", "payable by", "delivery by"),
     ),
     "invoice_date": (
@@ -182,7 +183,7 @@ _CURRENCY_WORD = re.compile(r"^(?:[$€£¥₹]|usd|eur|gbp|rm|myr|sgd|aud|cad|i
 
 
 def _currency_then_amount(cells: list[str]) -> str | None:
-    """"RM", "100.00" in two cells: one value, "RM 100.00"."""
+    """ "RM", "100.00" in two cells: one value, "RM 100.00"."""
     if len(cells) == 2 and _CURRENCY_WORD.match(cells[0].strip()) and re.search(r"\d", cells[1]):
         return f"{cells[0].strip()} {cells[1].strip()}"
     return None
@@ -278,12 +279,14 @@ _TAX_EXCLUDED = re.compile(
 
 # "the final amount", "the full sum": the grand total, though "total" is not said.
 _WHOLE_AMOUNT = re.compile(
-    r"\b(?:final|overall|full|entire|whole|complete|grand)\s+(?:amount|sum|figure|bill)\b"
+    r"\b(?:(?:final|overall|full|entire|whole|complete|grand)\s+(?:amount|sum|figure|bill)"
+    r"|bottom[- ]line)\b"
 )
 # "the identifier of this invoice", "the receipt ID": the document's own number.
 _DOCUMENT_ID = re.compile(
     r"\b(?:(?:invoice|receipt|bill|statement|document)\s+(?:identifier|id)"
-    r"|identifier of (?:the |this )?(?:invoice|receipt|bill|statement|document))\b"
+    r"|identifier of (?:the |this )?(?:invoice|receipt|bill|statement|document)"
+    r"|number (?:does|is on|on) (?:the |this )?(?:invoice|receipt|bill|statement|document))\b"
 )
 
 

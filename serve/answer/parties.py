@@ -374,7 +374,9 @@ def is_purchase_order(pages: list[list[Line]]) -> bool:
 # ----------------------------------------------------------------------------- question roles
 
 _BUYER_Q = re.compile(
-    r"\b(billed|bill to|customer|client|buyer|invoiced|addressed|purchaser|recipient|consignee"
+    r"\b((?:is|was|were|are|been|being|get|gets|got) (?:billed|invoiced)|(?:billed|invoiced) to"
+    r"|bill to|customer|client|buyer|addressed|purchaser|recipient|consignee"
+    r"|receiv\w* (?:the |this |that |an? )?(?:bill|invoice|goods|items|order|delivery|shipment)"
     r"|account holder|to pay|pay (this|the)|deliver(ed)? to|ship(ped)? to|sold to|whose account)\b"
 )
 _SELLER_Q = re.compile(

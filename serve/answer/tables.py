@@ -52,8 +52,9 @@ _AMOUNT_Q = re.compile(
 )
 # A question about one line of an item table (not a document total).
 ITEM_WORDING = re.compile(
-    r"\b(line total|line amount|unit price|price per unit|per unit|unit cost|price for a single"
-    r"|how many units of)\b"
+    r"(?<![\w-])(line total|line amount|unit price|price per unit|per unit|unit cost"
+    r"|price for a single|how many units of|apiece"
+    r"|(?:how much|what) (?:is|are|does|do|did|was|were) (?:each|one|a single))\b"
 )
 _RECEIPT_ITEM = re.compile(
     r"(?P<qty>\d+(?:\.\d+)?)\s*(?:[xX×*@]|pcs?\s*[xX@])\s*(?P<unit_price>\d[\d,]*\.\d{2})"
@@ -290,8 +291,12 @@ def _leading_quantities(items: list[LineItem]) -> None:
 
 
 def _row_checks(cells: dict[str, str]) -> bool:
-    values = [_number(cells.get(k, "")) for k in ("qty", "unit_price", "amount")]
-    return None not in values and _close(values[0] * values[1], values[2])
+    """quantity × unit price = amount, to the cent, or within the unit price's rounding (half a
+    cent per unit): "3 x 15.26 = 45.66" is a misread, though only 0.3% off."""
+    qty, unit, amount = (_number(cells.get(k, "")) for k in ("qty", "unit_price", "amount"))
+    if qty is None or unit is None or amount is None:
+        return False
+    return abs(qty * unit - amount) <= max(Decimal("0.011"), abs(qty) * Decimal("0.005"))
 
 
 def _summary_label(text: str) -> bool:

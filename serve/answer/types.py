@@ -200,17 +200,19 @@ def _first_noun_type(words: list[str]) -> tuple[AnswerType | None, str]:
         numbered = index > 0 and phrase[index + 1 : index + 2] != ["of"]
         if word in ("number", "no", "numbers") and numbered:
             return AnswerType.IDENTIFIER, f"{phrase[index - 1]} number"
+        if index == 0 and word == "number" and phrase[1:2] != ["of"] and len(phrase) == 1:
+            return AnswerType.IDENTIFIER, "number"  # "what number does it have", not "number of"
     kind, cue = _head_type(phrase)
     head = cue.split()[0] if cue else ""  # "number of": the phrase holds "number"
     before = phrase[: phrase.index(head)] if head in phrase else phrase
     if kind is not None and not any(_verb_like(w) for w in before):
         return kind, cue
-    for word in words[:2]:
+    for position, word in enumerate(words[:2]):
         word = word.removesuffix("'s")
         if word in _NP_STOP:
             break
         if word in _WORD_TYPE and word not in _OPAQUE_HEADS:
-            following = words[words.index(word) + 1 : words.index(word) + 2]
+            following = words[position + 1 : position + 2]
             if following and following[0] in _WORD_TYPE and following[0] not in _OPAQUE_HEADS:
                 return _WORD_TYPE[following[0]], f"{word} {following[0]}"  # "shop address"
             if following in (["number"], ["no"]):
@@ -244,6 +246,8 @@ def type_cues(question: str) -> TypeGuess:
         return TypeGuess(AnswerType.TIME, "what time", True)
     if re.search(r"\b(what|which) (year|month|day|date|weekday)\b", joined):
         return TypeGuess(AnswerType.DATE, "what date", True)
+    if re.search(r"\b(?:due|payable|pay|paid|deliver(?:ed)?|ship(?:ped)?) by$|\bby when\b", joined):
+        return TypeGuess(AnswerType.DATE, "… by when", True)  # "Payment due by?"
     if _AUX.match(joined) and not re.search(r"\b(or|either)\b", joined):
         return TypeGuess(AnswerType.YES_NO, "auxiliary first", True)
     wh = re.search(r"\b(who|whom|whose|where|when|what|which)\b", joined)
@@ -431,6 +435,11 @@ LABEL_WORDS = frozenset(
     cashier table pax member points rm usd eur gbp sgd myr po ref""".split()
 )
 _NAME_TOKEN = re.compile(r"[a-z][a-z'’&.-]*[a-z]|[a-z]&[a-z]")
+_AMOUNT_WORDS = frozenset(
+    """thousand million billion trillion k m bn mn per cent percent only approx approximately
+    about incl excl including excluding inc tax vat gst net gross total due paid each unit
+    """.split()
+)
 SENTENCE_WORDS = 7  # a candidate this long is a sentence: it must contain the type
 _GLUED_CURRENCY = re.compile(r"\b(rm|usd|eur|gbp|sgd|myr|aud|cad|inr|rp)(?=\d)")
 SENTENCE_VOCABULARY = frozenset(
@@ -588,4 +597,5 @@ def answer_type_matches(expected: AnswerType, text: str) -> bool:
         if _CURRENCY.search(numeric_text):
             return False
         return not (_is_money_like(value) and not words)
-    return True
+    # An amount's words say its scale or what it is; others ("576 Harbor Road") make it a name.
+    return all(w in _AMOUNT_WORDS for w in words)

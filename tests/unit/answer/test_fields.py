@@ -255,6 +255,25 @@ def test_other_words_for_the_document_fields():
     assert field_for_question("What is the customer identifier?", AnswerType.IDENTIFIER)[0] is None
     assert field_for_question("On which day was it written?", AnswerType.DATE)[0] == "invoice_date"
     assert field_for_question("Which day is payment due?", AnswerType.DATE)[0] == "due_date"
+    assert field_for_question("What is the latest date to pay?", AnswerType.DATE)[0] == "due_date"
+    assert field_for_question("What's the bottom-line amount?", AnswerType.AMOUNT)[0] == "total"
+    number = field_for_question("What number does this receipt have?", AnswerType.IDENTIFIER)
+    assert number[0] == "invoice_number"
+
+
+def test_active_and_passive_billing_name_different_parties():
+    assert question_role("Who was billed?") == "buyer"
+    assert question_role("Who is the invoice billed to?") == "buyer"
+    assert question_role("Which company received the bill?") == "buyer"
+    assert question_role("Identify the company that billed for this.") == "issuer"
+    assert question_role("Which company invoiced us?") == "issuer"
+
+
+def test_a_bottom_line_question_is_no_line_item_question():
+    from serve.answer.tables import ITEM_WORDING
+
+    assert not ITEM_WORDING.search("what's the bottom-line amount?")
+    assert ITEM_WORDING.search("what is the line amount for cable ties?")
 
 
 def test_a_name_one_look_alike_letter_off_common_words_is_a_misread():

@@ -68,6 +68,8 @@ def test_cues(question, kind):
         (T.QUANTITY, "4.50", False),
         (T.QUANTITY, "INV-2024-0042", False),
         (T.AMOUNT, "1,200.00 EUR", True),
+        (T.AMOUNT, "576 Harbor Road", False),
+        (T.AMOUNT, "Floor cleaner 5 L", False),
         (T.AMOUNT, "RM 25.80", True),
         (T.AMOUNT, "25.80 1.55", False),
         (T.AMOUNT, "Plan: 20; Actual: 40", True),
@@ -147,4 +149,18 @@ def test_what_number_of_is_a_quantity(question):
     ],
 )
 def test_comes_to_is_money(question, kind):
+    assert type_cues(question).type is kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Payment due by?", T.DATE),
+        ("Ship by?", T.DATE),
+        ("What number does this invoice have?", T.IDENTIFIER),
+        ("What number of boxes were sent?", T.QUANTITY),
+        ("Which company's invoice is this?", T.ORGANISATION),  # raised ValueError before
+    ],
+)
+def test_more_wordings_of_the_type(question, kind):
     assert type_cues(question).type is kind
