@@ -11,7 +11,8 @@ Made of (``build_prompt`` cuts from the end when the budget is tight):
    whole input (a summary), when they stay whole and the budget decides.
 
 Blocks are then ordered by the share of the question's terms they contain (stable), so a tight
-budget drops the least relevant ones.
+budget drops the least relevant ones. When the small stack had an answer it was not sure
+enough of, that answer leads, marked unverified with its confidence and source.
 
 Every fact keeps its source id, and the blocks are quoted data, never instructions.
 """
@@ -60,8 +61,10 @@ def distill(
     *,
     keep_full_text: bool = False,
     count: TokenCounter = approx_tokens,
+    reading: dict | None = None,
 ) -> DistilledContext:
-    """Build the context blocks for ``question`` from ``observations``."""
+    """Build the context blocks for ``question`` from ``observations``; ``reading`` (the small
+    stack's unsure answer: text, confidence, answerer, sources) leads them, marked unverified."""
     raw_blocks = [o.render() for o in observations]
     raw_tokens = [count(block) for block in raw_blocks]
     tokens_in = sum(raw_tokens)
@@ -97,9 +100,21 @@ def distill(
     blocks += evidence
     # Most relevant first: the prompt budget cuts from the end.
     blocks.sort(key=lambda block: -_relevance(terms, block))
+    if reading and reading.get("text"):
+        blocks.insert(0, render_reading(reading))
     tokens_out = sum(count(block) for block in blocks)
     return DistilledContext(
         blocks, tokens_in, tokens_out, len(relations), len(entities), len(compressed)
+    )
+
+
+def render_reading(reading: dict) -> str:
+    """The small stack's unsure answer as a block: a lead to check against the sources."""
+    sources = ", ".join(reading.get("sources") or []) or "the inputs"
+    return (
+        f"[{sources}] Likely answer read by the {reading.get('answerer', 'small')} model "
+        f"(unverified, confidence {float(reading.get('confidence', 0)):.2f}): "
+        f"{reading['text']}"
     )
 
 

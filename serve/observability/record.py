@@ -115,6 +115,8 @@ class RequestRecord:
     confidence: float = 0.0
     escalated: bool = False
     escalation_reason: str = ""
+    # The small stack's best answer when it was not sure enough: a lead for the LLM's context.
+    reading: dict[str, Any] | None = None
     # LLM (billed tokens) and, for small-stack answers, the usage an LLM would have reported
     llm_model: str | None = None
     prompt_tokens: int = 0

@@ -17,6 +17,9 @@ from serve.pipeline.planner import Plan
 
 logger = logging.getLogger(__name__)
 
+# An unsure answer above this (and of the asked-for type) goes to the LLM as a lead to check.
+READING_FLOOR = 0.3
+
 
 class SmallStackStep:
     """Runs :class:`SmallStack` (in a worker thread when it may embed) under the trace."""
@@ -68,6 +71,13 @@ class SmallStackStep:
             record.escalation_reason = decision.reason
             return None
         if answer.confidence < plan.escalation_threshold:
+            if answer.confidence > READING_FLOOR and "type_mismatch" not in answer.data:
+                record.reading = {
+                    "text": answer.text,
+                    "confidence": answer.confidence,
+                    "answerer": answer.answerer,
+                    "sources": list(answer.sources),
+                }
             record.escalation_reason = (
                 f"{answer.answerer} confidence {answer.confidence:.2f} is below the "
                 f"{plan.route} threshold {plan.escalation_threshold:.2f}"

@@ -42,6 +42,7 @@ class Escalation:
                     record.observations,
                     keep_full_text=record.intent == "generate",
                     count=self.count_tokens,
+                    reading=record.reading,
                 )
                 blocks = distilled.blocks
                 step.summary.update(distilled.summary())

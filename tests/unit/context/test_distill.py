@@ -84,3 +84,12 @@ def test_long_text_is_cut_to_matching_sentences_and_the_facts_keep_the_rest():
 def test_generation_over_the_input_keeps_the_text_whole():
     distilled = distill("Summarize the invoice", [INVOICE], keep_full_text=True)
     assert distilled.blocks == [INVOICE.render()] and distilled.compressed == 0
+
+
+def test_an_unsure_reading_leads_the_context_marked_unverified():
+    reading = {"text": "$1,200.00", "confidence": 0.55, "answerer": "document_field",
+               "sources": ["doc1 p.1"]}  # fmt: skip
+    blocks = distill("What is the total due?", [INVOICE, TABLE], reading=reading).blocks
+    assert blocks[0].startswith("[doc1 p.1] Likely answer read by the document_field model")
+    assert "unverified, confidence 0.55): $1,200.00" in blocks[0]
+    assert not any("Likely answer" in b for b in distill("What is the total?", [INVOICE]).blocks)
