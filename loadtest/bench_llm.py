@@ -208,6 +208,28 @@ def print_spread(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def startup_phases(startup: Mapping[str, Any]) -> dict[str, float]:
+    """One start-up's phases in seconds since the start: Ray, Serve, each deployment healthy,
+    ready, and vLLM's own (weights, engine init) where its log said."""
+    phases = {f"at_{k}": v for k, v in (startup.get("marks_s") or {}).items()}
+    phases.update(
+        {f"{k}_healthy": v for k, v in (startup.get("deployments_healthy_s") or {}).items()}
+    )
+    phases.update({f"vllm_{k}": v for k, v in (startup.get("vllm") or {}).items()})
+    return phases
+
+
+def startup_phase_medians(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per target (bare-LLM rows left out: same start), the median of each start-up phase."""
+    by_target: dict[str, list[dict[str, float]]] = {}
+    for row in rows:
+        key = target_key(row["target"])
+        if not key.startswith("bare-LLM"):
+            phases = {"startup_s": row["startup_s"], **startup_phases(row.get("startup") or {})}
+            by_target.setdefault(key, []).append(phases)
+    return {key: median_row(values) for key, values in by_target.items()}
+
+
 def round_order(kinds: Sequence[str], index: int) -> list[str]:
     """The targets of round ``index`` in order: as given on even rounds, reversed on odd ones
     (so neither side always runs first, on a cold or a warm box)."""
@@ -645,6 +667,9 @@ def build_report(rounds: Sequence[Sequence[Result]], args: argparse.Namespace) -
         "variant_ratios": run_ratios(rows, mine="interfaze-serve+variant"),
         "per_round_ratios": {k: v for k, v in per_round.items() if v},
         "router_steps_ms": {r.target: r.timing_medians() for r in results},
+        "startup_phase_medians": startup_phase_medians(
+            [{**r.row(), "startup": r.startup} for r in results]
+        ),
         # the layout of earlier reports (r3): every row of every round
         "rows": [{**r.row(), "startup": r.startup} for r in results],
     }
@@ -680,6 +705,9 @@ def print_report(report: dict[str, Any], results: list[Result], n_rounds: int) -
             print(f"ratios {title}{note}:")
             print_ratios(report[key])
     if n_rounds > 1:
+        print(f"start-up phases, s since start (median of {n_rounds} rounds):")
+        for key, phases in report["startup_phase_medians"].items():
+            print(f"  {key}: {phases}")
         for title, rows_ in report["per_round_ratios"].items():
             print(f"per-round ratios {title} ({n_rounds} rounds, interleaved):")
             print_spread(rows_)

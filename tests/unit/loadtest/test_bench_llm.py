@@ -272,3 +272,30 @@ def test_the_variant_environment_holds_for_its_target_only(monkeypatch, tmp_path
     assert main(argv) == 0
     assert seen == [("", None, 12), ("+variant", "a=1", 0)]  # the variant: start-up only
     assert "IFZ_BENCH_PROBE" not in os.environ
+
+
+def test_startup_phase_medians_per_target():
+    from loadtest.bench_llm import startup_phase_medians
+
+    def row(target: str, startup_s: float, llm_at: float) -> dict:
+        startup = {
+            "marks_s": {"ray": 5.0, "ready": startup_s},
+            "deployments_healthy_s": {"router": 15.0, "llm": llm_at},
+            "vllm": {"engine_init_s": 3.0},
+        }
+        return {"target": target, "startup_s": startup_s, "startup": startup}
+
+    rows = [
+        row("interfaze-serve (router)", 60.0, 59.0),
+        row("bare-LLM via interfaze-serve", 60.0, 59.0),
+        row("interfaze-serve (router)", 50.0, 49.0),
+        row("interfaze-serve (router)", 55.0, 53.0),
+        {"target": "vLLM alone", "startup_s": 32.0, "startup": {"vllm": {"weights_s": 1.0}}},
+    ]
+    got = startup_phase_medians(rows)
+    assert set(got) == {"interfaze-serve", "vLLM"}
+    assert got["interfaze-serve"] == {
+        "at_ray": 5.0, "at_ready": 55.0, "llm_healthy": 53.0, "router_healthy": 15.0,
+        "startup_s": 55.0, "vllm_engine_init_s": 3.0,
+    }  # fmt: skip
+    assert got["vLLM"] == {"startup_s": 32.0, "vllm_weights_s": 1.0}
