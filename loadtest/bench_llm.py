@@ -182,7 +182,7 @@ def spread_summary(
         out.append({
             "figure": target.label,
             "rounds": [round(v, 2) for v in values],
-            "median": round(median, 2),
+            "median": round(median, 3),
             "min": round(min(values), 2),
             "max": round(max(values), 2),
             "spread": round((max(values) - min(values)) / 2, 2),
@@ -195,17 +195,22 @@ def spread_summary(
     return out
 
 
-def print_spread(rows: list[dict[str, Any]]) -> None:
-    """The per-round ratio table (markdown)."""
-    print("| figure | ratio per round | median | min-max | target | result (median) |")
-    print("|---|---|---|---|---|---|")
+def print_spread(rows: list[dict[str, Any]], goals: bool = True) -> None:
+    """The per-round ratio table (markdown); ``goals``: with the issue's goal and verdict
+    (ratios to vLLM alone), else the ratios alone (a variant against the base)."""
+    tail = " target | result (median) |" if goals else ""
+    print(f"| figure | ratio per round | median | min-max |{tail}")
+    print("|---|---|---|---|" + ("---|---|" if goals else ""))
     for r in rows:
         per_round = ", ".join(f"{v:.2f}" for v in r["rounds"])
-        result = "pass" if r["pass"] else "FAIL"
-        print(
-            f"| {r['figure']} | {per_round} | {r['median']:.2f}x | {r['min']:.2f}-{r['max']:.2f} "
-            f"| {r['target']} | {result} ({r['rounds_passing']}/{len(r['rounds'])} rounds) |"
+        line = (
+            f"| {r['figure']} | {per_round} | {r['median']:.3f}x | {r['min']:.2f}-{r['max']:.2f} |"
         )
+        if goals:
+            result = "pass" if r["pass"] else "FAIL"
+            n = f"{r['rounds_passing']}/{len(r['rounds'])} rounds"
+            line += f" {r['target']} | {result} ({n}) |"
+        print(line)
 
 
 def startup_phases(startup: Mapping[str, Any]) -> dict[str, float]:
@@ -710,7 +715,7 @@ def print_report(report: dict[str, Any], results: list[Result], n_rounds: int) -
             print(f"  {key}: {phases}")
         for title, rows_ in report["per_round_ratios"].items():
             print(f"per-round ratios {title} ({n_rounds} rounds, interleaved):")
-            print_spread(rows_)
+            print_spread(rows_, goals=title.endswith("vLLM alone"))
 
 
 if __name__ == "__main__":

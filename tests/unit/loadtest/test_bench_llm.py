@@ -236,9 +236,10 @@ def test_main_runs_interleaved_rounds_and_reports_per_round_ratios(monkeypatch, 
     variant = {r["figure"]: r for r in per_round["interfaze-serve+variant / interfaze-serve"]}
     assert variant["start-up"]["rounds"] == [0.8, 1.0, 0.81]
     printed = capsys.readouterr().out
-    assert "| start-up | 1.50, 1.25, 1.60 | 1.50x | 1.25-1.60 | <= 1.5x | pass (2/3 rounds) |" in (
+    assert "| start-up | 1.50, 1.25, 1.60 | 1.500x | 1.25-1.60 | <= 1.5x | pass (2/3 rounds) |" in (
         printed
     )
+    assert "| start-up | 0.80, 1.00, 0.81 | 0.812x | 0.80-1.00 |\n" in printed  # no goal
     assert "per-round ratios interfaze-serve / vLLM alone (3 rounds, interleaved):" in printed
 
 
