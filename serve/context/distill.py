@@ -111,10 +111,9 @@ def distill(
 def render_reading(reading: dict) -> str:
     """The small stack's unsure answer as a block: a lead to check against the sources."""
     sources = ", ".join(reading.get("sources") or []) or "the inputs"
-    return (
-        f"[{sources}] Likely answer read by the {reading.get('answerer', 'small')} model "
-        f"(unverified, confidence {float(reading.get('confidence', 0)):.2f}): "
-        f"{reading['text']}"
+    return (  # the value first: a small LLM copies the words it reads first
+        f"[{sources}] {reading['text']} (read by the {reading.get('answerer', 'small')} model, "
+        f"unverified, confidence {float(reading.get('confidence', 0)):.2f})"
     )
 
 

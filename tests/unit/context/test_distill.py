@@ -90,6 +90,7 @@ def test_an_unsure_reading_leads_the_context_marked_unverified():
     reading = {"text": "$1,200.00", "confidence": 0.55, "answerer": "document_field",
                "sources": ["doc1 p.1"]}  # fmt: skip
     blocks = distill("What is the total due?", [INVOICE, TABLE], reading=reading).blocks
-    assert blocks[0].startswith("[doc1 p.1] Likely answer read by the document_field model")
-    assert "unverified, confidence 0.55): $1,200.00" in blocks[0]
-    assert not any("Likely answer" in b for b in distill("What is the total?", [INVOICE]).blocks)
+    assert blocks[0] == (
+        "[doc1 p.1] $1,200.00 (read by the document_field model, unverified, confidence 0.55)"
+    )
+    assert not any("unverified" in b for b in distill("What is the total?", [INVOICE]).blocks)
