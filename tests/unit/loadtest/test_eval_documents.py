@@ -57,11 +57,13 @@ def test_registry_builds_each_split():
     assert media[0].kind == "pdf" and media[0].data.startswith(b"%PDF") and question
 
 
-def test_real_receipts_split_twenty_twenty():
+def test_real_receipts_split_fifty_fifty_with_the_first_sample_first():
     dev = receipt_real_cases(seed=1, split="dev", count=1000)
     held = receipt_real_cases(seed=1, split="heldout", count=1000)
-    assert len(dev) == len(held) == 60
+    assert len(dev) == len(held) == 150  # 20 + 30 receipts per split, 3 questions each
     assert not {c.meta["receipt"] for c in dev} & {c.meta["receipt"] for c in held}
+    first = receipt_real_cases(seed=1, split="dev", count=60)
+    assert [c.id for c in first] == [c.id for c in dev[:60]]
 
 
 def _case(expected: str, score: str) -> Case:
