@@ -1,6 +1,7 @@
 """Draw a further sample of SROIE receipts into ``loadtest/eval/data/sroie`` (reproducible).
 
-    .venv/bin/python -m loadtest.eval.sroie_sample --repo /work/.mirror/zzzDavid+ICDAR-2019-SROIE/repo
+    .venv/bin/python -m loadtest.eval.sroie_sample \
+        --repo /work/.mirror/zzzDavid+ICDAR-2019-SROIE/repo
 
 The source is the git mirror of ``zzzDavid/ICDAR-2019-SROIE`` (see the folder's PROVENANCE.md),
 read with ``git show``, so no work tree is needed. Receipts already in ``labels.jsonl`` are
