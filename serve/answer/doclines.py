@@ -175,8 +175,8 @@ LABEL_VOCABULARY = frozenset(
     """invoice inv bill receipt statement order purchase po delivery note quote quotation
     no no. number num nr # id ref reference code account acct customer client date dated
     issued issue due payment pay by terms term total subtotal sub grand net nett gross amount
-    amt balance closing opening tax vat gst sales rate discount rounding cash change tendered
-    paid payable to from seller vendor supplier buyer billed ship sold deliver recipient
+    amt balance closing opening tax vat gst sales rate discount rounding rounded cash change
+    tendered paid payable to from seller vendor supplier buyer billed ship sold deliver recipient
     consignee attention attn remit merchant cashier table pax time tel phone fax email e-mail
     page of qty quantity price unit units description item items hours service charge charges
     fee fees deposit document doc reg registration incl excl inclusive exclusive before after

@@ -706,6 +706,8 @@ def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> l
                 value = typed_span(pair.value, AnswerType.AMOUNT)
                 amount = _amount(value) if value else None
                 if amount is not None:
+                    if amount > 0 and re.match(r"\s*[-−–(]", pair.value):
+                        amount = -amount  # "-RM 0.02", "(0.02)": the sign before the currency
                     values.append(amount)
                     if value and re.fullmatch(r"\D*\d{3,}\D*", value):  # the point not read
                         values.append(amount / 100)
@@ -753,7 +755,12 @@ def _grand_total(
         return best, 0
     wording = {v: _GRAND.search(normalize(c.pair.key)) is not None
                for c in strong if (v := _amount(c.value)) is not None}  # fmt: skip
-    top = max(options, key=lambda v: (support(v), v in printed, wording.get(v, False), v))
+    # Ties go to what the payment says was paid, then to a printed grand-total line.
+    top = max(
+        options,
+        key=lambda v: (support(v), any(close(v, x) for x in paid), v in printed,
+                       wording.get(v, False), v),
+    )  # fmt: skip
     agreeing = support(top)
 
     def agrees(x: Decimal) -> bool:  # a total printed before its rounding agrees too

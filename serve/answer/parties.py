@@ -312,7 +312,8 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
     ranked: list[Party] = []
     rank = 0  # order of the name-like lines at the top: the issuer comes first
     previous: Line | None = None
-    for line in top + [f for f in footer if f not in top]:
+    ordered = top + [f for f in footer if f not in top]
+    for at, line in enumerate(ordered):
         in_top = line in top
         above, previous = previous, line
         for segment in line.segments:
@@ -320,6 +321,7 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                 name = _clean(piece, line)
                 if above is not None and _continues(name, above):
                     name = _clean(f"{above.text} {name}")  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+                name = _close_parenthesis(name, ordered[max(at - 3, 0) : at])
                 if not name_like(name) or id(line) in excluded:
                     continue
                 org = org_evidence(name)
@@ -333,6 +335,8 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                 evidence += 0.2 if prominent else 0.0
                 evidence += early
                 evidence += 0.05 if name.isupper() and in_top else 0.0
+                if name.count("(") != name.count(")"):
+                    evidence *= UNBALANCED_NAME  # a piece of a name ("ENTERPRISE (SETIA")
                 if not in_top:
                     evidence *= 0.85  # a footer names the issuer less surely than a heading
                 how = ", ".join(
@@ -346,6 +350,27 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                 ranked.append(Party(name, min(evidence, 1.0), how, line))
     ranked.sort(key=lambda p: -p.evidence)
     return ranked
+
+
+UNBALANCED_NAME = 0.5  # evidence factor for a name whose parentheses do not pair up
+
+
+def _close_parenthesis(name: str, above: list[Line]) -> str:
+    """A name line that closes a parenthesis opened above ("ALAM) SDN BHD" under "AIK HUAT
+    HARDWARE" / "ENTERPRISE (SETIA") joined with the lines that open it (up to two)."""
+    if name.count(")") <= name.count("("):
+        return name
+    joined = name
+    for at in range(len(above) - 1, -1, -1):
+        line = above[at]
+        if len(line.segments) != 1 or is_label(line.text):
+            break
+        joined = f"{line.text.strip()} {joined}"
+        if joined.count("(") >= joined.count(")"):
+            if at > 0 and _continues(joined, above[at - 1]):  # "AIK HUAT HARDWARE" above it
+                joined = f"{above[at - 1].text.strip()} {joined}"
+            return _clean(joined)
+    return name
 
 
 _REGISTRATION = re.compile(
@@ -502,12 +527,17 @@ def near_miss(name: str) -> bool:
         if unknown and any(other in vocabulary for other in _one_edit(word) if len(other) >= 5):
             return True
     last = words[-1] if words else ""
-    return (
-        len(words) >= 2
-        and len(last) >= 3
-        and last not in _LEGAL_FORMS
-        and any(other in _LEGAL_FORMS for other in _one_edit(last) if len(other) >= 3)
-    )
+    if len(words) < 2 or len(last) < 3 or last in _LEGAL_FORMS:
+        return False
+    if words[-2] in _LEGAL_FORMS and any(f in _LEGAL_FORMS for f in _substitutions(last)):
+        return True  # "Sdn Bhu": after a legal form, any one letter off another
+    return any(other in _LEGAL_FORMS for other in _one_edit(last) if len(other) >= 3)
+
+
+def _substitutions(word: str) -> set[str]:
+    """Words one letter (any letter) away from ``word``."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters} - {word}
 
 
 def _same_name(a: str, b: str) -> bool:

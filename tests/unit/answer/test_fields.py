@@ -292,3 +292,58 @@ def test_a_currency_in_a_cell_of_its_own_joins_the_amount():
     pairs = {(p.key, p.value) for p in extract_pairs(receipt)}
     assert ("Total", "RM 100.00") in pairs
     assert FieldAnswerer().answer("What is the total paid?", [receipt]).text == "RM 100.00"
+
+
+def test_a_sign_before_the_currency_makes_the_rounding_negative():
+    import re
+    from decimal import Decimal
+
+    from serve.answer.fields import _labelled_amounts
+
+    for printed in ("-RM 0.02", "(0.02)", "- 0.02"):
+        receipt = page(f"KEDAI RUNCIT MAJU\nRounding Adj\t{printed}")
+        assert _labelled_amounts([receipt], re.compile(r"\bround")) == [Decimal("-0.02")], printed
+    receipt = page(
+        "KEDAI RUNCIT MAJU\nSubtotal\t25.73\nGST 6%\t1.54\nTotal Sales Incl GST\t27.27\n"
+        "Rounding Adj\t-RM 0.02\nTotal\t27.25\nCash\t50.00\nChange\t22.75"
+    )
+    assert FieldAnswerer().answer("What is the total paid?", [receipt]).text == "27.25"
+
+
+def test_two_printed_totals_tie_and_the_payment_settles_it():
+    # Arithmetic backs the total before rounding, the payment the rounded one: paid wins.
+    receipt = page(
+        "KEDAI RUNCIT MAJU\nSubtotal\t25.73\nGST 6%\t1.54\nTotal Incl GST\t27.27\n"
+        "Total Rounded\t27.25\nCash\t50.00\nChange\t22.75"
+    )
+    answer = FieldAnswerer().answer("What is the total paid?", [receipt])
+    assert answer.text == "27.25" and answer.data["key"] == "Total Rounded"
+
+
+def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
+    receipt = page(
+        "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
+        "(Co. Reg 001234567-X)\nTAX INVOICE\nTotal\t12.00",
+        heights=[14, 14, 14, 8, 8, 8, 8],
+    )
+    party, _confidence = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert party.name == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+def test_a_name_with_an_unpaired_parenthesis_is_a_weak_name():
+    from serve.answer.parties import UNBALANCED_NAME, letterhead
+
+    receipt = page("ENTERPRISE (SETIA SDN BHD\nTotal\t12.00", heights=[14, 8])
+    whole = page("ENTERPRISE (SETIA) SDN BHD\nTotal\t12.00", heights=[14, 8])
+    broken = letterhead(pages_of([receipt]), set())[0].evidence
+    paired = letterhead(pages_of([whole]), set())[0].evidence
+    assert broken == pytest.approx(paired * UNBALANCED_NAME, abs=0.06)
+
+
+def test_after_a_legal_form_any_one_letter_off_another_is_a_misread():
+    from serve.answer.parties import near_miss
+
+    assert near_miss("GARDENIA BAKERIES SDN BHU")
+    assert near_miss("Kedai Maju Sdn Bnd")
+    assert not near_miss("KEDAI MAJU SDN BHD")
+    assert not near_miss("Harbor Supply Co. Ltd")
