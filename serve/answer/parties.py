@@ -113,6 +113,8 @@ def name_like(text: str) -> bool:
         return False
     if all(w in LABEL_WORDS for w in words):
         return False
+    if all(w in _LEGAL_FORMS for w in words):
+        return False  # "SDN BHD" alone: the end of a name whose words were lost
     if sum(w in SENTENCE_VOCABULARY for w in words) >= 2:
         return False  # "THANK YOU AND DO VISIT US AGAIN": a sentence
     if _ADDRESS.search(text) and org_evidence(text) < 1.0:
@@ -527,11 +529,35 @@ def near_miss(name: str) -> bool:
         if unknown and any(other in vocabulary for other in _one_edit(word) if len(other) >= 5):
             return True
     last = words[-1] if words else ""
+    if len(words) >= 2 and (words[-2], last) in _MISREAD_PAIRS:
+        return True  # "SON BHD": the first word of a two-word legal form misread
     if len(words) < 2 or len(last) < 3 or last in _LEGAL_FORMS:
         return False
     if words[-2] in _LEGAL_FORMS and any(f in _LEGAL_FORMS for f in _substitutions(last)):
         return True  # "Sdn Bhu": after a legal form, any one letter off another
     return any(other in _LEGAL_FORMS for other in _one_edit(last) if len(other) >= 3)
+
+
+# Two-word legal forms ("Sdn Bhd", "Pte Ltd"); their first word one letter off ("SON BHD",
+# "Pta Ltd") before the intact second word is a misread.
+_TWO_WORD_FORMS = (("sdn", "bhd"), ("pte", "ltd"), ("pty", "ltd"))
+_MISREAD_PAIRS = frozenset(
+    (wrong, second)
+    for first, second in _TWO_WORD_FORMS
+    for wrong in {first[:i] + c + first[i + 1 :] for i in range(len(first))
+                  for c in "abcdefghijklmnopqrstuvwxyz"} - {first}
+    if wrong not in _LEGAL_FORMS
+)  # fmt: skip
+
+# A look-alike digit inside a word of letters ("GARDFN1", "B0OKS"): a misread letter.
+_DIGIT_IN_WORD = re.compile(
+    r"\b(?:[A-Za-z]+[0158][A-Za-z]+|[A-Za-z]{3,}[0158]|[0158][A-Za-z]{3,})\b"
+)
+
+
+def digit_in_word(name: str) -> bool:
+    """A name word of letters with a look-alike digit in it (1/I, 0/O, 5/S, 8/B)."""
+    return _DIGIT_IN_WORD.search(name) is not None
 
 
 def _substitutions(word: str) -> set[str]:
@@ -558,7 +584,7 @@ def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | Non
     confidence = 0.55 + 0.42 * best.evidence
     if rival is not None and rival.evidence >= best.evidence - 0.1:
         confidence *= 0.6  # two different names fit as well: not for the small stack to pick
-    if misread_case(best.name) or ocr_noise(best.name):
+    if misread_case(best.name) or ocr_noise(best.name) or digit_in_word(best.name):
         confidence *= 0.7
     if near_miss(best.name):
         confidence *= NEAR_MISS_FACTOR

@@ -347,3 +347,29 @@ def test_after_a_legal_form_any_one_letter_off_another_is_a_misread():
     assert near_miss("Kedai Maju Sdn Bnd")
     assert not near_miss("KEDAI MAJU SDN BHD")
     assert not near_miss("Harbor Supply Co. Ltd")
+
+
+def test_a_legal_form_alone_is_no_name():
+    from serve.answer.parties import name_like
+
+    assert not name_like("SDN BHD")
+    assert not name_like("Pte. Ltd.")
+    assert name_like("GARDENIA BAKERIES (KL) SDN BHD")
+
+
+def test_the_first_word_of_a_two_word_legal_form_misread():
+    from serve.answer.parties import near_miss
+
+    assert near_miss("GH DISTRIBUTOR & MARKETING SON BHD")  # SDN
+    assert near_miss("Harbour Trading Pta Ltd")  # Pte
+    assert not near_miss("JOHN SMITH & SON LTD")
+    assert not near_miss("HARBOUR TRADING PTE LTD")
+
+
+def test_a_look_alike_digit_inside_a_word_marks_a_misread_name():
+    from serve.answer.parties import digit_in_word
+
+    assert digit_in_word("GARDFN1 BAKERIES (KL) SDN BHD")  # GARDENIA
+    assert digit_in_word("THE B0OK SHOP")
+    for name in ("A1 SUPPLIES", "99 SPEED MART", "7ELEVEN", "3M MALAYSIA SDN BHD"):
+        assert not digit_in_word(name), name
