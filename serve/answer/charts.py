@@ -24,6 +24,17 @@ _ASKS_VALUE = re.compile(
 _DIFF = re.compile(r"\b(difference|more than|less than|compared|gap|change from|between)\b")
 
 
+# A label read twice ("I", "I", "I") or not read at all (its position stands in): an answer
+# that names it, or looks it up, is not for the small stack to give.
+UNRELIABLE_LABEL_FACTOR = 0.6
+
+
+def _unreliable_labels(labels: list[str]) -> set[str]:
+    """Labels printed more than once on the category axis (normalised): misread labels."""
+    seen = [normalize(label) for label in labels]
+    return {label for label in seen if seen.count(label) > 1 or not label}
+
+
 def _label_index(question: str, labels: list[str]) -> tuple[int | None, float]:
     q_tokens = content_tokens(question)
     q_norm = normalize(question)
@@ -88,6 +99,10 @@ class ChartAnswerer:
         if not pairs:
             return None
         details: dict = {"series": series.get("name")}
+        unreliable = _unreliable_labels(labels)
+
+        def doubtful(label: str) -> bool:
+            return normalize(label) in unreliable or label not in labels
 
         # No series named and several plotted: answer for each series rather than guess one.
         every_series = len(series_list) > 1 and series_score < 1.0
@@ -115,6 +130,8 @@ class ChartAnswerer:
             else:
                 text = "; ".join(f"{name}: {shown}" for name, _, _, shown in picks)
                 confidence = base * 0.9
+            if not asks_value and any(doubtful(label) for _, label, _, _ in picks):
+                confidence *= UNRELIABLE_LABEL_FACTOR
             details.update(
                 op="max" if pick_max else "min",
                 picks=[{"series": n, "label": lab, "value": v} for n, lab, v, _ in picks],
@@ -134,14 +151,19 @@ class ChartAnswerer:
                 a, b = mentioned[:2]
                 diff = Decimal(str(values[a])) - Decimal(str(values[b]))
                 details.update(op="difference", labels=[labels[a], labels[b]])
+                factor = (
+                    UNRELIABLE_LABEL_FACTOR if doubtful(labels[a]) or doubtful(labels[b]) else 1
+                )
                 return Answer(
                     _fmt(abs(diff), unit),
-                    round(base * 0.9, 3),
+                    round(base * 0.9 * factor, 3),
                     self.name,
                     [chart.citation],
                     details,
                 )
 
+        if index is not None and doubtful(labels[index]):
+            base *= UNRELIABLE_LABEL_FACTOR  # which of the labels read alike was asked for?
         if every_series and index is not None and label_score >= 0.6:
             readings = [
                 (one.get("name"), (one.get("values") or [])[index])

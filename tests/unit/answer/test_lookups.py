@@ -204,3 +204,32 @@ def test_sentence_encoder_reranks_passages_toward_the_meaning():
     semantic = PassageAnswerer(encoder=_KeywordEncoder()).answer(question, [page])
     assert lexical.text == "Orders take days to pack."
     assert semantic.text == "Shipping takes 4 days within the EU."
+
+
+def _chart(labels: list[str], values: list[float]) -> Observation:
+    data = {"x_labels": labels, "series": [{"name": "Sales", "values": values}], "confidence": 0.95}
+    return Observation("img9", "", "chart", "", 0.95, "chart", data)
+
+
+def test_a_chart_label_read_twice_or_not_at_all_is_not_answered_confidently():
+    from serve.answer.charts import ChartAnswerer
+
+    answerer = ChartAnswerer()
+    good = answerer.answer(
+        "Which category has the highest value?", [_chart(["A1", "B", "C"], [1, 5, 2])]
+    )
+    twice = answerer.answer(
+        "Which category has the highest value?", [_chart(["I", "I", "C"], [1, 5, 2])]
+    )
+    unread = answerer.answer(
+        "Which category has the highest value?", [_chart(["A", "B"], [1, 2, 9])]
+    )
+    assert good.text == "B" and good.confidence > 0.85
+    assert twice.text == "I" and twice.confidence < 0.6
+    assert unread.text == "3" and unread.confidence < 0.6
+    # The value at a label read twice: which of the two?
+    value = answerer.answer("What is the value for I?", [_chart(["I", "I", "C"], [1, 5, 2])])
+    assert value is None or value.confidence < 0.6
+    # The highest *value* does not depend on the labels.
+    peak = answerer.answer("What is the highest value?", [_chart(["I", "I", "C"], [1, 5, 2])])
+    assert peak.text == "5" and peak.confidence > 0.85
