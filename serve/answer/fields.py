@@ -583,6 +583,8 @@ class FieldAnswerer:
             confidence *= RIVAL_FACTOR  # "the total *tax*" answered with the total
         if sums < 0:
             confidence *= SUM_MISMATCH_FACTOR  # subtotal + tax is not the total as read
+        if kind is AnswerType.AMOUNT and malformed_amount(best.value):
+            confidence *= MALFORMED_AMOUNT_FACTOR
         if kind is AnswerType.AMOUNT and not (agree or sums > 0) and _several_amounts(best):
             confidence *= SEVERAL_AMOUNTS_FACTOR  # "$48,322 64": which figure is the value?
         agree = max(agree, sums)
@@ -639,8 +641,36 @@ def _part_of_total(field: str, value: str, observations: list[Observation]) -> i
     if not totals or not others:
         return 0
     parts = others | {a + b for a, b in itertools.combinations(others, 2)}
-    fits = any(abs(amount + p - t) <= Decimal("0.011") for p in parts for t in totals)
-    return 1 if fits else -1
+    gaps = [abs(amount + p - t) for p in parts for t in totals]
+    if min(gaps) <= Decimal("0.004"):
+        return 1
+    # A cent off is a rounding or a misread last digit ("4,281.09" for 4,281.08): no proof.
+    return 0 if min(gaps) <= Decimal("0.011") else -1
+
+
+MALFORMED_AMOUNT_FACTOR = 0.6  # "4,281,09": the grouping itself says a mark was misread
+
+
+def malformed_amount(value: str) -> bool:
+    """An amount whose separators do not group ("4,281,09", "12.34.5"): a misread mark."""
+    found = re.search(r"\d(?:[\d,.']|(?<=\d) (?=\d))*\d", value)
+    if not found:
+        return False
+    number = found.group(0)
+    groups = re.split(r"[,.' ]", number)
+    seps = re.findall(r"[,.' ]", number)
+    if not seps:
+        return False
+    *marks, last = seps
+    if not marks:
+        return False  # "4281,09", "1,000": one mark, either reading holds
+    if any(mark != marks[0] for mark in marks):
+        return True  # "1,234.567.89": two kinds of grouping mark
+    integer = groups if last == marks[0] else groups[:-1]
+    tail = integer[1:]
+    western = all(len(group) == 3 for group in tail)
+    indian = len(tail) >= 2 and all(len(g) == 2 for g in tail[:-1]) and len(tail[-1]) == 3
+    return len(integer[0]) > 3 or not (western or indian)  # "4,281,09", "12.34.5"
 
 
 # OCR reads a lone prefix letter and a digit alike (I/1/l, O/0): "1-64362" may be "I-64362".

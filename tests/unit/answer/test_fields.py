@@ -373,3 +373,21 @@ def test_a_look_alike_digit_inside_a_word_marks_a_misread_name():
     assert digit_in_word("THE B0OK SHOP")
     for name in ("A1 SUPPLIES", "99 SPEED MART", "7ELEVEN", "3M MALAYSIA SDN BHD"):
         assert not digit_in_word(name), name
+
+
+def test_an_amount_whose_marks_do_not_group_is_a_misread():
+    from serve.answer.fields import malformed_amount
+
+    for misread in ("4,281,09 USD", "12.34.5", "1,234.567.89"):
+        assert malformed_amount(misread), misread
+    for fine in ("4,281.09", "1.234,56", "€147,841.60", "1 234 567,89", "1,23,456.00", "$1,000"):
+        assert not malformed_amount(fine), fine
+
+
+def test_a_tax_a_cent_off_the_sum_is_not_confirmed_by_it():
+    exact = page("ACME LTD\nSubtotal\t21,405.40\nTax\t4,281.08\nTotal\t25,686.48")
+    cent_off = page("ACME LTD\nSubtotal\t21,405.40\nTax\t4,281.09\nTotal\t25,686.48")
+    sure = FieldAnswerer().answer("How much tax is charged?", [exact])
+    unsure = FieldAnswerer().answer("How much tax is charged?", [cent_off])
+    # Only an exact sum vouches for a scanned figure a second reading disputes.
+    assert sure.data["checks"] == 1 and unsure.data["checks"] == 0
