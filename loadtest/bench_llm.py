@@ -6,6 +6,7 @@ and through vLLM's own OpenAI server on the same model folder, in one run.
     .venv/bin/python -m loadtest.bench_llm --startup-only   # start-up breakdown and ratio only
     .venv/bin/python -m loadtest.bench_llm --rounds 5 --bare --json r.json  # interleaved rounds
     .venv/bin/python -m loadtest.bench_llm --rounds 3 --variant K=V   # before/after in one run
+    .venv/bin/python -m loadtest.bench_llm --rounds 3 --ray-llm  # + Ray Serve LLM alone
 
 It prints the ratios issue #15 targets (interfaze-serve / vLLM alone, each with its goal and
 pass/fail): TTFT p50 <= 1.3x, 4-stream throughput >= 0.9x, single-stream decode >= 0.9x
@@ -24,6 +25,11 @@ deploys the whole profile. Start-up breakdown: for interfaze-serve, when Ray and
 up, when Serve reported each deployment healthy and when ``/healthz`` said ready (router
 warm-ups included); for both, the vLLM phases from the engine's own log lines (weights, model
 load, engine init = profile + KV cache + warm-up).
+
+``--ray-llm`` adds a third target, Ray Serve LLM's own OpenAI app (``build_openai_app`` ->
+``OpenAiIngress`` -> stock ``LLMServer``) on the LLMConfig our builder makes, in the same Ray
+set-up (loopback, ingress): what Ray Serve LLM's hops cost without ours. The report then also
+gives Ray Serve LLM alone / vLLM alone and interfaze-serve / Ray Serve LLM alone.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -117,28 +124,36 @@ def ratios(
 
 
 def run_ratios(
-    rows: Sequence[Mapping[str, Any]], mine: str = "interfaze-serve"
+    rows: Sequence[Mapping[str, Any]], mine: str = "interfaze-serve", base: str = "vLLM"
 ) -> list[dict[str, Any]]:
-    """The ratios of one run's rows: the target named ``mine`` (first word) / vLLM alone, any
-    number of rounds (medians per target); empty unless both targets were measured."""
+    """The ratios of one run's rows: the target named ``mine`` (first word) / ``base`` (vLLM
+    alone unless named), any number of rounds (medians per target); empty unless both targets
+    were measured. The rows' keys stay ``interfaze_serve`` (``mine``), ``vllm_alone``
+    (``base``)."""
     by_target: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_target.setdefault(str(row["target"]).split(" ")[0], []).append(row)
-    if not {mine, "vLLM"} <= set(by_target):
+    if not {mine, base} <= set(by_target):
         return []
-    return ratios(median_row(by_target[mine]), median_row(by_target["vLLM"]))
+    return ratios(median_row(by_target[mine]), median_row(by_target[base]))
 
 
-def print_ratios(rows: list[dict[str, Any]]) -> None:
-    """The ratio table (markdown)."""
-    print("| figure | interfaze-serve | vLLM alone | ratio | target | result |")
-    print("|---|---|---|---|---|---|")
+def print_ratios(
+    rows: list[dict[str, Any]],
+    mine: str = "interfaze-serve",
+    base: str = "vLLM alone",
+    goals: bool = True,
+) -> None:
+    """The ratio table (markdown); ``goals``: with the issue's goal and verdict (ratios to
+    vLLM alone), else the ratios alone."""
+    tail = " target | result |" if goals else ""
+    print(f"| figure | {mine} | {base} | ratio |{tail}")
+    print("|---|---|---|---|" + ("---|---|" if goals else ""))
     for r in rows:
-        result = "pass" if r["pass"] else "FAIL"
-        print(
-            f"| {r['figure']} | {r['interfaze_serve']} | {r['vllm_alone']} | {r['ratio']}x "
-            f"| {r['target']} | {result} |"
-        )
+        line = f"| {r['figure']} | {r['interfaze_serve']} | {r['vllm_alone']} | {r['ratio']}x |"
+        if goals:
+            line += f" {r['target']} | {'pass' if r['pass'] else 'FAIL'} |"
+        print(line)
 
 
 def target_key(target: str) -> str:
@@ -429,8 +444,6 @@ def engine_cli_args(engine_kwargs: Mapping[str, Any]) -> list[str]:
 
 def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> Result:
     from ops.cli.serve_cmd import free_port
-    from serve.api.protocol import ChatMessage
-    from serve.context.prompt import build_prompt
 
     port = free_port()
     llm = config.llm
@@ -461,18 +474,11 @@ def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> R
             time.sleep(1)
         result = Result("vLLM alone (OpenAI server)", time.perf_counter() - started)
         result.startup = {"vllm": vllm_phases(Path(log_path).read_text(errors="replace"))}
-        if not requests:
-            return result
-        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
-        if llm.prompt_format.value == "chat":  # the model's own chat template, as the router
-            drive(result, client, "chat", "bench", requests, max_tokens, lambda i: PROMPTS[i % 4])
-            return result
-
-        def prompt_of(i: int) -> str:  # the very prompt the router would send
-            message = ChatMessage(role="user", content=PROMPTS[i % 4])
-            return build_prompt([message], template=True, budget_tokens=llm.context_tokens).prompt
-
-        drive(result, client, "completion", "bench", requests, max_tokens, prompt_of)
+        if requests:
+            client = openai.OpenAI(
+                base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0
+            )
+            drive_llm(result, client, llm, "bench", requests, max_tokens)
         return result
     finally:
         process.terminate()
@@ -480,6 +486,133 @@ def bench_vllm(config: Any, requests: int, max_tokens: int, model_dir: str) -> R
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def drive_llm(
+    result: Result, client: openai.OpenAI, llm: Any, model: str, requests: int, max_tokens: int
+) -> None:
+    """Drive an OpenAI server of the LLM alone (vLLM, Ray Serve LLM) as the router drives the
+    LLM: a chat model through its own chat template, a base model with the very prompt the
+    router would send (completions)."""
+    from serve.api.protocol import ChatMessage
+    from serve.context.prompt import build_prompt
+
+    if llm.prompt_format.value == "chat":
+        drive(result, client, "chat", model, requests, max_tokens, lambda i: PROMPTS[i % 4])
+        return
+
+    def prompt_of(i: int) -> str:
+        message = ChatMessage(role="user", content=PROMPTS[i % 4])
+        return build_prompt([message], template=True, budget_tokens=llm.context_tokens).prompt
+
+    drive(result, client, "completion", model, requests, max_tokens, prompt_of)
+
+
+RAY_LLM = "Ray-Serve-LLM"  # the target's key (first word of its name)
+RAY_LLM_TARGET = f"{RAY_LLM} alone (build_openai_app -> OpenAiIngress -> LLMServer)"
+RAY_LLM_APP = "ray-llm-alone"
+
+
+def reference_settings(settings: Any) -> Any:
+    """The LLM settings of the Ray Serve LLM reference: ours, with the start-up priority left
+    at normal. Our ``InterfazeLLMServer`` lowers a raised priority again once the engine has
+    started; the stock ``LLMServer`` would not, so its engine would serve at a raised priority
+    (and with no router starting beside it there is nothing to win at start-up)."""
+    from deployments.llm.priority import STARTUP_NICE_ENV
+
+    env_vars = {**settings.env_vars, STARTUP_NICE_ENV: "0"}
+    return settings.model_copy(update={"env_vars": env_vars})
+
+
+def import_ray_llm() -> None:
+    """Ray Serve LLM (vLLM, torch: ~10 s on 2 cores), imported while Ray starts, as
+    :func:`ops.cli.serve_cmd.run_app` imports its builders."""
+    with contextlib.suppress(Exception):  # the real import, after ray.init, reports it
+        import ray.serve.llm  # noqa: F401
+
+        import deployments.llm.startup  # noqa: F401
+
+
+def wait_until_serving(
+    base_url: str, model: str, timeline: Any, app_name: str, timeout_s: float = 900
+) -> None:
+    """Poll until Serve reports ``app_name`` RUNNING (every deployment healthy: the engine has
+    started) and ``/v1/models`` lists ``model``; records each deployment's healthy time."""
+    deadline = time.monotonic() + timeout_s
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        status, message = "", ""
+        with contextlib.suppress(Exception):  # the controller is busy: next round
+            status, message = timeline.observe_serve_status(app_name)
+        if status == "DEPLOY_FAILED":
+            raise RuntimeError(f"application {app_name!r} failed to deploy: {message}")
+        if status == "RUNNING":
+            timeline.mark("deployments_healthy")
+            try:
+                response = httpx.get(f"{base_url}/v1/models", timeout=5)
+                if response.status_code == 200 and model in response.text:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as error:
+                last = type(error).__name__
+        else:
+            last = status or last
+        time.sleep(0.5)
+    raise TimeoutError(f"{app_name} not serving after {timeout_s:.0f} s: {last}")
+
+
+def bench_ray_llm(config: Any, requests: int, max_tokens: int) -> Result:
+    """Ray Serve LLM alone: ``build_openai_app`` on the LLMConfig our builder makes (same model
+    folder, engine arguments, env, deployment options; stock ``LLMServer``), started like
+    interfaze-serve (the same one-node Ray on loopback, Serve's ingress, the worker hook) and
+    driven like vLLM alone. Start-up: from before ``ray.init`` to serving, as for
+    interfaze-serve."""
+    from ray import serve
+
+    from ops.cli.serve_cmd import cluster_runtime_env, start_local_cluster, stop_app
+    from ops.cli.startup import StartupTimeline
+
+    temp_dir = tempfile.mkdtemp(prefix="ifzb-", dir="/tmp")
+    timeline = StartupTimeline()
+    runtime_env = cluster_runtime_env(config, None, temp_dir)  # before ray.serve.llm's import
+    prefetch = threading.Thread(target=import_ray_llm, daemon=True)
+    prefetch.start()
+    try:
+        start_local_cluster(config, None, temp_dir, runtime_env)
+        timeline.mark("ray")
+        serve.start(http_options={"host": config.host, "port": config.port})
+        timeline.mark("serve")
+        prefetch.join()
+        timeline.mark("builders_imported")
+        from ray.serve.llm import build_openai_app
+
+        from deployments.llm.builder import build_llm_config
+        from deployments.llm.local_model import resolve_model_source
+
+        settings = reference_settings(config.llm)
+        model_path = resolve_model_source(settings.model_source, config.data_path())
+        app = build_openai_app({"llm_configs": [build_llm_config(settings, model_path)]})
+        serve.run_many(
+            [serve.RunTarget(app, name=RAY_LLM_APP, route_prefix="/")],
+            wait_for_ingress_deployment_creation=False,
+            wait_for_applications_running=False,
+        )
+        timeline.mark("deploy_submitted")
+        host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+        base_url = f"http://{host}:{config.port}"
+        wait_until_serving(base_url, settings.model_id, timeline, RAY_LLM_APP)
+        timeline.mark("ready")
+        result = Result(RAY_LLM_TARGET, timeline.elapsed())
+        result.startup = {
+            **timeline.as_dict(),
+            "vllm": phases_in_logs(Path(temp_dir) / "session_latest" / "logs"),
+        }
+        if requests:
+            client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
+            drive_llm(result, client, settings, settings.model_id, requests, max_tokens)
+        return result
+    finally:
+        stop_app()
 
 
 def print_startup(results: list[Result]) -> None:
@@ -490,17 +623,43 @@ def print_startup(results: list[Result]) -> None:
         if startup.get("marks_s"):
             print(f"  marks: {startup['marks_s']}")
             print(f"  deployments healthy at: {startup['deployments_healthy_s']}")
-            print(f"  router warm-ups: {startup.get('router_warm_ups') or {}}")
+            if startup.get("router_warm_ups") or not result.target.startswith(RAY_LLM):
+                print(f"  router warm-ups: {startup.get('router_warm_ups') or {}}")
         print(f"  vLLM phases: {startup.get('vllm') or 'not found in the logs'}")
-    by_target = {r.target.split(" ")[0]: r.startup_s for r in results}
-    if {"interfaze-serve", "vLLM"} <= set(by_target):
-        ratio = by_target["interfaze-serve"] / by_target["vLLM"]
-        print(f"start-up ratio interfaze-serve / vLLM alone: {ratio:.2f}x (target <= 1.5x)")
+    for line in startup_ratio_lines({target_key(r.target): r.startup_s for r in results}):
+        print(line)
+
+
+def startup_ratio_lines(startup_s: Mapping[str, float]) -> list[str]:
+    """The start-up ratios of one run (the last start of each target): interfaze-serve and Ray
+    Serve LLM alone / vLLM alone (goal <= 1.5x), interfaze-serve / Ray Serve LLM alone."""
+    lines = []
+    for mine, base in (
+        ("interfaze-serve", "vLLM"),
+        (RAY_LLM, "vLLM"),
+        ("interfaze-serve", RAY_LLM),
+    ):
+        if startup_s.get(mine) and startup_s.get(base):
+            title = pair_title(mine, base)
+            goal = " (target <= 1.5x)" if has_goals(title) else ""
+            lines.append(f"start-up ratio {title}: {startup_s[mine] / startup_s[base]:.2f}x{goal}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["ifz", "vllm"], default=None)
+    parser.add_argument(
+        "--only",
+        choices=["ifz", "vllm", "ray-llm"],
+        default=None,
+        help="one target only ('ifz' keeps its variant; 'ray-llm' implies --ray-llm)",
+    )
+    parser.add_argument(
+        "--ray-llm",
+        action="store_true",
+        help="also measure Ray Serve LLM alone (build_openai_app on our LLMConfig) in every "
+        "round: what Ray Serve LLM's own hops cost, beside ours",
+    )
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--profile", default="local")
@@ -582,7 +741,11 @@ def main(argv: list[str] | None = None) -> int:
         else None
     )
     variant_env = dict(item.split("=", 1) for item in args.variant_env)
-    kinds = [k for k in ("ifz", "variant", "vllm") if wanted(k, args.only, variant is not None)]
+    kinds = [
+        k
+        for k in KINDS
+        if wanted(k, args.only, variant is not None, ray_llm=args.ray_llm or args.only == "ray-llm")
+    ]
     rounds: list[list[Result]] = []
     for index in range(args.rounds):
         round_results: list[Result] = []
@@ -600,11 +763,13 @@ def main(argv: list[str] | None = None) -> int:
                             bare=args.bare,
                             tag="+variant",
                         )
+                elif kind == "ray-llm":  # stops its Ray itself, failed or not
+                    round_results.append(bench_ray_llm(config, requests, args.max_tokens))
                 else:
                     round_results.append(bench_vllm(config, requests, args.max_tokens, model_dir))
             except Exception as error:  # a failed target leaves its round incomplete
                 print(f"round {index + 1}: {kind} failed: {error!r}", flush=True)
-                if kind != "vllm":
+                if kind in ("ifz", "variant"):
                     stop_quietly()
         rounds.append(round_results)
         if args.json:  # after every round: a long run stopped early keeps what it measured
@@ -639,14 +804,45 @@ def stop_quietly() -> None:
         print(f"stopping after a failure: {error!r}", flush=True)
 
 
-def wanted(kind: str, only: str | None, has_variant: bool) -> bool:
-    """Whether a target kind (``ifz``, ``variant``, ``vllm``) runs under ``--only``."""
+# the target kinds in a round's order (odd rounds reverse it): Ray Serve LLM alone between
+# interfaze-serve and vLLM alone, next to each in every round
+KINDS = ("ifz", "variant", "ray-llm", "vllm")
+
+
+def wanted(kind: str, only: str | None, has_variant: bool, ray_llm: bool = False) -> bool:
+    """Whether a target kind (``ifz``, ``variant``, ``ray-llm``, ``vllm``) runs under
+    ``--only``; the variant and Ray Serve LLM alone only when asked for."""
     if kind == "variant":
         return has_variant and only in (None, "ifz")
+    if kind == "ray-llm":
+        return ray_llm and only in (None, "ray-llm")
     return only in (None, kind)
 
 
 MINE = ("interfaze-serve", "bare-LLM", "interfaze-serve+variant", "bare-LLM+variant")
+
+
+def ratio_pairs() -> list[tuple[str, str]]:
+    """The (numerator, denominator) target keys the per-round ratios are reported for: ours
+    and Ray Serve LLM alone against vLLM alone (the issue's goals), ours against Ray Serve LLM
+    alone (the cost of our hops over Ray Serve LLM's own), the variant against the base."""
+    return [
+        *((mine, "vLLM") for mine in MINE),
+        (RAY_LLM, "vLLM"),
+        ("interfaze-serve", RAY_LLM),
+        ("bare-LLM", RAY_LLM),
+        ("interfaze-serve+variant", "interfaze-serve"),
+    ]
+
+
+def pair_title(mine: str, base: str) -> str:
+    """``interfaze-serve / vLLM alone``; a variant's base is named as it is."""
+    return f"{mine} / {base}" + (" alone" if base in ("vLLM", RAY_LLM) else "")
+
+
+def has_goals(title: str) -> bool:
+    """Whether a ratio is one the issue sets a goal for: anything / vLLM alone."""
+    return title.endswith(" / vLLM alone")
 
 
 def build_report(rounds: Sequence[Sequence[Result]], args: argparse.Namespace) -> dict[str, Any]:
@@ -654,12 +850,9 @@ def build_report(rounds: Sequence[Sequence[Result]], args: argparse.Namespace) -
     round_rows = [[r.row() for r in results] for results in rounds]
     rows = [row for rr in round_rows for row in rr]
     per_round = {
-        f"{mine} / vLLM alone": spread_summary([round_ratios(rr, mine) for rr in round_rows])
-        for mine in MINE
+        pair_title(mine, base): spread_summary([round_ratios(rr, mine, base) for rr in round_rows])
+        for mine, base in ratio_pairs()
     }
-    per_round["interfaze-serve+variant / interfaze-serve"] = spread_summary(
-        [round_ratios(rr, "interfaze-serve+variant", base="interfaze-serve") for rr in round_rows]
-    )
     results = [r for rr in rounds for r in rr]
     return {
         "args": {k: v for k, v in vars(args).items() if k != "json"},
@@ -670,6 +863,9 @@ def build_report(rounds: Sequence[Sequence[Result]], args: argparse.Namespace) -
         "ratios": run_ratios(rows),
         "bare_ratios": run_ratios(rows, mine="bare-LLM"),
         "variant_ratios": run_ratios(rows, mine="interfaze-serve+variant"),
+        "ray_llm_ratios": run_ratios(rows, mine=RAY_LLM),
+        "ratios_vs_ray_llm": run_ratios(rows, base=RAY_LLM),
+        "bare_ratios_vs_ray_llm": run_ratios(rows, mine="bare-LLM", base=RAY_LLM),
         "per_round_ratios": {k: v for k, v in per_round.items() if v},
         "router_steps_ms": {r.target: r.timing_medians() for r in results},
         "startup_phase_medians": startup_phase_medians(
@@ -700,22 +896,30 @@ def print_report(report: dict[str, Any], results: list[Result], n_rounds: int) -
             seen.add(key)
             print(f"router steps, median ms ({result.target}): {result.timing_medians()}")
     note = f" (medians of {n_rounds} rounds' figures)" if n_rounds > 1 else ""
-    titles = {
-        "ratios": "interfaze-serve (model interfaze, escalated) / vLLM alone",
-        "bare_ratios": "bare-LLM via interfaze-serve / vLLM alone",
-        "variant_ratios": "interfaze-serve+variant / vLLM alone",
-    }
-    for key, title in titles.items():
-        if report[key]:
+    titles = {  # report key: (title, numerator column, denominator column)
+        "ratios": ("interfaze-serve (model interfaze, escalated) / vLLM alone", "interfaze-serve",
+                   "vLLM alone"),
+        "bare_ratios": ("bare-LLM via interfaze-serve / vLLM alone", "interfaze-serve",
+                        "vLLM alone"),
+        "variant_ratios": ("interfaze-serve+variant / vLLM alone", "interfaze-serve",
+                           "vLLM alone"),
+        "ray_llm_ratios": (f"{RAY_LLM} alone / vLLM alone", RAY_LLM, "vLLM alone"),
+        "ratios_vs_ray_llm": (f"interfaze-serve / {RAY_LLM} alone", "interfaze-serve",
+                              f"{RAY_LLM} alone"),
+        "bare_ratios_vs_ray_llm": (f"bare-LLM via interfaze-serve / {RAY_LLM} alone",
+                                   "bare-LLM", f"{RAY_LLM} alone"),
+    }  # fmt: skip
+    for key, (title, mine, base) in titles.items():
+        if report.get(key):
             print(f"ratios {title}{note}:")
-            print_ratios(report[key])
+            print_ratios(report[key], mine, base, goals=has_goals(title))
     if n_rounds > 1:
         print(f"start-up phases, s since start (median of {n_rounds} rounds):")
         for key, phases in report["startup_phase_medians"].items():
             print(f"  {key}: {phases}")
         for title, rows_ in report["per_round_ratios"].items():
             print(f"per-round ratios {title} ({n_rounds} rounds, interleaved):")
-            print_spread(rows_, goals=title.endswith("vLLM alone"))
+            print_spread(rows_, goals=has_goals(title))
 
 
 if __name__ == "__main__":
