@@ -17,7 +17,14 @@ import importlib.resources
 import re
 from dataclasses import dataclass
 
-from serve.answer.doclines import Line, is_label, line_height, median_height, split_label
+from serve.answer.doclines import (
+    DATE_SPAN,
+    Line,
+    is_label,
+    line_height,
+    median_height,
+    split_label,
+)
 from serve.answer.text import normalize
 from serve.answer.types import LABEL_WORDS, SENTENCE_VOCABULARY
 
@@ -315,9 +322,12 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
     rank = 0  # order of the name-like lines at the top: the issuer comes first
     previous: Line | None = None
     ordered = top + [f for f in footer if f not in top]
+    fields_seen = False  # a date or document number above: the header block has ended
     for at, line in enumerate(ordered):
         in_top = line in top
         above, previous = previous, line
+        after_fields = fields_seen and in_top
+        fields_seen = fields_seen or _document_field(line.text)
         for segment in line.segments:
             for piece in _pieces(segment):
                 name = _clean(piece, line)
@@ -341,12 +351,14 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                     evidence *= UNBALANCED_NAME  # a piece of a name ("ENTERPRISE (SETIA")
                 if not in_top:
                     evidence *= 0.85  # a footer names the issuer less surely than a heading
+                if after_fields:
+                    evidence *= AFTER_FIELDS  # the customer's block, under the date/number
                 how = ", ".join(
                     k
                     for k, v in (("legal form", org >= 1), ("trade word", 0 < org < 1),
                                  ("domain", domain), ("registration", registered),
                                  ("large", prominent), (f"rank {rank - 1}", in_top),
-                                 ("footer", not in_top))
+                                 ("after date/number", after_fields), ("footer", not in_top))
                     if v
                 )  # fmt: skip
                 ranked.append(Party(name, min(evidence, 1.0), how, line))
@@ -355,6 +367,17 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
 
 
 UNBALANCED_NAME = 0.5  # evidence factor for a name whose parentheses do not pair up
+AFTER_FIELDS = 0.8  # evidence factor for a name below the document's date or number line
+
+_DOCUMENT_NUMBER = re.compile(
+    r"\b(?:inv(?:oice)?|receipt|bill|doc(?:ument)?|order|slip|txn|trans\w*)\s*(?:no|num|number|#)",
+    re.IGNORECASE,
+)
+
+
+def _document_field(text: str) -> bool:
+    """A line with the document's date or number ("Date:19/08/2017", "Cash Inv No.: 78")."""
+    return DATE_SPAN.search(text) is not None or _DOCUMENT_NUMBER.search(text) is not None
 
 
 def _close_parenthesis(name: str, above: list[Line]) -> str:

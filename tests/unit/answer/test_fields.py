@@ -391,3 +391,14 @@ def test_a_tax_a_cent_off_the_sum_is_not_confirmed_by_it():
     unsure = FieldAnswerer().answer("How much tax is charged?", [cent_off])
     # Only an exact sum vouches for a scanned figure a second reading disputes.
     assert sure.data["checks"] == 1 and unsure.data["checks"] == 0
+
+
+def test_a_name_below_the_date_line_is_the_customer_not_a_rival_issuer():
+    invoice = page(
+        "GARDENIA BAKERIES (KL) SDN BHD (139386 X)\nLot 3, Jalan Pelabur 23/1,\n"
+        "TAX INVOICE\nCash Inv No.: 7819F712\nDate:19/08/2017\nMAKASSAR FRESH MARKET SDN BHD\n"
+        "GROUND FLOOR, NO. 4 & 6,\nTotal\t50.60",
+        heights=[8, 8, 8, 8, 8, 12, 8, 8],
+    )
+    party, confidence = find_party("What is the name of the store?", pages_of([invoice]), [])
+    assert party.name == "GARDENIA BAKERIES (KL) SDN BHD" and confidence >= 0.9
