@@ -561,16 +561,21 @@ def near_miss(name: str) -> bool:
     return any(other in _LEGAL_FORMS for other in _one_edit(last) if len(other) >= 3)
 
 
+def _substitutions(word: str) -> set[str]:
+    """Words one letter (any letter) away from ``word``."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters} - {word}
+
+
 # Two-word legal forms ("Sdn Bhd", "Pte Ltd"); their first word one letter off ("SON BHD",
 # "Pta Ltd") before the intact second word is a misread.
 _TWO_WORD_FORMS = (("sdn", "bhd"), ("pte", "ltd"), ("pty", "ltd"))
 _MISREAD_PAIRS = frozenset(
     (wrong, second)
     for first, second in _TWO_WORD_FORMS
-    for wrong in {first[:i] + c + first[i + 1 :] for i in range(len(first))
-                  for c in "abcdefghijklmnopqrstuvwxyz"} - {first}
+    for wrong in _substitutions(first)
     if wrong not in _LEGAL_FORMS
-)  # fmt: skip
+)
 
 # A look-alike digit inside a word of letters ("GARDFN1", "B0OKS"): a misread letter.
 _DIGIT_IN_WORD = re.compile(
@@ -581,12 +586,6 @@ _DIGIT_IN_WORD = re.compile(
 def digit_in_word(name: str) -> bool:
     """A name word of letters with a look-alike digit in it (1/I, 0/O, 5/S, 8/B)."""
     return _DIGIT_IN_WORD.search(name) is not None
-
-
-def _substitutions(word: str) -> set[str]:
-    """Words one letter (any letter) away from ``word``."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters} - {word}
 
 
 def _same_name(a: str, b: str) -> bool:
