@@ -6,9 +6,12 @@ Each line is ``frame;frame;...;leaf count`` with frames like ``handle (serve/rou
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +67,29 @@ def record(pid: int, seconds: float, out: Path, rate: int = 100) -> Profile | No
     except (OSError, subprocess.SubprocessError):
         return None
     return parse_collapsed(out.read_text()) if out.exists() else None
+
+
+@contextmanager
+def recording(pid: int, out: Path, rate: int = 100) -> Iterator[list[Profile]]:
+    """Sample ``pid`` while the block runs; the yielded list holds the profile afterwards
+    (empty when py-spy failed). Stopped with SIGINT, on which py-spy writes its output."""
+    cmd = [
+        py_spy_path(), "record", "--pid", str(pid), "--duration", "3600", "--rate", str(rate),
+        "--format", "raw", "--nonblocking", "--output", str(out),
+    ]  # fmt: skip
+    found: list[Profile] = []
+    try:
+        process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        yield found
+        return
+    try:
+        yield found
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if out.exists():
+            found.append(parse_collapsed(out.read_text()))

@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -74,22 +75,44 @@ def send(base_url: str, body: str, timeout_s: float = 60.0) -> int:
 
 
 def measure(
-    base_url: str, folder: Path, payloads: dict[str, list[str]], requests: int, idle_s: float
+    base_url: str,
+    folder: Path,
+    payloads: dict[str, list[str]],
+    requests: int,
+    idle_s: float,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Idle background, then each category's calls per request."""
+    """Idle background, then each category's calls and router CPU per request (and, with
+    ``profile_dir``, py-spy on the router while that category's requests run)."""
+    from loadtest.proc_cpu import cpu_delta, descendants, pids_of
+    from loadtest.pyspy import recording
+
     for bodies in payloads.values():  # first calls (connections, caches) are not the figure
         for body in bodies:
             send(base_url, body)
     time.sleep(3 * COUNT_WRITE_S)
-    before = read_counts(folder)
+    before, cpu_before = read_counts(folder), descendants()
     time.sleep(idle_s)
     idle = diff(read_counts(folder), before)
-    result: dict[str, Any] = {"idle_calls_per_s": per_unit(idle, idle_s), "categories": {}}
+    idle_router_cpu_s = cpu_delta(cpu_before, descendants()).get("router", 0.0) / idle_s
+    result: dict[str, Any] = {
+        "idle_calls_per_s": per_unit(idle, idle_s),
+        "router_idle_cpu_ms_per_s": round(1000 * idle_router_cpu_s, 2),
+        "categories": {},
+    }
     for category, bodies in payloads.items():
         time.sleep(3 * COUNT_WRITE_S)
-        before, started = read_counts(folder), time.monotonic()
-        statuses = Counter(send(base_url, bodies[i % len(bodies)]) for i in range(requests))
-        elapsed = time.monotonic() - started
+        router_pids = pids_of("router", descendants()) if profile_dir else []
+        with ExitStack() as stack:
+            profiles = (
+                stack.enter_context(recording(router_pids[0], profile_dir / f"{category}.txt"))
+                if profile_dir and router_pids
+                else []
+            )
+            before, cpu_before, started = read_counts(folder), descendants(), time.monotonic()
+            statuses = Counter(send(base_url, bodies[i % len(bodies)]) for i in range(requests))
+            elapsed = time.monotonic() - started
+            router_cpu_s = cpu_delta(cpu_before, descendants()).get("router", 0.0)
         time.sleep(3 * COUNT_WRITE_S)
         calls = diff(read_counts(folder), before)
         background = {r: Counter({k: v * (elapsed + 3 * COUNT_WRITE_S) for k, v in c.items()})
@@ -97,20 +120,35 @@ def measure(
         router = calls.get("router", Counter())
         result["categories"][category] = {
             "statuses": dict(statuses),
+            "router_cpu_ms_per_request": round(1000 * router_cpu_s / requests, 2),
+            "router_marginal_cpu_ms_per_request": round(
+                1000 * max(router_cpu_s - idle_router_cpu_s * elapsed, 0.0) / requests, 2
+            ),
             "router_per_request": per_unit({"router": router}, requests).get("router", {}),
             "router_background_per_request": per_unit(
                 {"router": background.get("router", Counter())}, requests
             ).get("router", {}),
             "all_per_request": per_unit(calls, requests),
         }
+        if profiles:
+            result["categories"][category]["router_profile_top_inclusive"] = profiles[
+                0
+            ].top_inclusive(40)
     return result
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print("router calls per request (idle background of the same window not subtracted):")
+    print("router calls per request (idle background of the same window not subtracted),")
+    print(
+        f"router CPU ms per request (marginal: less the idle "
+        f"{result['router_idle_cpu_ms_per_s']:g} ms/s):"
+    )
     for category, row in result["categories"].items():
         calls = ", ".join(f"{k} {v:g}" for k, v in row["router_per_request"].items())
-        print(f"  {category:<11} {row['statuses']}  {calls}")
+        total = row["router_cpu_ms_per_request"]
+        marginal = row["router_marginal_cpu_ms_per_request"]
+        cpu = f"{total:g} ({marginal:g})"
+        print(f"  {category:<11} {row['statuses']}  cpu {cpu}  {calls}")
     print("idle calls per second by role:")
     for role, calls in result["idle_calls_per_s"].items():
         print(f"  {role:<20} " + ", ".join(f"{k} {v:g}" for k, v in calls.items()))
@@ -123,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="idle window seconds")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     parser.add_argument("--json", default=None, help="write the result here")
+    parser.add_argument(
+        "--profile-dir", default=None, help="py-spy the router per category into this folder"
+    )
     args = parser.parse_args(argv)
 
     from loadtest.eval.webpages import PageServer, make_pages
@@ -147,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         payloads = resolve_urls(payloads, web.base_url)
         chosen = {c: payloads[c] for c in wanted if payloads.get(c)}
         with local_app(config) as app:
-            result = measure(app.base_url, folder, chosen, args.requests, args.idle)
+            profile_dir = Path(args.profile_dir) if args.profile_dir else None
+            if profile_dir:
+                profile_dir.mkdir(parents=True, exist_ok=True)
+            result = measure(app.base_url, folder, chosen, args.requests, args.idle, profile_dir)
     result["overrides"] = args.overrides
     print_table(result)
     out = Path(args.json) if args.json else REPORTS_DIR / "ray_calls.json"

@@ -133,8 +133,9 @@ class KeyValue:
         return min(self.source.confidence if self.sureness is None else self.sureness, 1.0)
 
 
-def _tokens(text: str) -> list[str]:
-    return [_SYNONYMS.get(t, t) for t in re.findall(r"[a-z]+|#", normalize(text))]
+@functools.lru_cache(maxsize=8192)  # keys, aliases and questions recur for every pair scored
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(_SYNONYMS.get(t, t) for t in re.findall(r"[a-z]+|#", normalize(text)))
 
 
 def _pairs_on(line: Line) -> list[KeyValue]:
@@ -315,6 +316,7 @@ def field_for_question(question: str, expected: AnswerType) -> tuple[str | None,
     return best, 1.0 if best_rank[0] else 0.85
 
 
+@functools.lru_cache(maxsize=8192)
 def _alias_score(field: str, key: str) -> float:
     key_norm = " ".join(_tokens(key))
     score = 0.0
@@ -327,6 +329,7 @@ def _alias_score(field: str, key: str) -> float:
     return score
 
 
+@functools.lru_cache(maxsize=4096)
 def _other_field(field: str | None, key: str) -> bool:
     """The key is exactly another field's alias ("Due date" when the invoice date is asked)."""
     key = read_key(key)
@@ -436,6 +439,7 @@ def read_key(key: str) -> str:
     return " ".join(words)
 
 
+@functools.lru_cache(maxsize=4096)  # pure: the same pairs are scored for each question read
 def key_score(field: str | None, key: str, question: str) -> float:
     """How well a key names what the question asks (aliases of its field, shared words)."""
     key = read_key(key)

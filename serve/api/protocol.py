@@ -168,7 +168,8 @@ def lone_surrogate(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if not item.startswith("data:") and _SURROGATE.search(item):
+            # isascii() is a flag of the string (O(1)): base64 payloads are never scanned
+            if not item.isascii() and not item.startswith("data:") and _SURROGATE.search(item):
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())

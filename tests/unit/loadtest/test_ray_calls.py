@@ -34,3 +34,29 @@ def test_differences_and_rates():
         "controller": {"actor check_health": 1.0},
         "router": {"handle ocr.process": 2.0},
     }
+
+
+def test_recording_stops_the_sampler_and_parses_what_it_wrote(tmp_path, monkeypatch):
+    """py-spy runs until the block ends; SIGINT makes it write its collapsed stacks."""
+    import stat
+
+    from loadtest import pyspy
+
+    fake = tmp_path / "py-spy"
+    stacks = "main (a.py:1);work (a.py:2) 3\\nmain (a.py:1) 1\\n"
+    fake.write_text(
+        "#!/bin/bash\n"
+        'out="${@: -1}"\n'  # --output is the last argument
+        f'trap \'printf "{stacks}" > "$out"; exit 0\' INT\n'
+        "while true; do sleep 0.05; done\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(pyspy, "py_spy_path", lambda: str(fake))
+    with pyspy.recording(os.getpid(), tmp_path / "out.txt") as found:
+        import time
+
+        time.sleep(0.3)  # the trap must be installed before the signal
+        assert found == []
+    (profile,) = found
+    assert profile.samples == 4
+    assert profile.top_self(1) == [("work (a.py:2)", 75.0)]
