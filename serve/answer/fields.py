@@ -18,6 +18,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -261,8 +264,43 @@ def _table_pairs(observation: Observation) -> list[KeyValue]:
     return found
 
 
+class _PairMemo:
+    """The pairs of the observations answered lately: one question reads a page's pairs for
+    its field, then again for the amounts that must agree with it (subtotal, tax, total).
+
+    Keyed by the observation's identity, checked through a weak reference (a recycled ``id``
+    is a miss); bounded, and locked (answerers run in worker threads)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, tuple[weakref.ref, list[KeyValue]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, observation: Observation) -> list[KeyValue]:
+        key = id(observation)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is observation:
+                self._entries.move_to_end(key)
+                return entry[1]
+        pairs = _extract_pairs(observation)
+        with self._lock:
+            self._entries[key] = (weakref.ref(observation), pairs)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return pairs
+
+
+_PAIRS = _PairMemo()
+
+
 def extract_pairs(observation: Observation) -> list[KeyValue]:
-    """Key/value pairs of a page (or table) observation, in every layout described above."""
+    """Key/value pairs of a page (or table) observation, in every layout described above
+    (computed once per observation; the list is shared: do not change it)."""
+    return _PAIRS.get(observation)
+
+
+def _extract_pairs(observation: Observation) -> list[KeyValue]:
     if observation.kind == "table":
         return _table_pairs(observation)
     lines = pages_of([observation])

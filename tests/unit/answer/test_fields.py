@@ -402,3 +402,11 @@ def test_a_name_below_the_date_line_is_the_customer_not_a_rival_issuer():
     )
     party, confidence = find_party("What is the name of the store?", pages_of([invoice]), [])
     assert party.name == "GARDENIA BAKERIES (KL) SDN BHD" and confidence >= 0.9
+
+
+def test_pairs_are_read_once_per_observation_and_never_shared_between_pages():
+    first = page("Invoice no: INV-1\nTotal: $10.00")
+    again = extract_pairs(first)
+    assert extract_pairs(first) is again  # the second question about this page reads no text
+    other = page("Invoice no: INV-2\nTotal: $20.00")
+    assert {p.value for p in extract_pairs(other)} == {"INV-2", "$20.00"}
