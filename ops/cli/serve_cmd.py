@@ -80,12 +80,15 @@ def wait_until_healthy(
 
 
 THROUGHPUT_ENV = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
+METRICS_INTERVAL_ENV = "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS"
 
 
 def configure_serve_mode(cluster: LocalClusterSettings) -> None:
-    """Ray Serve's throughput-optimised mode for the Ray about to start (read at import by the
-    controller, proxies and replicas); the setting wins over a leftover variable."""
+    """Ray Serve's throughput-optimised mode and metrics export interval for the Ray about to
+    start (read at import by the controller, proxies and replicas); the settings win over
+    leftover variables."""
     os.environ[THROUGHPUT_ENV] = "1" if cluster.serve_throughput_optimized else "0"
+    os.environ[METRICS_INTERVAL_ENV] = str(cluster.serve_metrics_export_interval_ms)
 
 
 def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:

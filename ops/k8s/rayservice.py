@@ -164,6 +164,10 @@ class RayServiceRenderer:
             env.append({"name": "IFZ_MILVUS_URI", "value": uri})
         if self.v.ray_service.ingress_proxy == "haproxy":
             env.append({"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"})
+        if self.v.ray_service.throughput_optimized:
+            env.append({"name": "RAY_SERVE_THROUGHPUT_OPTIMIZED", "value": "1"})
+        interval = str(self.v.ray_service.metrics_export_interval_ms)
+        env.append({"name": "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "value": interval})
         return env + self.v.extra_env
 
     def _pod_common(self, group: Any) -> dict[str, Any]:

@@ -91,6 +91,12 @@ Per-deployment options come from that document through build_app, not from here.
 - name: RAY_SERVE_ENABLE_HA_PROXY
   value: "1"
 {{- end }}
+{{- if .Values.rayService.throughputOptimized }}
+- name: RAY_SERVE_THROUGHPUT_OPTIMIZED
+  value: "1"
+{{- end }}
+- name: RAY_SERVE_METRICS_EXPORT_INTERVAL_MS
+  value: {{ .Values.rayService.metricsExportIntervalMs | quote }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -13,6 +13,7 @@ from ops.cli.serve_cmd import (
     HAPROXY_PATH_ENV,
     HAPROXY_PORT_ENV,
     HAPROXY_SOCKET_MAX,
+    METRICS_INTERVAL_ENV,
     THROUGHPUT_ENV,
     configure_ingress,
     configure_serve_mode,
@@ -30,13 +31,23 @@ def clean_env(monkeypatch):
     for name in (*names, *HAPROXY_PATH_ENV, *HAPROXY_PORT_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(THROUGHPUT_ENV, "unset")  # restored (removed) after the test
+    monkeypatch.setenv(METRICS_INTERVAL_ENV, "unset")
 
 
 def test_throughput_mode_follows_the_setting(clean_env):
     configure_serve_mode(LocalClusterSettings(serve_throughput_optimized=True))
     assert os.environ[THROUGHPUT_ENV] == "1"
-    configure_serve_mode(LocalClusterSettings())  # a leftover switch is turned off
-    assert os.environ[THROUGHPUT_ENV] == "0"
+    configure_serve_mode(LocalClusterSettings(serve_throughput_optimized=False))
+    assert os.environ[THROUGHPUT_ENV] == "0"  # a leftover switch is turned off
+    configure_serve_mode(LocalClusterSettings())
+    assert os.environ[THROUGHPUT_ENV] == "1"  # the default
+
+
+def test_serve_exports_its_cached_metrics_once_a_second_unless_told(clean_env):
+    configure_serve_mode(LocalClusterSettings())
+    assert os.environ[METRICS_INTERVAL_ENV] == "1000"
+    configure_serve_mode(LocalClusterSettings(serve_metrics_export_interval_ms=0))
+    assert os.environ[METRICS_INTERVAL_ENV] == "0"  # Serve: record every request
 
 
 @pytest.mark.parametrize("profile", ["local", "gpu"])
@@ -134,7 +145,7 @@ def test_the_local_cluster_gets_the_worker_hook(clean_env, monkeypatch, tmp_path
     assert runtime_env["worker_process_setup_hook"] == HOOK
     assert os.environ["RAYLLM_ENABLE_WORKER_PROCESS_SETUP_HOOK"] == "0"  # the LLM keeps it
     assert os.environ[HAPROXY_ERRORS_ENV] == "1"
-    assert os.environ[THROUGHPUT_ENV] == "0"  # the profile's setting reaches Serve
+    assert os.environ[THROUGHPUT_ENV] == "1"  # the profile's setting reaches Serve
     assert cluster_runtime_env(load_config("local"), "ray://x:1", str(tmp_path)) == {
         "env_vars": runtime_env["env_vars"]
     }  # joining a cluster: no hook, nothing local

@@ -1,4 +1,5 @@
-"""The chart's Ray pods run Serve's HAProxy ingress unless rayService.ingressProxy=default."""
+"""The chart's Ray pods run Serve's HAProxy ingress unless rayService.ingressProxy=default, and
+export Serve's cached metrics at rayService.metricsExportIntervalMs."""
 
 from __future__ import annotations
 
@@ -24,4 +25,28 @@ def test_every_ray_container_gets_the_ingress_switch(helm, sets, expected):
     python = RayServiceRenderer(load_values(overrides=parse_set_values(list(sets)))).render()
     for rayservice in (rendered, python):
         found = [HAPROXY in c.get("env", []) for c in containers(rayservice)]
+        assert found and all(f == expected for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"), [((), "1000"), (("rayService.metricsExportIntervalMs=250",), "250")]
+)
+def test_every_ray_container_gets_the_metrics_export_interval(helm, sets, expected):
+    rendered = manifests.find(manifests.load_all(helm.template(set_values=sets)), "RayService")
+    python = RayServiceRenderer(load_values(overrides=parse_set_values(list(sets)))).render()
+    wanted = {"name": "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "value": expected}
+    for rayservice in (rendered, python):
+        found = [wanted in c.get("env", []) for c in containers(rayservice)]
+        assert found and all(found), found
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"), [((), True), (("rayService.throughputOptimized=false",), False)]
+)
+def test_every_ray_container_runs_serve_throughput_optimised_unless_told(helm, sets, expected):
+    rendered = manifests.find(manifests.load_all(helm.template(set_values=sets)), "RayService")
+    python = RayServiceRenderer(load_values(overrides=parse_set_values(list(sets)))).render()
+    wanted = {"name": "RAY_SERVE_THROUGHPUT_OPTIMIZED", "value": "1"}
+    for rayservice in (rendered, python):
+        found = [wanted in c.get("env", []) for c in containers(rayservice)]
         assert found and all(f == expected for f in found), found
