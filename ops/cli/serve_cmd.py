@@ -81,14 +81,16 @@ def wait_until_healthy(
 
 THROUGHPUT_ENV = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
 METRICS_INTERVAL_ENV = "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS"
+GRPC_MESSAGE_ENV = "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH"
 
 
 def configure_serve_mode(cluster: LocalClusterSettings) -> None:
-    """Ray Serve's throughput-optimised mode and metrics export interval for the Ray about to
-    start (read at import by the controller, proxies and replicas); the settings win over
-    leftover variables."""
+    """Ray Serve's throughput-optimised mode, handle message size and metrics export interval
+    for the Ray about to start (read at import by the controller, proxies and replicas); the
+    settings win over leftover variables."""
     os.environ[THROUGHPUT_ENV] = "1" if cluster.serve_throughput_optimized else "0"
     os.environ[METRICS_INTERVAL_ENV] = str(cluster.serve_metrics_export_interval_ms)
+    os.environ[GRPC_MESSAGE_ENV] = str(cluster.serve_grpc_max_message_bytes)
 
 
 def configure_ingress(cluster: LocalClusterSettings, state_dir: str) -> None:
@@ -234,14 +236,16 @@ def run_app(
     """Start Ray (or join ``address``) and deploy; returns the base URL once ready (every
     deployment healthy, the router's warm-ups done). ``timeline`` records where the time went.
     """
+    timeline = timeline if timeline is not None else StartupTimeline()
+    # first, before this process imports Ray Serve: its constants (throughput mode, gRPC
+    # handles) are read at import, and the handles built here carry them to the router
+    runtime_env = cluster_runtime_env(config, address, temp_dir)
     from ray import serve
 
     from serve.app_builder import build_deployments
 
-    timeline = timeline if timeline is not None else StartupTimeline()
     # the builders import ray.serve.llm (and so vLLM and torch: ~10 s on 2 cores): do it
     # while Ray starts, not after
-    runtime_env = cluster_runtime_env(config, address, temp_dir)
     prefetch = threading.Thread(target=import_builders, args=(config,), daemon=True)
     prefetch.start()
     start_local_cluster(config, address, temp_dir, runtime_env)

@@ -166,6 +166,8 @@ class RayServiceRenderer:
             env.append({"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"})
         if self.v.ray_service.throughput_optimized:
             env.append({"name": "RAY_SERVE_THROUGHPUT_OPTIMIZED", "value": "1"})
+        grpc_max = str(self.v.ray_service.grpc_max_message_bytes)
+        env.append({"name": "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH", "value": grpc_max})
         interval = str(self.v.ray_service.metrics_export_interval_ms)
         env.append({"name": "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "value": interval})
         return env + self.v.extra_env

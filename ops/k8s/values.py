@@ -276,6 +276,15 @@ class RayServiceValues(Values):
             "loadtest.bench_llm); false keeps Serve's defaults."
         ),
     )
+    grpc_max_message_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=4 * 1024 * 1024,
+        description=(
+            "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH on every Ray pod: the largest message a "
+            "deployment handle's gRPC call may carry (Serve's 4 MiB is below one request's "
+            "media)."
+        ),
+    )
     metrics_export_interval_ms: int = Field(
         1000,
         ge=0,

@@ -203,6 +203,16 @@ class LocalClusterSettings(StrictModel):
             "scrapes every 15 s; 0 records every request synchronously."
         ),
     )
+    serve_grpc_max_message_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=4 * 1024 * 1024,
+        description=(
+            "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH: the largest message a deployment "
+            "handle's gRPC call may carry either way (the throughput-optimised mode's "
+            "handles). Serve's default, 4 MiB, is below the media one request may carry "
+            "(gateway.validation.max_body_bytes): a 6 MB PDF would fail on its way to OCR."
+        ),
+    )
     serve_throughput_optimized: bool = Field(
         True,
         description=(

@@ -27,7 +27,11 @@ WEATHER = {
 }
 
 
-def invoice_pdf() -> bytes:
+def invoice_pdf(ballast_px: int = 0) -> bytes:
+    """A one-page text-layer invoice; ``ballast_px`` adds a small stamp of that many pixels
+    square, random noise (incompressible: ~3 bytes a pixel), to make the file large."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
     buffer = io.BytesIO()
@@ -35,6 +39,9 @@ def invoice_pdf() -> bytes:
     canvas.drawString(72, 720, "ACME Corporation")
     canvas.drawString(72, 700, "Invoice number: INV-2041")
     canvas.drawString(72, 680, "Total due: $1,200.00")
+    if ballast_px:
+        noise = np.random.default_rng(7).integers(0, 256, (ballast_px, ballast_px, 3), np.uint8)
+        canvas.drawImage(ImageReader(Image.fromarray(noise)), 500, 40, width=40, height=40)
     canvas.save()
     return buffer.getvalue()
 
@@ -165,6 +172,33 @@ def test_responses_pdf_input_file_is_read_by_the_small_stack(client):
     )
     assert "INV-2041" in result.output_text
     assert "ocr" in result.model_extra["interfaze"]["route"]
+
+
+def test_a_pdf_larger_than_a_default_grpc_message_reaches_ocr(client):
+    """Deployment handles speak gRPC (Serve's throughput mode), whose default message limit,
+    4 MiB, is below what a request may carry: a 6 MB PDF must still reach the OCR replica."""
+    pdf = invoice_pdf(ballast_px=1400)
+    assert len(pdf) > 5 * 2**20
+    result = client.chat.completions.create(
+        model="interfaze",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "file",
+                        "file": {
+                            "filename": "invoice.pdf",
+                            "file_data": "data:application/pdf;base64,"
+                            + base64.b64encode(pdf).decode(),
+                        },
+                    },
+                    {"type": "text", "text": "What is the invoice number?"},
+                ],
+            }
+        ],
+    )
+    assert "INV-2041" in result.choices[0].message.content
 
 
 # ------------------------------------------------------------ streamed transcript

@@ -95,6 +95,8 @@ Per-deployment options come from that document through build_app, not from here.
 - name: RAY_SERVE_THROUGHPUT_OPTIMIZED
   value: "1"
 {{- end }}
+- name: RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH
+  value: {{ .Values.rayService.grpcMaxMessageBytes | int64 | toString | quote }}
 - name: RAY_SERVE_METRICS_EXPORT_INTERVAL_MS
   value: {{ .Values.rayService.metricsExportIntervalMs | quote }}
 {{- with .Values.extraEnv }}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops.cli.serve_cmd import (
+    GRPC_MESSAGE_ENV,
     HAPROXY_PATH_ENV,
     HAPROXY_PORT_ENV,
     HAPROXY_SOCKET_MAX,
@@ -32,6 +33,7 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(THROUGHPUT_ENV, "unset")  # restored (removed) after the test
     monkeypatch.setenv(METRICS_INTERVAL_ENV, "unset")
+    monkeypatch.setenv(GRPC_MESSAGE_ENV, "unset")
 
 
 def test_throughput_mode_follows_the_setting(clean_env):
@@ -48,6 +50,12 @@ def test_serve_exports_its_cached_metrics_once_a_second_unless_told(clean_env):
     assert os.environ[METRICS_INTERVAL_ENV] == "1000"
     configure_serve_mode(LocalClusterSettings(serve_metrics_export_interval_ms=0))
     assert os.environ[METRICS_INTERVAL_ENV] == "0"  # Serve: record every request
+
+
+def test_handle_messages_may_carry_the_largest_body_the_gateway_accepts(clean_env):
+    config = load_config("local")
+    configure_serve_mode(config.local_cluster)
+    assert int(os.environ[GRPC_MESSAGE_ENV]) > 2 * config.gateway.validation.max_body_bytes
 
 
 @pytest.mark.parametrize("profile", ["local", "gpu"])

@@ -9,6 +9,8 @@ from ops.k8s import manifests
 from ops.k8s.rayservice import RayServiceRenderer, load_values, parse_set_values
 
 HAPROXY = {"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"}
+GRPC = "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH"
+INTERVAL = "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS"
 
 
 def containers(rayservice: dict) -> list[dict]:
@@ -29,12 +31,18 @@ def test_every_ray_container_gets_the_ingress_switch(helm, sets, expected):
 
 
 @pytest.mark.parametrize(
-    ("sets", "expected"), [((), "1000"), (("rayService.metricsExportIntervalMs=250",), "250")]
+    ("sets", "name", "expected"),
+    [
+        ((), INTERVAL, "1000"),
+        (("rayService.metricsExportIntervalMs=250",), INTERVAL, "250"),
+        ((), GRPC, str(256 * 2**20)),
+        (("rayService.grpcMaxMessageBytes=67108864",), GRPC, "67108864"),
+    ],
 )
-def test_every_ray_container_gets_the_metrics_export_interval(helm, sets, expected):
+def test_every_ray_container_gets_serve_settings(helm, sets, name, expected):
     rendered = manifests.find(manifests.load_all(helm.template(set_values=sets)), "RayService")
     python = RayServiceRenderer(load_values(overrides=parse_set_values(list(sets)))).render()
-    wanted = {"name": "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "value": expected}
+    wanted = {"name": name, "value": expected}
     for rayservice in (rendered, python):
         found = [wanted in c.get("env", []) for c in containers(rayservice)]
         assert found and all(found), found
