@@ -15,6 +15,7 @@ from serve.gateway.config import startup_warnings
 from serve.gateway.gateway import Gateway
 from serve.gateway.limiter import select_limit_backend
 from serve.stages.embedder import DeploymentEmbedder
+from serve.stages.transport import with_replica_transport
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class RouterIngress:
         self, config: dict[str, Any], llm_handle: Any | None = None, **stage_handles: Any
     ) -> None:
         self.config = AppConfig.model_validate(config)
+        llm_handle = with_replica_transport(llm_handle)
+        stage_handles = {name: with_replica_transport(h) for name, h in stage_handles.items()}
         embedder = None  # the router's embeddings: its own MiniLM, or the embed deployment
         if self.config.router.embeddings == "embed_deployment" and stage_handles.get("embed"):
             embedder = DeploymentEmbedder(stage_handles["embed"])
