@@ -158,21 +158,3 @@ async def test_async_warm_ups_count_for_readiness():
     gate.set()
     await asyncio.sleep(0.01)
     assert readiness.ready and readiness.report()["pipeline"]["status"] == "ok"
-
-
-async def test_pipeline_rehearsal_sends_a_page_image_to_the_image_stages():
-    from serve.api.health.rehearsal import rehearse_pipeline
-    from tests.unit.fakes import FakeStageHandle, ocr_result
-    from tests.unit.harness import make_harness
-
-    seen = []
-
-    def process(payload):
-        seen.append(payload["mime"])
-        return ocr_result()
-
-    ocr = FakeStageHandle(process=process)
-    harness = make_harness({"ocr": ocr}, llm_handle=False)
-    outcome = await rehearse_pipeline(harness.services.chat, "interfaze", pause_s=0)
-    assert seen == ["image/png"] and "ocr" in outcome["stages"]
-    assert outcome["degraded"] == {}
