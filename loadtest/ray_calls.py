@@ -91,10 +91,14 @@ def measure(
         for body in bodies:
             send(base_url, body)
     time.sleep(3 * COUNT_WRITE_S)
-    before, cpu_before = read_counts(folder), descendants()
-    time.sleep(idle_s)
-    idle = diff(read_counts(folder), before)
-    idle_router_cpu_s = cpu_delta(cpu_before, descendants()).get("router", 0.0) / idle_s
+    router_pids = pids_of("router", descendants()) if profile_dir else []
+    with ExitStack() as stack:
+        if profile_dir and router_pids:  # what the router does with no request
+            stack.enter_context(recording(router_pids[0], profile_dir / "idle.txt"))
+        before, cpu_before = read_counts(folder), descendants()
+        time.sleep(idle_s)
+        idle = diff(read_counts(folder), before)
+        idle_router_cpu_s = cpu_delta(cpu_before, descendants()).get("router", 0.0) / idle_s
     result: dict[str, Any] = {
         "idle_calls_per_s": per_unit(idle, idle_s),
         "router_idle_cpu_ms_per_s": round(1000 * idle_router_cpu_s, 2),
