@@ -2,6 +2,7 @@
 
     .venv/bin/python -m loadtest.ingress_bench                 # both ingresses, ~5 min
     .venv/bin/python -m loadtest.ingress_bench --only haproxy --duration 10
+    .venv/bin/python -m loadtest.ingress_bench --only haproxy --paths mix --variant K=V
 
 For each ingress a child process starts the app (the LLM and every stage off; one router
 replica with unbounded queues) with ``local_cluster.ingress_proxy`` set, then drives two
@@ -159,6 +160,7 @@ def run_child(
     profile_s: float,
     overrides: list[str] | None = None,
     paths: list[str] | None = None,
+    tag: str | None = None,
 ) -> dict:
     """Start the app with ``ingress``, measure the paths, profile, stop.
 
@@ -175,22 +177,23 @@ def run_child(
     settings = deep_merge(stages, ROUTER_OVERRIDES)
     settings = deep_merge(settings, parse_overrides(overrides or []))
     config = app_config("local", settings, ingress=ingress)
-    result: dict[str, Any] = {"ingress": ingress, "overrides": overrides or []}
+    result: dict[str, Any] = {"ingress": tag or ingress, "overrides": overrides or []}
     payload_settings = load_loadtest_config().payloads
     # built here, before the app starts: left to the locust users, every user builds them at
     # once (the mix has images, PDFs and speech) and the measured window serves no request
     load_or_build(payload_settings)
     pages = make_pages(payload_settings.variants, payload_settings.seed)
+    folder = out / (tag or ingress)
     with PageServer(pages) as web, local_app(config) as app:
         result["startup_s"] = round(app.startup_s, 1)
         result["paths"] = [
-            measure_path(app.base_url, path, users, duration_s, out / ingress, web.base_url)
+            measure_path(app.base_url, path, users, duration_s, folder, web.base_url)
             for path in paths
         ]
         if profile_s > 0:
             mix = "production" if "mix" in paths else "router"
             result["router_profile"] = profile_router(
-                app.base_url, profile_s, out / ingress, mix, web.base_url
+                app.base_url, profile_s, folder, mix, web.base_url
             )
         stopping = time.monotonic()
     result["shutdown_s"] = round(time.monotonic() - stopping, 1)
@@ -213,6 +216,28 @@ def print_table(results: list[dict[str, Any]]) -> None:
             )
 
 
+def variant_ratios(results: list[dict[str, Any]]) -> list[str]:
+    """``<ingress>+variant / <ingress>`` router CPU per request (all and marginal), per path."""
+    by_name = {r.get("ingress"): r for r in results}
+    lines = []
+    for name, result in by_name.items():
+        base = by_name.get(str(name).removesuffix("+variant")) if "+variant" in str(name) else None
+        if base is None:
+            continue
+        base_rows = {row["path"]: row for row in base.get("paths", [])}
+        for row in result.get("paths", []):
+            before = base_rows.get(row["path"])
+            if before is None:
+                continue
+            for key in ("router_cpu_ms_per_req", "router_marginal_ms_per_req"):
+                if row.get(key) and before.get(key):
+                    lines.append(
+                        f"{name} / {base['ingress']} {row['path']} {key}: "
+                        f"{row[key]} / {before[key]} = {row[key] / before[key]:.2f}x"
+                    )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=INGRESSES, default=None)
@@ -233,7 +258,16 @@ def main(argv: list[str] | None = None) -> int:
         default="noop,arithmetic",
         help="comma list of noop, arithmetic, mix (mix: production mix, every stage on)",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="also measure each ingress with this override, in the same run, and print the "
+        "variant's router CPU per request against the base's",
+    )
     parser.add_argument("--child", choices=INGRESSES, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tag", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out = Path(args.out or REPORTS_DIR / f"ingress-{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
@@ -246,24 +280,32 @@ def main(argv: list[str] | None = None) -> int:
             args.profile,
             args.overrides,
             [p for p in args.paths.split(",") if p],
+            args.tag,
         )
-        (out / f"{args.child}.json").write_text(json.dumps(result, indent=2))
+        (out / f"{args.tag or args.child}.json").write_text(json.dumps(result, indent=2))
         return 0
     results = []
-    for ingress in [args.only] if args.only else INGRESSES:
+    targets = [(ingress, None, []) for ingress in ([args.only] if args.only else INGRESSES)]
+    if args.variant:
+        targets += [(ingress, f"{ingress}+variant", args.variant) for ingress, _, _ in targets]
+    for ingress, tag, extra in targets:
         cmd = [
             sys.executable, "-m", "loadtest.ingress_bench", "--child", ingress, "--out", str(out),
             "--users", str(args.users), "--duration", str(args.duration),
             "--profile", str(args.profile), "--paths", args.paths,
-            *(f"--set={o}" for o in args.overrides),
+            *(f"--set={o}" for o in [*args.overrides, *extra]),
+            *(["--tag", tag] if tag else []),
         ]  # fmt: skip
-        print(f"{ingress}: starting the app and measuring ...", flush=True)
+        print(f"{tag or ingress}: starting the app and measuring ...", flush=True)
         budget = 240 + 3 * (args.duration + 70) + args.profile
         subprocess.run(cmd, timeout=budget, cwd=Path(__file__).resolve().parents[1], check=False)
-        path = out / f"{ingress}.json"
-        results.append(json.loads(path.read_text()) if path.exists() else {"ingress": ingress})
+        name = tag or ingress
+        path = out / f"{name}.json"
+        results.append(json.loads(path.read_text()) if path.exists() else {"ingress": name})
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print_table(results)
+    for line in variant_ratios(results):
+        print(line)
     print(f"results: {out / 'results.json'}")
     return 0
 
