@@ -218,9 +218,29 @@ def test_killed_ocr_replica_is_reported_fast_and_recovers(fault_app):
     assert after.status_code == 200 and "ocr" in after.json()["interfaze"]["route"], report
 
 
+def post_retrying_connection_errors(url: str, body: dict, headers: dict,
+                                    retries: int = 2) -> tuple[httpx.Response, int]:  # fmt: skip
+    """POST with the official openai client's policy for connection errors: ``retries`` more
+    tries (its default ``max_retries`` is 2) after a short back-off. Returns the response and
+    how many connections failed on the way; raises when every try failed."""
+    for attempt in range(retries + 1):
+        try:
+            return httpx.post(url, json=body, headers=headers, timeout=60), attempt
+        except httpx.TransportError:
+            if attempt == retries:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def test_no_router_replica_up_is_a_retryable_503(fault_app):
     """Both router replicas killed: the ingress itself answers, OpenAI-shaped and retryable
-    (HAProxy's own error, rewritten by the worker hook), until Serve has restarted them."""
+    (HAProxy's own error, rewritten by the worker hook), until Serve has restarted them.
+
+    HAProxy reloads each time its server list changes (routers gone, each one back); a
+    connection it accepted just before a reload can be closed unanswered. Clients retry
+    connection errors (the openai SDK twice by default, with back-off), so the contract checked
+    is that no request fails under that policy, and the dropped connections are reported."""
     import ray
 
     wait_ok(fault_app.base_url, timeout_s=120)
@@ -229,25 +249,25 @@ def test_no_router_replica_up_is_a_retryable_503(fault_app):
     killed_at = time.monotonic()
     statuses = []
     body = chat_body("What is 12 * 12?", max_tokens=8)
-    resets = 0
+    dropped = 0
     while time.monotonic() - killed_at < 120:
         try:
-            response = httpx.post(f"{fault_app.base_url}/v1/chat/completions", json=body,
-                                  headers=fault_app.headers(), timeout=60)  # fmt: skip
+            response, failed = post_retrying_connection_errors(
+                f"{fault_app.base_url}/v1/chat/completions", body, fault_app.headers()
+            )
         except httpx.TransportError as exc:
-            # HAProxy may drop a connection accepted while it reloads (its server list changes
-            # when replicas die); clients retry connection errors (the openai SDK does by
-            # default), so one is tolerated, a second is not
-            resets += 1
-            assert resets <= 1, f"connections failed twice while the routers restart: {exc!r}"
-            statuses.append(type(exc).__name__)
-            continue
+            raise AssertionError(
+                f"a request failed on every retry while the routers restart: {exc!r}; "
+                f"statuses so far {statuses}"
+            ) from exc
+        dropped += failed
         assert_status_class(response)
         statuses.append(response.status_code)
         if response.status_code == 200:
             break
         time.sleep(0.5)
-    print("routers killed:", {"statuses": statuses, "recovery_s": time.monotonic() - killed_at})
+    print("routers killed:", {"statuses": statuses, "dropped_connections": dropped,
+                              "recovery_s": time.monotonic() - killed_at})  # fmt: skip
     assert statuses[-1] == 200, statuses
 
 
