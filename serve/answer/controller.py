@@ -9,7 +9,7 @@ from serve.answer.base import Answer, Answerer
 from serve.answer.charts import ChartAnswerer
 from serve.answer.compute import ComputeAnswerer
 from serve.answer.execution import ExecutionAnswerer
-from serve.answer.fields import FieldAnswerer
+from serve.answer.fields import FieldAnswerer, amount_value
 from serve.answer.intent import Intent, classify, classify_by_rules
 from serve.answer.passages import TEXT_KINDS, FactAnswerer, PassageAnswerer, TranscriptAnswerer
 from serve.answer.readings import gate
@@ -44,6 +44,18 @@ class Decision:
     @property
     def confidence(self) -> float:
         return self.answer.confidence if self.answer else 0.0
+
+
+def share_disputes(candidates: list[Answer]) -> None:
+    """A value the document itself contradicts (the fields answerer's ``disputed``: the payment
+    or another total line says otherwise) is no surer when another answerer reads it too."""
+    for disputed in [a for a in candidates if a.data.get("disputed")]:
+        value = amount_value(disputed.text)
+        if value is None:
+            continue
+        for other in candidates:
+            if other is not disputed and amount_value(other.text) == value:
+                other.confidence = min(other.confidence, disputed.confidence)
 
 
 def default_answerers() -> list[Answerer]:
@@ -111,6 +123,7 @@ class SmallStack:
             if self.check_readings:
                 gate(answer, observations)  # no surer than its own words were read
             candidates.append(answer)
+        share_disputes(candidates)
         intent = ruled or self._intent(question, observations, candidates)
         if intent is Intent.GENERATE:
             return Decision(intent, None, candidates, "the question asks for generation", expected)

@@ -219,6 +219,18 @@ def _stacked(lines: list[Line], at: int, column: int, key: str) -> list[KeyValue
     if at + 1 >= len(lines):
         return []
     line, below = lines[at], lines[at + 1]
+    if _CURRENCY_WORD.match(key.strip()):
+        return []  # "RM" over "70.30": a unit, not a label (the line above it is)
+    if (
+        len(below.segments) == 1
+        and _CURRENCY_WORD.match(below.segments[0].strip())
+        and at + 2 < len(lines)
+        and len(lines[at + 2].segments) == 1
+    ):  # "CASH" / "RM" / "70.30": the currency on a line of its own between label and value
+        priced = _currency_then_amount([below.segments[0], lines[at + 2].segments[0]])
+        if priced is not None:
+            sureness = min(line.sureness, below.sureness, lines[at + 2].sureness)
+            return [KeyValue(key, priced, line.page, line.index, "stacked", sureness)]
     if len(below.segments) == len(line.segments):
         value = below.segments[column]
     elif len(below.segments) == 1 and len(line.segments) == 1:
@@ -599,8 +611,10 @@ class FieldAnswerer:
             return None
         best = candidates[0]
         agree = 0
+        disputed = False
         if field == "total":
             best, agree = _grand_total(candidates, observations)
+            disputed, agree = agree == DISPUTED, max(agree, 0)
         sums = _part_of_total(field, best.value, observations) if field in _PARTS else 0
         runner_up = next((c for c in candidates if _differs(c.value, best.value)), None)
         margin = best.score - (runner_up.score if runner_up else 0.0)
@@ -616,6 +630,10 @@ class FieldAnswerer:
             confidence *= 0.6  # the page writes cents; a total without them is a misread
         if agree:  # arithmetic confirms the figures as read
             confidence = max(confidence, 0.95)
+        elif field == "total" and (amount_value(best.value) or 0) < 0:
+            confidence *= NEGATIVE_TOTAL_FACTOR  # a credit, or a stroke read as a minus
+        if disputed:
+            confidence *= DISPUTED_TOTAL_FACTOR
         if kind is AnswerType.IDENTIFIER and _confusable_prefix(best.value, best.pair.source):
             confidence *= CONFUSABLE_PREFIX_FACTOR
         if kind is AnswerType.DATE and not _plausible_year(best.value):
@@ -636,18 +654,20 @@ class FieldAnswerer:
             answerer=self.name,
             sources=[best.pair.source.citation],
             data={"field": field, "key": best.pair.key, "value": best.value, "how": best.pair.how,
-                  "checks": agree, **({"rivals": rivals} if rivals else {})},
+                  "checks": agree, **({"rivals": rivals} if rivals else {}),
+                  **({"disputed": True} if disputed else {})},
         )  # fmt: skip
 
 
 SEVERAL_AMOUNTS_FACTOR = 0.7
+NEGATIVE_TOTAL_FACTOR = 0.6
 
 
 def _several_amounts(candidate: _Candidate) -> bool:
     """The value read holds other figures than the one taken ("$48,322 64": the point lost,
     "64" taken; "2 15.40": a count and a sum), and arithmetic did not say which is right."""
     spans = AMOUNT_SPAN.findall(despace(candidate.pair.value))
-    others = [s for s in spans if _amount(s) != _amount(candidate.value)]
+    others = [s for s in spans if amount_value(s) != amount_value(candidate.value)]
     return len(spans) > 1 and bool(others)
 
 
@@ -665,7 +685,7 @@ def _field_amounts(observations: list[Observation], field: str) -> set[Decimal]:
             if key_score(field, pair.key, field) < 0.6:
                 continue
             value = typed_span(pair.value, AnswerType.AMOUNT)
-            amount = _amount(value) if value else None
+            amount = amount_value(value) if value else None
             if amount is not None:
                 found.add(amount)
     return found
@@ -674,7 +694,7 @@ def _field_amounts(observations: list[Observation], field: str) -> set[Decimal]:
 def _part_of_total(field: str, value: str, observations: list[Observation]) -> int:
     """Whether a subtotal or tax as read adds up with the page's other two figures to its
     total: 1 it does, -1 the page shows the other two and no sum of them fits, 0 unknown."""
-    amount = _amount(value)
+    amount = amount_value(value)
     if amount is None:
         return 0
     other = "tax" if field == "subtotal" else "subtotal"
@@ -752,16 +772,17 @@ def _cents_expected(observations: list[Observation]) -> bool:
     return len(amounts) >= 3 and with_cents >= 0.5 * len(amounts)
 
 
-def _amount(text: str) -> Decimal | None:
+def amount_value(text: str) -> Decimal | None:
+    """The amount a value writes ("RM 4,60", "-0.01", "1.234,56"), or None."""
     cleaned = re.sub(r"[^\d.,-]", "", text)
     cleaned = re.sub(r"^(-?)([.,]\d)", r"\g<1>0\2", cleaned)  # ".01" is 0.01
-    if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+,\d{2}", cleaned):  # 1.234,56
-        cleaned = cleaned.replace(".", "").replace(",", ".")
+    if re.fullmatch(r"-?\d{1,3}(?:\.\d{3})*,\d{2}", cleaned):  # 1.234,56 and 4,60
+        cleaned = cleaned.replace(".", "").replace(",", ".")  # (a grouping comma takes 3)
     return parse_number(cleaned)
 
 
 def _differs(a: str, b: str) -> bool:
-    x, y = _amount(a), _amount(b)
+    x, y = amount_value(a), amount_value(b)
     if x is not None and y is not None and re.search(r"\d", a) and re.search(r"\d", b):
         return x != y
     return normalize(a) != normalize(b)
@@ -776,7 +797,7 @@ def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> l
         for pair in extract_pairs(observation):
             if pattern.search(normalize(pair.key)):
                 value = typed_span(pair.value, AnswerType.AMOUNT)
-                amount = _amount(value) if value else None
+                amount = amount_value(value) if value else None
                 if amount is not None:
                     if amount > 0 and re.match(r"\s*[-−–(]", pair.value):
                         amount = -amount  # "-RM 0.02", "(0.02)": the sign before the currency
@@ -798,26 +819,36 @@ def _grand_total(
     chosen value, it is returned unconfirmed and marked disputed (less confident).
     """
     totals = [c for c in candidates if c.score >= 0.6]
-    if not totals:
-        return candidates[0], 0
+    if not totals:  # no total line as such ("Taxable amount"): the payment can still object
+        weak, paid = candidates[0], _payment(observations, settled=True)
+        value = amount_value(weak.value)
+        if paid and value is not None and all(abs(value - p) > Decimal("0.004") for p in paid):
+            return weak, DISPUTED
+        return weak, 0
     strong = [c for c in totals if _GRAND.search(normalize(c.pair.key))] or totals
     best = max(strong, key=lambda c: (c.score, _has_cents(c.value), c.pair.line))
-    printed = {v for v in (_amount(c.value) for c in strong) if v is not None}
+    printed = {v for v in (amount_value(c.value) for c in strong) if v is not None}
     subtotals = _labelled_amounts(observations, re.compile(r"\b(sub ?-?total|net|excl)"))
     taxes = _labelled_amounts(observations, re.compile(r"\b(tax|vat|gst|sst)\b"))
     rounding = [r for r in _labelled_amounts(observations, re.compile(r"\bround"))
                 if abs(r) < 1]  # fmt: skip
-    tendered = _labelled_amounts(observations, _TENDERED)
-    change = _labelled_amounts(observations, re.compile(r"\bchange\b"))
     arithmetic = {s + t + r for s in subtotals for t in taxes if t < s for r in rounding or [0]}
     arithmetic |= {p + r for p in printed for r in rounding if r}
     partial = _labelled_amounts(observations, re.compile(r"\btotal\b"))  # "0% supplies", "6% ..."
     arithmetic |= {a + b for a, b in itertools.combinations(set(partial), 2) if a and b}
-    paid = {c - g for c in tendered for g in change if c >= g} if change else set(tendered)
-    readings = [printed, arithmetic, paid]
+    paid = _payment(observations)
 
     def close(x: Decimal, y: Decimal) -> bool:
         return abs(x - y) <= Decimal("0.004")  # cents are exact
+
+    # "Total Payable: - 51.88": a dash before a total the other readings give positive is a
+    # stroke (a pen mark, a leader), not a credit.
+    # "GRAND TOTAL 1000" over "CASH 20.00 / CHANGE 10.00": the point not read.
+    printed = {-v if v < 0 and any(close(-v, x) for x in arithmetic | paid) else v
+               for v in printed}  # fmt: skip
+    printed = {v / 100 if _point_lost(v, strong) and any(close(v / 100, x) for x in
+               arithmetic | paid) else v for v in printed}  # fmt: skip
+    readings = [printed, arithmetic, paid]
 
     def support(value: Decimal) -> int:
         return sum(any(close(x, value) for x in reading) for reading in readings)
@@ -826,7 +857,7 @@ def _grand_total(
     if not options:
         return best, 0
     wording = {v: _GRAND.search(normalize(c.pair.key)) is not None
-               for c in strong if (v := _amount(c.value)) is not None}  # fmt: skip
+               for c in strong if (v := amount_value(c.value)) is not None}  # fmt: skip
     # Ties go to what the payment says was paid, then to a printed grand-total line.
     top = max(
         options,
@@ -841,18 +872,56 @@ def _grand_total(
     # Printed totals and the payment can contradict; arithmetic only supports (its sums of
     # whatever tax and total lines the page has are too loose to overrule a reading).
     disputed = any(reading and not any(agrees(x) for x in reading) for reading in (printed, paid))
+    settled = _payment(observations, settled=True) if disputed else set()
+
+    def contradicted(value: Decimal | None) -> bool:
+        """A printed total or the change counted says other than ``value`` (cash handed over
+        without a change line read proves nothing)."""
+        if value is None:
+            return False
+        fits = [value, *(value + r for r in rounding), *(value - r for r in rounding)]
+        return any(
+            reading and not any(close(x, f) for x in reading for f in fits)
+            for reading in (printed, settled)
+        )
+
     if agreeing >= 2 and not disputed:
         printed_as = next(
-            (c for c in strong if _amount(c.value) == top and _has_cents(c.value)), None
+            (c for c in strong if amount_value(c.value) == top and _has_cents(c.value)), None
         )
         if printed_as is not None:
             return printed_as, agreeing - 1
         return _Candidate(best.score, f"{top:.2f}", best.pair), agreeing - 1
     if agreeing >= 2:  # agreed, yet another reading says otherwise
-        return _Candidate(best.score * 0.8, f"{top:.2f}", best.pair), 0
+        return _Candidate(best.score * 0.8, f"{top:.2f}", best.pair), (
+            DISPUTED if contradicted(top) else 0
+        )
     if disputed or len(printed) > 1:  # total lines disagree and nothing settles it
         best = _Candidate(best.score * 0.8, best.value, best.pair)
-    return best, 0
+    return best, DISPUTED if contradicted(amount_value(best.value)) else 0
+
+
+def _payment(observations: list[Observation], *, settled: bool = False) -> set[Decimal]:
+    """What the payment lines say was paid: tendered − change, or what was tendered (not with
+    ``settled``: cash handed over without a change line read may be more than the total).
+    Signs are dropped: receipts print the tendered amount as "-22.00" too."""
+    tendered = [abs(t) for t in _labelled_amounts(observations, _TENDERED)]
+    change = [abs(g) for g in _labelled_amounts(observations, re.compile(r"\bchange\b"))]
+    if not change:
+        return set() if settled else set(tendered)
+    return {c - g for c in tendered for g in change if c >= g}
+
+
+DISPUTED = -1  # _grand_total's count of confirmations when a reading contradicts the answer
+DISPUTED_TOTAL_FACTOR = 0.6  # the payment or a printed line says another total
+
+
+def _point_lost(value: Decimal, strong: list[_Candidate]) -> bool:
+    """A printed total read as a whole number of three or more digits ("1000" for 10.00)."""
+    return any(
+        amount_value(c.value) == value and re.fullmatch(r"\D*\d{3,}\D*", c.value.strip())
+        for c in strong
+    )
 
 
 # Lines of the amount handed over (the change is what comes back).

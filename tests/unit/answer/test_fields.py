@@ -320,6 +320,64 @@ def test_two_printed_totals_tie_and_the_payment_settles_it():
     assert answer.text == "27.25" and answer.data["key"] == "Total Rounded"
 
 
+def test_a_currency_on_a_line_of_its_own_joins_label_and_amount():
+    receipt = page(
+        "KEDAI BUKU MAJU\nTOTAL AMT.....\n48.56\nROUNDING ADJ.\n-0.01\nRM\n48.55\n"
+        "CASH\nRM\n50.00\nCHANGE\nRM\n1.45"
+    )
+    pairs = {(p.key, p.value) for p in extract_pairs(receipt)}
+    assert ("CASH", "RM 50.00") in pairs and ("CHANGE", "RM 1.45") in pairs
+    assert not any(key == "RM" for key, _ in pairs)  # a unit, not a label
+    answer = FieldAnswerer().answer("How much was paid in total?", [receipt])
+    assert answer.text == "48.55" and answer.confidence >= 0.9  # rounding and payment agree
+
+
+def test_a_stroke_before_a_total_the_arithmetic_gives_positive_is_no_minus():
+    receipt = page(
+        "KEDAI ROTI MAJU\nTotal 6% supplies (Inc. GST):\t21.20\nTotal 0% supplies:\t9.30\n"
+        "Total Payable:\t- 30.50"
+    )
+    answer = FieldAnswerer().answer("How much was paid in total?", [receipt])
+    assert answer.text == "30.50" and answer.confidence >= 0.9
+    alone = page("KEDAI ROTI MAJU\nTotal Payable:\t-30.50")
+    answer = FieldAnswerer().answer("How much was paid in total?", [alone])
+    assert answer.text == "-30.50" and answer.confidence < 0.65  # a credit, or a stroke?
+
+
+def test_a_total_whose_point_was_not_read_is_taken_from_the_payment():
+    receipt = page("KEDAI MAJU\nGRAND TOTAL\t1250\nCASH\t20.00\nCHANGE DUE\t7.50")
+    answer = FieldAnswerer().answer("How much was paid in total?", [receipt])
+    assert answer.text == "12.50" and answer.data["checks"] >= 1
+
+
+def test_a_total_the_change_counted_contradicts_is_not_given_by_any_answerer():
+    rows = [["SUBTOTAL", "RM31.80"], ["CASH", "RM50.00"], ["CHANGE", "RM18.20"],
+            ["TAXABLE AMOUNT", "RM30.00"], ["6%GST", "RM1.80"]]  # fmt: skip
+    text = "\n".join("\t".join(row) for row in rows)
+    receipt = page("KEDAI MAJU\n" + text)
+    table = Observation("doc1", "table 1", "table", text, 0.95, "ocr", {"rows": rows})
+    answer = FieldAnswerer().answer("How much was paid in total?", [receipt])
+    assert answer.data.get("disputed") and answer.confidence < 0.65
+    decision = STACK.decide("How much was paid in total?", [receipt, table])
+    assert {c.answerer for c in decision.candidates} >= {"table", "document_field"}
+    assert decision.confidence < 0.65, decision  # the table answerer reads it alike
+    # Cash handed over with no change line read proves nothing against a printed total.
+    cash_only = page("KEDAI MAJU\nTOTAL\tRM1.38\nCASH\tRM1.40")
+    answer = FieldAnswerer().answer("How much was paid in total?", [cash_only])
+    assert not answer.data.get("disputed")
+
+
+def test_a_decimal_comma_with_two_digits_is_cents():
+    from decimal import Decimal
+
+    from serve.answer.fields import amount_value
+
+    assert amount_value("4,60") == Decimal("4.60")
+    assert amount_value("1,000") == Decimal("1000")
+    assert amount_value("1.234,56") == Decimal("1234.56")
+    assert amount_value("RM -0.01") == Decimal("-0.01")
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
