@@ -102,12 +102,20 @@ _ADDRESS = re.compile(
 )
 
 
+# The label of an identifier, its number on another line ("Co. Reg No.", "GST ID:").
+_ID_LABEL = re.compile(
+    r"\b(?:reg(?:istration)?|no|number|id)\b[\s.:#]*$|\breg(?:istration)?\.? no\b", re.I
+)
+
+
 def name_like(text: str) -> bool:
     """Could this segment be a company or person name (not an address, a number, a label)?"""
     text = text.strip()
     words = _words(text)
     if not words or len(words) > 9 or len(text) > 70 or _NOT_NAME.search(text):
         return False
+    if _ID_LABEL.search(text) and not re.search(r"\d", text):
+        return False  # "Co. Reg No.", "Company Reg No..": the label of a number, not a name
     if _STAFF_ROLE.match(text) and org_evidence(text) < 1.0:
         return False  # "Cashier P.NISANTHI": a person at the till, not the shop
     if is_label(text) and not any(w in ORG_WORDS for w in words):
@@ -179,6 +187,8 @@ def _continues(name: str, above: Line) -> bool:
     if len(above.segments) != 1 or not name_like(above.text) or is_label(above.text):
         return False
     if _LEGAL_START.match(name):
+        if all(w in _LEGAL_FORMS for w in _words(name)):  # "SDN BHD" under "MPH BOOKSTORES"
+            return not _has_legal_form(above.text)
         return org_evidence(above.text) < 1.0
     same_case = above.text.isupper() == name.isupper()
     return (
@@ -187,6 +197,14 @@ def _continues(name: str, above: Line) -> bool:
         and org_evidence(above.text) == 0.0
         and not re.search(r"\d", above.text)
         and len(_words(above.text)) <= 4
+    )
+
+
+def _has_legal_form(text: str) -> bool:
+    """The name already ends in its legal form ("... SDN BHD", "... S/B", "... Ltd")."""
+    words = _words(text)
+    return bool(re.search(r"\b(?:s/b|p/l)\b", text, re.IGNORECASE)) or bool(
+        words and words[-1] in _LEGAL_FORMS
     )
 
 
@@ -331,7 +349,8 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
         for segment in line.segments:
             for piece in _pieces(segment):
                 name = _clean(piece, line)
-                if above is not None and _continues(name, above):
+                continued = above is not None and _continues(name, above)
+                if continued:
                     name = _clean(f"{above.text} {name}")  # "POPULAR BOOK" / "CO. (M) SDN BHD"
                 name = _close_parenthesis(name, ordered[max(at - 3, 0) : at])
                 if not name_like(name) or id(line) in excluded:
@@ -341,7 +360,8 @@ def letterhead(pages: list[list[Line]], excluded: set[int]) -> list[Party]:
                 height = line_height(line)
                 prominent = bool(typical and height and height >= 1.15 * typical)
                 registered = _registration_follows(piece, lines, line)
-                early = 0.25 * max(0.0, 1 - rank / 5) if in_top else 0.0
+                # A name finished on this line ranks where it began (the line above).
+                early = 0.25 * max(0.0, 1 - max(rank - continued, 0) / 5) if in_top else 0.0
                 rank += 1 if in_top else 0
                 evidence = 0.45 * org + (0.35 if domain else 0.0) + (0.25 if registered else 0.0)
                 evidence += 0.2 if prominent else 0.0
@@ -608,6 +628,17 @@ def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | Non
         confidence *= 0.6  # two different names fit as well: not for the small stack to pick
     if misread_case(best.name) or ocr_noise(best.name) or digit_in_word(best.name):
         confidence *= 0.7
-    if near_miss(best.name):
+    if near_miss(best.name) or stray_accent(best.name, best.line.page.text):
         confidence *= NEAR_MISS_FACTOR
     return best, round(min(confidence, 0.97), 3)
+
+
+def stray_accent(name: str, page_text: str) -> bool:
+    """A letter with a diacritic in a name read from pixels on a page written without them
+    ("Gerbang Alaf Restäurants" among plain English): more likely a speck read as an accent
+    than the name's spelling."""
+    marked = {c for c in name if c.isalpha() and not c.isascii()}
+    if not marked:
+        return False
+    elsewhere = sum(1 for c in page_text.replace(name, "") if c.isalpha() and not c.isascii())
+    return elsewhere < 2

@@ -378,6 +378,38 @@ def test_a_decimal_comma_with_two_digits_is_cents():
     assert amount_value("RM -0.01") == Decimal("-0.01")
 
 
+def test_a_legal_form_on_the_next_line_finishes_a_trade_name():
+    receipt = page(
+        "LAKE BOOKSTORES\nSDN BHD\nGST No: 000111222333\nLot 5, Jalan Maju\nTOTAL\t12.00",
+        heights=[14, 14, 8, 8, 8],
+    )
+    party, confidence = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert party.name == "LAKE BOOKSTORES SDN BHD" and confidence >= 0.9
+
+
+def test_the_label_of_a_registration_number_is_no_rival_name():
+    receipt = page(
+        "KAISON TIMBER SDN BHD\nUnit 2, Melawati Mall\nJalan Bandar 3\n53100 Kuala Lumpur\n"
+        "Co. Reg No.\n(123456-K)\nTOTAL\t12.00"
+    )
+    party, confidence = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert party.name == "KAISON TIMBER SDN BHD" and confidence >= 0.8
+
+
+def test_an_accent_on_a_page_written_without_them_is_a_misread():
+    from serve.answer.parties import stray_accent
+
+    text = "Gerbang Alaf Restäurants Sdn Bhd\n(65351-M)\nTOTAL\t12.00"
+    assert stray_accent("Gerbang Alaf Restäurants Sdn Bhd", text)
+    assert not stray_accent("Gerbang Alaf Restaurants Sdn Bhd", text)
+    german = "Bäckerei Müller GmbH\nHauptstraße 5, München\nSumme\t12.00"
+    assert not stray_accent("Bäckerei Müller GmbH", german)  # the page writes them: a spelling
+    _party, confidence = find_party(
+        "Which company issued this receipt?", pages_of([page(text, heights=[14, 8, 8])]), []
+    )
+    assert confidence < 0.65
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
