@@ -7,6 +7,9 @@ family of :mod:`loadtest.perception.gen_business_docs` (8 dev / 8 held-out templ
 phrasings, vocabularies, scan profiles), and ``receipt_real`` (SROIE receipt photos under
 ``loadtest/eval/data/sroie``, split 20/20). Each case is an OpenAI chat request plus the
 strings an answer must contain (any of them) and how to score it (``meta["score"]``).
+
+A third split, ``probe`` (tuning data: six new layouts over the dev vocabulary, phrasings and
+scan profile), exists for the generated-document categories only (:data:`PROBE_CATEGORIES`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from typing import Any
 from loadtest.eval.heldout import phrasings as heldout_phrasings
 
 SPLITS = ("dev", "heldout")
+PROBE_SPLIT = "probe"
+PROBE_CATEGORIES = ("invoice_pdf", "invoice_scan")
+ALL_SPLITS = (*SPLITS, PROBE_SPLIT)
 DATA = Path(__file__).parent / "data"
 CATEGORIES = (
     "invoice_pdf", "invoice_scan", "receipt_real", "chart", "speech", "web", "calculation",
@@ -337,8 +343,8 @@ def document_cases(
         scan,
     )
 
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    if split not in ALL_SPLITS:
+        raise ValueError(f"split must be one of {ALL_SPLITS}, not {split!r}")
     rng = random.Random(f"{category}-{split}-{seed}")
     templates = SPLIT_TEMPLATES[split]
     cases: list[Case] = []
@@ -479,6 +485,11 @@ def build_split(categories: list[str], *, seed: int, split: str, per_category: i
     unknown = [c for c in categories if c not in BUILDERS]
     if unknown:
         raise ValueError(f"unknown categories {unknown}; known: {sorted(BUILDERS)}")
+    if split == PROBE_SPLIT and set(categories) - set(PROBE_CATEGORIES):
+        raise ValueError(
+            f"split {split!r} has only the categories {PROBE_CATEGORIES}, not "
+            f"{sorted(set(categories) - set(PROBE_CATEGORIES))}"
+        )
     cases: list[Case] = []
     for category in categories:
         cases += BUILDERS[category](seed=seed, split=split, count=per_category)

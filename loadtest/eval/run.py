@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtest.eval.cases import BUILDERS, SMALL_STACK_CATEGORIES, SPLITS, WEB_BASE, Case
+from loadtest.eval.cases import ALL_SPLITS, BUILDERS, SMALL_STACK_CATEGORIES, WEB_BASE, Case
 from loadtest.eval.cases import build_split as build_cases
 from loadtest.eval.score import is_correct
 
@@ -215,7 +215,7 @@ def _print_case(result: Result) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["http", "inprocess"], default="http")
-    parser.add_argument("--split", choices=SPLITS, default="dev")
+    parser.add_argument("--split", choices=ALL_SPLITS, default="dev", help="probe: documents only")
     parser.add_argument(
         "--categories",
         default=",".join(DEFAULT_CATEGORIES),
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     categories = list(BUILDERS) if args.categories == "all" else args.categories.split(",")
-    show = args.split == "dev" or args.show_cases
+    show = args.split != "heldout" or args.show_cases
     cases = build_cases(
         categories, seed=args.seed, split=args.split, per_category=args.per_category
     )

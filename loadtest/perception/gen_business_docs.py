@@ -15,6 +15,12 @@ THE SPLIT (decided before any tuning; never look at held-out failures while tuni
 - Scans: dev 150/200/300 dpi, ±2° rotation, blur ≤ 0.8, JPEG 60-90; held-out 150/175/225/
   250/300 dpi, ±3°, blur ≤ 1.1, JPEG 50-85, faded print on a third of the pages.
 - Seeds: every stream is seeded with the split name, so the splits never share a document.
+
+PROBE (a third split, tuning data for failures on unseen layouts): the six templates of
+:mod:`doc_templates_probe` (logo_service, wholesale_deposit, carried_forward, proforma_three,
+cafe_receipt, hire_invoice), none of them a dev or held-out template, drawn with the DEV
+vocabulary, DEV phrasings and DEV scan profile, so only the layout is new; its streams are
+seeded with "probe", so its documents differ from dev's.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from loadtest.perception.doc_facts import SPLITS, Vocabulary
+from loadtest.perception.doc_facts import Vocabulary
 from loadtest.perception.doc_templates import TEMPLATES, GeneratedDoc
+from loadtest.perception.doc_templates_probe import PROBE_TEMPLATES
 from loadtest.perception.gen_documents import rasterise
 
 DEV_TEMPLATES = (
@@ -41,9 +48,18 @@ HELDOUT_TEMPLATES = (
     "bank_statement", "footer_brand", "multipage", "boxed_header", "tax_receipt",
     "right_seller", "supplier_po", "utility_bill",
 )  # fmt: skip
-SPLIT_TEMPLATES = {"dev": DEV_TEMPLATES, "heldout": HELDOUT_TEMPLATES}
+SPLIT_TEMPLATES = {
+    "dev": DEV_TEMPLATES,
+    "heldout": HELDOUT_TEMPLATES,
+    "probe": tuple(PROBE_TEMPLATES),
+}
 assert set(DEV_TEMPLATES).isdisjoint(HELDOUT_TEMPLATES)
 assert set(DEV_TEMPLATES) | set(HELDOUT_TEMPLATES) == set(TEMPLATES)
+assert set(PROBE_TEMPLATES).isdisjoint(TEMPLATES)
+ALL_TEMPLATES = {**TEMPLATES, **PROBE_TEMPLATES}
+# The split whose vocabulary, phrasings and scan profile a split uses (probe: only its
+# layouts are new).
+BASE_SPLIT = {"dev": "dev", "heldout": "heldout", "probe": "dev"}
 
 # Question kind → phrasings; "{doc}" is the document noun, "{item}" a line item. A phrasing
 # may be limited to some document kinds with a "kind1,kind2|" prefix.
@@ -165,7 +181,7 @@ class Question:
 
 def _phrasings(split: str, kind: str, doc_kind: str) -> list[str]:
     out = []
-    for phrasing in PHRASINGS[split][kind]:
+    for phrasing in PHRASINGS[BASE_SPLIT[split]][kind]:
         kinds, _, text = phrasing.rpartition("|")
         if not kinds or doc_kind in kinds.split(","):
             out.append(text)
@@ -216,7 +232,7 @@ def make_document(split: str, rng: random.Random, template: str | None = None) -
         template = rng.choice(names)
     elif template not in names:
         raise ValueError(f"template {template!r} is not in the {split} split")
-    return TEMPLATES[template](Vocabulary(split, rng))
+    return ALL_TEMPLATES[template](Vocabulary(BASE_SPLIT[split], rng))
 
 
 # ----------------------------------------------------------------------------- scanning
@@ -266,7 +282,7 @@ def _degrade(image: Image.Image, rng: random.Random, profile: dict) -> tuple[Ima
 
 def scan(doc: GeneratedDoc, split: str, rng: random.Random) -> Scan:
     """Rasterise and degrade ``doc`` with the split's scan profile."""
-    profile = SCAN_PROFILES[split]
+    profile = SCAN_PROFILES[BASE_SPLIT[split]]
     dpi = rng.choice(profile["dpi"])
     pages, infos = [], []
     for image in rasterise(doc.pdf, dpi):
@@ -291,7 +307,7 @@ def scan(doc: GeneratedDoc, split: str, rng: random.Random) -> Scan:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=SPLITS, default="dev")
+    parser.add_argument("--split", choices=tuple(SPLIT_TEMPLATES), default="dev")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("-n", type=int, default=8, help="documents")
     parser.add_argument("--seed", type=int, default=0)
