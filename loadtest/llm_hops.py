@@ -6,6 +6,8 @@ Starts the router and the LLM (as ``loadtest.bench_llm`` does), then measures ti
 token for the same chat request at each level:
 
 - ``http``: client → ingress → router (the LLM's own model id, no pipeline) → LLM replica;
+- ``http_router_answer``: client → ingress → router, a question the small stack answers
+  (arithmetic): the ingress and the router's own cost, streamed the same way;
 - ``handle_generate``: this driver → the LLM deployment's ``generate`` (the router's protocol),
   so no ingress and no router;
 - ``handle_chat``: this driver → ``LLMServer.chat`` (Ray Serve LLM's own OpenAI method, what
@@ -33,6 +35,7 @@ from typing import Any
 import httpx
 
 QUESTION = "Describe how a bicycle works."
+ROUTER_QUESTION = "What is 12 * 12?"  # the small stack answers it: no LLM call
 
 
 def first_token_s(started: float, chunks: Iterable[Any], has_text: Callable[[Any], bool]) -> float:
@@ -51,14 +54,23 @@ def summary(values: list[float]) -> dict[str, float]:
             "max_ms": round(ms[-1], 1), "n": len(ms)}  # fmt: skip
 
 
-def http_ttft(base_url: str, model: str, max_tokens: int) -> float:
-    body = {"model": model, "messages": [{"role": "user", "content": QUESTION}],
+_CLIENTS = threading.local()
+
+
+def _client() -> httpx.Client:
+    """One keep-alive client per thread, as the bench's openai clients: a client built per
+    request costs ~20 ms (its SSL context) that no hop of the server spends."""
+    if getattr(_CLIENTS, "client", None) is None:
+        _CLIENTS.client = httpx.Client(timeout=120)
+    return _CLIENTS.client
+
+
+def http_ttft(base_url: str, model: str, max_tokens: int, question: str = QUESTION) -> float:
+    body = {"model": model, "messages": [{"role": "user", "content": question}],
             "max_tokens": max_tokens, "temperature": 0.8, "seed": 1, "stream": True}  # fmt: skip
+    client = _client()
     started = time.perf_counter()
-    with (
-        httpx.Client(timeout=120) as client,
-        client.stream("POST", f"{base_url}/v1/chat/completions", json=body) as response,
-    ):
+    with client.stream("POST", f"{base_url}/v1/chat/completions", json=body) as response:
         lines = (line for line in response.iter_lines() if line.startswith("data: {"))
         return first_token_s(
             started, lines, lambda line: '"content":"' in line and '"content":""' not in line
@@ -190,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         handle = serve.get_deployment_handle("llm", app_name=config.app_name)
         levels: dict[str, Callable[[], float]] = {
             "http": lambda: http_ttft(base_url, model_id, args.max_tokens),
+            # the same ingress and router, answered by the router itself: what they cost
+            "http_router_answer": lambda: http_ttft(
+                base_url, config.model_name, args.max_tokens, ROUTER_QUESTION
+            ),
             "handle_generate": lambda: handle_generate_ttft(handle, args.max_tokens),
             "handle_chat": lambda: handle_chat_ttft(handle, model_id, args.max_tokens),
         }
