@@ -199,7 +199,8 @@ def _known_label_word(word: str) -> bool:
 
 def is_label(text: str) -> bool:
     """A field label: "Invoice No.", "BILL TO", "Due date:", "NUMBER" (not a value)."""
-    stripped = re.sub(r"[@(]?\d+(?:\.\d+)?\s?%\)?", "", text).strip()  # "VAT 20%", "GST06%"
+    # "VAT 20%", "GST06%", "VAT at 10%", "Tax @ 8%": the rate is part of the label
+    stripped = re.sub(r"(?:\bat\s+|@\s*)?[(]?\d+(?:\.\d+)?\s?%\)?", "", text).strip()
     if not stripped or len(stripped) > 40 or re.search(r"\d", stripped.rstrip(":")):
         return False
     words = label_words(stripped)

@@ -512,9 +512,14 @@ def key_score(field: str | None, key: str, question: str) -> float:
             score = min(score, 0.3)
         if field == "subtotal" and "sub" not in normalize(key) and "net" not in _tokens(key):
             score = min(score, 0.5 * score)
+        if FIELD_TYPES.get(field) is AnswerType.AMOUNT and _IDENTIFIER_KEY.search(lowered):
+            score = min(score, 0.2)  # "Tax ID", "GST Reg No": the tax's identifier, no amount
     if _other_field(field, key):
         return min(score, 0.2)
     return score
+
+
+_IDENTIFIER_KEY = re.compile(r"\b(id|no|nr|number|reg|registration|code|ref|reference)\b|#")
 
 
 @dataclass
@@ -902,14 +907,15 @@ def _grand_total(
 
 
 def _payment(observations: list[Observation], *, settled: bool = False) -> set[Decimal]:
-    """What the payment lines say was paid: tendered − change, or what was tendered (not with
-    ``settled``: cash handed over without a change line read may be more than the total).
-    Signs are dropped: receipts print the tendered amount as "-22.00" too."""
+    """What the payment lines say was paid: tendered − change, or what was tendered (with
+    ``settled``, only what was charged exactly: cash handed over without a change line read
+    may be more than the total). Signs are dropped: receipts print "-22.00" tendered too."""
     tendered = [abs(t) for t in _labelled_amounts(observations, _TENDERED)]
     change = [abs(g) for g in _labelled_amounts(observations, re.compile(r"\bchange\b"))]
+    charged = {abs(c) for c in _labelled_amounts(observations, _CHARGED)}
     if not change:
-        return set() if settled else set(tendered)
-    return {c - g for c in tendered for g in change if c >= g}
+        return charged if settled else set(tendered) | charged
+    return {c - g for c in tendered for g in change if c >= g} | charged
 
 
 DISPUTED = -1  # _grand_total's count of confirmations when a reading contradicts the answer
@@ -926,3 +932,5 @@ def _point_lost(value: Decimal, strong: list[_Candidate]) -> bool:
 
 # Lines of the amount handed over (the change is what comes back).
 _TENDERED = re.compile(r"\b(cash|tendered|credit|card|visa|mastercard|debit|amount paid)\b")
+# Lines of the amount charged exactly (a card takes no change): "AMOUNT CHARGED", "Total paid".
+_CHARGED = re.compile(r"\b(charged|amount paid|total paid|paid by card|card payment)\b")

@@ -31,11 +31,13 @@ from serve.answer.types import LABEL_WORDS, SENTENCE_VOCABULARY
 BUYER_LABELS = frozenset(
     """bill to|billed to|bill-to|invoice to|invoiced to|sold to|ship to|deliver to|delivered to
     |customer|client|buyer|to|recipient|consignee|account holder|attention|attn|purchaser
-    |customer name|client name|bill to party|ship-to|addressed to""".replace("\n", "").split("|")
+    |customer name|client name|bill to party|ship-to|addressed to|hirer|hired by|lessee
+    |tenant|renter""".replace("\n", "").split("|")
 )
 SELLER_LABELS = frozenset(
     """from|seller|sold by|issued by|remit to|merchant|payee|supplier|vendor|provider
-    |supplier name|vendor name|seller name""".replace("\n", "").split("|")
+    |supplier name|vendor name|seller name|bill from|billed from|billed by|invoice from
+    |invoiced by|payable to""".replace("\n", "").split("|")
 )
 # The legal owner or operator of a trading name ("Owned By: X SDN BHD" under a shop's heading):
 # a second organisation on the issuer's side, so which one "issued" it is not for rules to say.
@@ -59,6 +61,10 @@ DOCUMENT_TITLES = frozenset(
     |proforma invoice|sales invoice|simplified tax invoice|cash bill|order|welcome|thank you
     |thank you please come again|customer copy|merchant copy|copy|duplicate|original
     |""".replace("\n", "").split("|")
+)
+# The last word of a document's title ("Commercial invoice", "Sales receipt").
+_DOCUMENT_NOUNS = frozenset(
+    "invoice invoices receipt bill statement quotation quote estimate note order voucher".split()
 )
 # Staff roles printed before a person's name ("Cashier P.NISANTHI", "Served by: Ann"): such a
 # line names a person working there, never the organisation.
@@ -84,6 +90,7 @@ class Party:
     evidence: float  # 0..1
     how: str
     line: Line
+    label: str = ""  # the party label it was found under ("bill to", "ship to"), if any
 
 
 def _words(text: str) -> list[str]:
@@ -122,6 +129,8 @@ def name_like(text: str) -> bool:
         return False
     if _label_of(text) in DOCUMENT_TITLES or _label_of(text) in OWNER_LABELS:
         return False
+    if len(words) <= 4 and words[-1] in _DOCUMENT_NOUNS and org_evidence(text) < 0.6:
+        return False  # "PRO FORMA INVOICE", "COMMERCIAL INVOICE": a title with a qualifier
     digits = sum(c.isdigit() for c in text)
     letters = sum(c.isalpha() for c in text)
     if letters < 3 or digits > 0.25 * letters:
@@ -210,7 +219,8 @@ def _has_legal_form(text: str) -> bool:
 
 def _pieces(segment: str) -> list[str]:
     """A footer or letterhead line cut at its separators ("Name · address · VAT")."""
-    return [p.strip() for p in re.split(r"\s[·|•]\s|\s[-–—]\s", segment) if p.strip()]
+    # (a scan may read the middle dot as "=")
+    return [p.strip() for p in re.split(r"\s[·|•=]\s|\s[-–—]\s", segment) if p.strip()]
 
 
 def page_domains(lines: list[Line]) -> set[str]:
@@ -287,7 +297,9 @@ def labelled_parties(lines: list[Line]) -> list[tuple[str, Party]]:
                 text = _clean(text)
                 if name_like(text):
                     evidence = 0.9 if explicit else 0.8
-                    found.append((role, Party(text, evidence, f"{role} label, {how}", where)))
+                    label = _label_of(split[0] if (split := split_label(segment)) else segment)
+                    party = Party(text, evidence, f"{role} label, {how}", where, label)
+                    found.append((role, party))
                     break
     return found
 
@@ -472,6 +484,22 @@ def question_role(question: str) -> str:
     return "issuer"
 
 
+_SHIPPING_LABELS = frozenset(
+    "ship to|ship-to|deliver to|delivered to|consignee|delivery address".split("|")
+)
+_CONTACT_LABELS = frozenset({"attn", "attention"})
+_SHIPPING_Q = re.compile(r"\b(ship|shipped|shipping|deliver|delivered|delivery|consignee)\b")
+
+
+def _named_block(question: str, buyers: list[Party]) -> list[Party]:
+    """The buyers under the block the question names: "shipped to" the Ship-to block, any
+    other wording (billed, invoiced, customer) the billing one; all when none is found."""
+    shipping = bool(_SHIPPING_Q.search(normalize(question)))
+    named = [b for b in buyers if (b.label in _SHIPPING_LABELS) == shipping] or buyers
+    # "Attn: Anna Keller" names a contact at the buyer, not the buyer, when a block names it
+    return [b for b in named if b.label not in _CONTACT_LABELS] or named
+
+
 def find_party(
     question: str, pages: list[list[Line]], tables: list[list[list[str]]]
 ) -> tuple[Party, float] | None:
@@ -488,7 +516,7 @@ def find_party(
     excluded = {id(p.line) for p in buyers + sellers + owners}  # lines inside labelled blocks
     heads = letterhead(pages, excluded)
     if role == "buyer":
-        return _pick(buyers)
+        return _pick(_named_block(question, buyers))
     if role == "seller" and (sellers or purchase_order):
         return _pick(sellers)
     # The issuer: the letterhead, else a From / Sold by block (not on a purchase order).
@@ -499,11 +527,36 @@ def find_party(
         named = owners + [h for h in heads[:1] if h.evidence >= 0.35]
         if any(not _same_name(p.name, best[0].name) for p in named):
             best = best[0], round(best[1] * OWNED_BY_OTHER, 3)  # a trading name and its owner
+    if best is not None:
+        best = _fuller_name(best, heads)
     if best is not None and best[1] >= 0.6:
         return best
     if sellers and not purchase_order:
         return _pick(sellers)
     return best
+
+
+def _fuller_name(best: tuple[Party, float], heads: list[Party]) -> tuple[Party, float]:
+    """A logo word ("EVERGREEN") stands for the name the page prints in full elsewhere with its
+    legal form or registration ("Evergreen Goods GmbH" in the footer): the full name, when
+    exactly one such begins with the logo's words."""
+    party, confidence = best
+    words = _words(party.name)
+    if not words or len(words) > 2 or org_evidence(party.name) >= 1.0:
+        return best
+    fuller = {
+        h.name: h
+        for h in heads
+        if h is not party
+        and (_has_legal_form(h.name) or "registration" in h.how)
+        and _words(h.name)[: len(words)] == words
+        and len(_words(h.name)) > len(words)
+        and "after date/number" not in h.how  # the customer's block, not the issuer's
+    }
+    if len(fuller) != 1:
+        return best
+    [name] = fuller.values()
+    return name, confidence
 
 
 OWNED_BY_OTHER = 0.6  # confidence factor when an owner block names another organisation

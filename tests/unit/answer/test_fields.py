@@ -410,6 +410,62 @@ def test_an_accent_on_a_page_written_without_them_is_a_misread():
     assert confidence < 0.65
 
 
+def test_a_rate_after_at_is_part_of_the_tax_label_and_a_tax_id_is_no_amount():
+    invoice = page(
+        "BRIGHTWATER\nNet amount\t1,000.00 EUR\nVAT at 10%\t100.00 EUR\n"
+        "Amount payable\t1,100.00 EUR\nTax ID DE666765316 · +1 809 888 3966"
+    )
+    answer = FieldAnswerer().answer("How much tax is charged?", [invoice])
+    assert answer.text == "100.00 EUR" and answer.data["key"] == "VAT at 10%"
+
+
+def test_the_amount_charged_contradicting_the_total_line_is_escalated():
+    bill = page(
+        "SUNRISE BAKERY\nSubtotal\t$82.71\nService charge 10%\t$8.27\nTOTAL\t$90.98\n"
+        "Tip\t$5.00\nAMOUNT CHARGED\t$95.98\nVISA ************5308"
+    )
+    answer = FieldAnswerer().answer("What is the total paid?", [bill])
+    assert answer.data.get("disputed") and answer.confidence < 0.65  # which one was asked?
+    agreeing = page("SUNRISE BAKERY\nSubtotal\t$82.71\nTOTAL\t$82.71\nAMOUNT CHARGED\t$82.71")
+    answer = FieldAnswerer().answer("What is the total paid?", [agreeing])
+    assert answer.text == "$82.71" and not answer.data.get("disputed")
+
+
+def test_three_party_blocks_answer_by_the_block_the_question_names():
+    quote = page(
+        "PRO FORMA INVOICE\nBILL FROM\tSHIP TO\tBILL TO\n"
+        "Granite Hardware LLC\tHarbor Depot Corp.\tRedwood Electrical Corp.\n"
+        "625 Harbor Road\t353 Harbor Road\t235 King Street\nAttn: Anna Keller",
+        heights=[14, 8, 8, 8, 8],
+    )
+    pages = pages_of([quote])
+    assert find_party("Who is the seller?", pages, [])[0].name == "Granite Hardware LLC"
+    billed, _ = find_party("Who is the pro forma invoice billed to?", pages, [])
+    shipped, _ = find_party("Who are the goods shipped to?", pages, [])
+    assert (billed.name, shipped.name) == ("Redwood Electrical Corp.", "Harbor Depot Corp.")
+    assert find_party("Which company issued this invoice?", pages, [])[0].name != (
+        "PRO FORMA INVOICE"
+    )
+
+
+def test_a_hirer_is_the_buyer():
+    hire = page("COBALT PLANT HIRE LTD\nHIRE INVOICE\nHirer\nWestfield Builders Inc.\n861 King St")
+    party, _ = find_party("Who is the buyer?", pages_of([hire]), [])
+    assert party.name == "Westfield Builders Inc."
+
+
+def test_a_logo_word_stands_for_the_legal_name_in_the_footer():
+    invoice = page(
+        "EVERGREEN\nInvoice no\t2020/995\nINVOICE TO\nHarbor Hardware GmbH\n398 King Street\n"
+        "Amount payable\t51,246.72 USD\n"
+        "Evergreen Goods GmbH = Registered office 601 Harbor Road, Oakland 97007\n"
+        "GST GB496899518 sales@evergreen.example.com",
+        heights=[20, 8, 8, 8, 8, 8, 6, 6],
+    )
+    party, _ = find_party("Which supplier is named on this invoice?", pages_of([invoice]), [])
+    assert party.name == "Evergreen Goods GmbH"
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
