@@ -149,7 +149,37 @@ def _pairs_on(line: Line) -> list[KeyValue]:
     return [] if at is None else _pairs_of_line(page, at)
 
 
+def _header_row(lines: list[Line], at: int) -> list[KeyValue] | None:
+    """A row of three or more labels over a row of as many values ("Pro forma no. | Date |
+    Payment due by" over "2020/159 | 15.04.2025 | 15.05.2025"): each label with the value
+    under it, none with its neighbour."""
+    line = lines[at]
+    cells = line.segments
+    if len(cells) < 3 or at + 1 >= len(lines) or any(re.search(r"\d", c) for c in cells):
+        return None
+    below = lines[at + 1]
+    values = below.segments
+    if len(values) != len(cells) or _heads_a_column(lines, at, 0):
+        return None
+    labels = sum(is_label(c) or bool(_NUMBER_LABEL.search(c)) for c in cells)
+    figures = sum(bool(re.search(r"\d", v)) for v in values)
+    if 2 * labels < len(cells) or 2 * figures < len(values):
+        return None
+    sureness = min(line.sureness, below.sureness)
+    return [
+        KeyValue(key, value, line.page, line.index, "header row", sureness)
+        for key, value in zip(cells, values, strict=True)
+        if key.strip() and value.strip() and not is_label(value)
+    ]
+
+
+_NUMBER_LABEL = re.compile(r"(?:\bno\.?|#|\bnumber|\bref\.?)\s*:?\s*$", re.I)
+
+
 def _pairs_of_line(lines: list[Line], at: int) -> list[KeyValue]:
+    header = _header_row(lines, at)
+    if header is not None:
+        return header
     line = lines[at]
     page = line.page
     found: list[KeyValue] = []
@@ -210,7 +240,10 @@ def _label_then_value(text: str) -> tuple[str, str] | None:
         label = " ".join(tokens[:start]).strip(" :#-")
         if not label or not re.search(r"[A-Za-z]{2}", label) or len(label.split()) > 6:
             return None
-        return label, " ".join(tokens[start:])
+        value = " ".join(tokens[start:])
+        if re.match(r"#\d", value):  # "Receipt #82723": the number sign belongs to the label
+            return f"{label} #", value[1:]
+        return label, value
     return None
 
 

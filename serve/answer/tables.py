@@ -40,7 +40,7 @@ ROLE_HEADERS = {
     "unit_price": ("unit price", "price", "rate", "each", "unit cost", "u.price", "u/price",
                    "unit", "cost", "price/unit", "unit rate"),
     "amount": ("amount", "total", "line total", "extended", "net", "gross", "value", "sum",
-               "subtotal", "amt"),
+               "subtotal", "amt", "charge", "line charge"),
 }  # fmt: skip
 _QTY_Q = re.compile(r"\b(how many|quantity|qty|units|pieces|count|number of)\b")
 _PRICE_Q = re.compile(
@@ -307,8 +307,16 @@ def _summary_label(text: str) -> bool:
     )  # fmt: skip
 
 
+# "3 x Orange juice 7.64 22.92": the count, the item, its unit price and its amount.
+_COUNT_FIRST_ITEM = re.compile(
+    r"^(?P<qty>\d{1,4}(?:\.\d+)?)\s*[xX×]\s+(?P<description>[A-Za-z][^\d\n]*?[A-Za-z)])\s+"
+    r"\D{0,4}(?P<unit_price>\d[\d,]*\.\d{2})\s+\D{0,4}(?P<amount>\d[\d,]*\.\d{2})\b"
+)
+
+
 def receipt_items(observation: Observation) -> list[LineItem]:
-    """Items written as "<description> 2 x 3.50 7.00" or with the description above."""
+    """Items written as "<description> 2 x 3.50 7.00" (or with the description above), or
+    as "2 x <description> 3.50 7.00"."""
     lines = [line.strip() for line in observation.text.splitlines()]
     items = []
     for index, line in enumerate(lines):
@@ -316,6 +324,11 @@ def receipt_items(observation: Observation) -> list[LineItem]:
         line = re.sub(r"(?<=\d)\s*[xX×]{1,2}\s*(?=\d)", " x ", line)  # "2 xX 17.46", "4x 18.15"
         match = _RECEIPT_ITEM.search(line)
         if not match:
+            match = _COUNT_FIRST_ITEM.match(line)  # "3 x Orange juice 7.64 22.92"
+            if match:
+                cells = {k: match.group(k) for k in ("qty", "unit_price", "amount")}
+                items.append(LineItem(match.group("description").strip(), cells, observation,
+                                      {}, _row_checks(cells)))  # fmt: skip
             continue
         description = line[: match.start()].strip(" \t-:")
         if not re.search(r"[A-Za-z]{2}", description) and index > 0:

@@ -466,6 +466,36 @@ def test_a_logo_word_stands_for_the_legal_name_in_the_footer():
     assert party.name == "Evergreen Goods GmbH"
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the line total for Orange juice?", "22.92"),
+        ("How many Espresso were bought?", "2"),
+        ("What is the unit price of Muffin?", "7.10"),
+        ("What is the receipt number?", "82723"),
+    ],
+)
+def test_a_cafe_bill_with_the_count_before_each_item(question, expected):
+    bill = page(
+        "SUNRISE BAKERY\nReceipt #82723\n3 x Orange juice\t7.64\t22.92\n"
+        "2 x Espresso\t8.78\t17.56\n1 x Muffin\t7.10\t7.10\nTOTAL\t47.58"
+    )
+    decision = STACK.decide(question, [bill])
+    assert decision.answer.text == expected and decision.confidence >= 0.75
+
+
+def test_a_row_of_labels_over_a_row_of_values_pairs_by_column():
+    quote = page(
+        "PRO FORMA INVOICE\nPro forma no.\tDate\tPayment due by\tCurrency\n"
+        "2020/159\t15.04.2025\t15.05.2025\tUSD\nItem\tQty\tAmount"
+    )
+    pairs = {(p.key, p.value) for p in extract_pairs(quote)}
+    assert {("Pro forma no.", "2020/159"), ("Payment due by", "15.05.2025")} <= pairs
+    assert ("Payment due by", "Currency") not in pairs
+    answer = FieldAnswerer().answer("What is the pro forma invoice number?", [quote])
+    assert answer.text == "2020/159"
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
