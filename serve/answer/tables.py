@@ -216,8 +216,11 @@ def _close(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) <= max(Decimal("0.011"), abs(b) * Decimal("0.005"))
 
 
-def _arithmetic_roles(body: list[list[str]], numeric: list[int]) -> dict[str, int] | None:
-    """Columns (qty, unit_price, amount) with qty × price = amount on most rows."""
+def _arithmetic_roles(
+    body: list[list[str]], numeric: list[int], header: list[str] | None = None
+) -> dict[str, int] | None:
+    """Columns (qty, unit_price, amount) with qty × price = amount on most rows; else, with
+    a header, a fourth (``factor``: days, hours) in qty × factor × price = amount."""
     best, best_hits = None, 0
     for q, p, a in itertools.permutations(numeric, 3):
         hits = 0
@@ -229,7 +232,7 @@ def _arithmetic_roles(body: list[list[str]], numeric: list[int]) -> dict[str, in
         if hits > best_hits or (hits == best_hits and best and q < p and best["qty"] > q):
             best, best_hits = {"qty": q, "unit_price": p, "amount": a}, hits
     if best is None or best_hits < max(1, round(0.6 * len(body))):
-        return None
+        return _arithmetic_with_factor(body, numeric, header)
     q_values = [_number(r[best["qty"]]) for r in body if best["qty"] < len(r)]
     p_values = [_number(r[best["unit_price"]]) for r in body if best["unit_price"] < len(r)]
     if sum(1 for v in q_values if v is not None and v != v.to_integral_value()) > sum(
@@ -237,6 +240,28 @@ def _arithmetic_roles(body: list[list[str]], numeric: list[int]) -> dict[str, in
     ):
         best["qty"], best["unit_price"] = best["unit_price"], best["qty"]
     return best
+
+
+def _arithmetic_with_factor(
+    body: list[list[str]], numeric: list[int], header: list[str] | None
+) -> dict[str, int] | None:
+    """qty × factor × unit price = amount ("Qty | Days | Rate / day | Charge") on most rows;
+    the header says which of the two counts is the quantity."""
+    if header is None or len(numeric) < 4:
+        return None
+    named_qty = [c for c in numeric if _role_of_header(header[c]) == "qty"]
+    if len(named_qty) != 1:
+        return None
+    [q] = named_qty
+    for f, p, a in itertools.permutations([c for c in numeric if c != q], 3):
+        hits = 0
+        for row in body:
+            values = [_number(row[c]) if c < len(row) else None for c in (q, f, p, a)]
+            if None not in values and values[3] != 0:
+                hits += _close(values[0] * values[1] * values[2], values[3])
+        if hits >= max(1, round(0.6 * len(body))):
+            return {"qty": q, "factor": f, "unit_price": p, "amount": a}
+    return None
 
 
 def table_items(observation: Observation) -> list[LineItem]:
@@ -260,7 +285,7 @@ def table_items(observation: Observation) -> list[LineItem]:
     describe = max(texts, key=lambda c: sum(len(re.findall(r"[A-Za-z]", r[c])) for r in body))
     roles = {h: c for c, h in ((c, _role_of_header(header[c])) for c in numeric) if h}
     verified = False
-    arithmetic = _arithmetic_roles(body, numeric) if len(numeric) >= 3 else None
+    arithmetic = _arithmetic_roles(body, numeric, header) if len(numeric) >= 3 else None
     if arithmetic:
         roles, verified = arithmetic, True
     items = []
@@ -296,6 +321,11 @@ def _row_checks(cells: dict[str, str]) -> bool:
     qty, unit, amount = (_number(cells.get(k, "")) for k in ("qty", "unit_price", "amount"))
     if qty is None or unit is None or amount is None:
         return False
+    if "factor" in cells:  # "2 x 7 days x 41.24": the count of days or hours multiplies too
+        factor = _number(cells["factor"])
+        if factor is None:
+            return False
+        qty = qty * factor
     return abs(qty * unit - amount) <= max(Decimal("0.011"), abs(qty) * Decimal("0.005"))
 
 

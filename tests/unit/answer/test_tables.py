@@ -133,3 +133,16 @@ def test_an_amount_due_row_is_a_summary_row():
 def test_label_value_rows_hold_no_items():
     rows = [["Subtotal", "£17,744.52"], ["Tax 7%", "£1,242.12"], ["Order total", "£18,986.64"]]
     assert table_items(table(rows)) == []
+
+
+def test_a_count_of_days_multiplies_into_the_line_charge():
+    rows = [["Equipment", "Qty", "Days", "Rate / day", "Charge"],
+            ["Steel brackets 40 mm", "2", "7", "£41.24", "£577.36"],
+            ["Printer toner cartridge", "1", "11", "£92.64", "£1,019.04"],
+            ["Desk lamp LED", "5", "15", "£71.60", "£5,370.00"]]  # fmt: skip
+    table = Observation("d", "table 1", "table", "", 0.9, "ocr", {"rows": rows})
+    items = {i.description: i for i in table_items(table)}
+    lamp = items["Desk lamp LED"]
+    assert lamp.verified and lamp.cells["qty"] == "5" and lamp.cells["amount"] == "£5,370.00"
+    rows[3][4] = "£5,730.00"  # a misread charge: the row's arithmetic no longer holds
+    assert not {i.description: i for i in table_items(table)}["Desk lamp LED"].verified
