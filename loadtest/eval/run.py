@@ -215,7 +215,9 @@ def _print_case(result: Result) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["http", "inprocess"], default="http")
-    parser.add_argument("--split", choices=ALL_SPLITS, default="dev", help="probe: documents only")
+    parser.add_argument(
+        "--split", choices=ALL_SPLITS, default="dev", help="probe, probe2: documents only"
+    )
     parser.add_argument(
         "--categories",
         default=",".join(DEFAULT_CATEGORIES),
@@ -279,11 +281,21 @@ def main(argv: list[str] | None = None) -> int:
         "risk_coverage": curve,
         "thresholds": _thresholds(results),
         "small_stack_categories": list(SMALL_STACK_CATEGORIES),
-        "results": [r.record() for r in results],
+        "results": [r.record() if show else _outcome_only(r.record()) for r in results],
     }
     path.write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwrote {path}")
     return 0
+
+
+# What a held-out report keeps of each case: outcomes and confidences, never its question,
+# answer or expected value (so a report read while tuning shows nothing to fit).
+OUTCOME_FIELDS = ("id", "model", "category", "split", "correct", "small_correct", "escalated",
+                  "confidence", "answerer", "expected_type", "threshold", "latency_ms")  # fmt: skip
+
+
+def _outcome_only(record: dict) -> dict:
+    return {k: record[k] for k in OUTCOME_FIELDS if k in record}
 
 
 def _thresholds(results: list[Result]) -> dict[str, float]:
