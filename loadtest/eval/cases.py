@@ -9,7 +9,8 @@ phrasings, vocabularies, scan profiles), and ``receipt_real`` (SROIE receipt pho
 strings an answer must contain (any of them) and how to score it (``meta["score"]``).
 
 A third split, ``probe`` (tuning data: six new layouts over the dev vocabulary, phrasings and
-scan profile), exists for the generated-document categories only (:data:`PROBE_CATEGORIES`).
+scan profile), exists for the generated-document categories only (:data:`PROBE_CATEGORIES`);
+so does a fourth, ``probe2`` (six more new layouts, measured untouched).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from loadtest.eval.heldout import phrasings as heldout_phrasings
 
 SPLITS = ("dev", "heldout")
 PROBE_SPLIT = "probe"
+PROBE2_SPLIT = "probe2"
+PROBE_SPLITS = (PROBE_SPLIT, PROBE2_SPLIT)
 PROBE_CATEGORIES = ("invoice_pdf", "invoice_scan")
-ALL_SPLITS = (*SPLITS, PROBE_SPLIT)
+ALL_SPLITS = (*SPLITS, *PROBE_SPLITS)
 DATA = Path(__file__).parent / "data"
 CATEGORIES = (
     "invoice_pdf", "invoice_scan", "receipt_real", "chart", "speech", "web", "calculation",
@@ -485,7 +488,7 @@ def build_split(categories: list[str], *, seed: int, split: str, per_category: i
     unknown = [c for c in categories if c not in BUILDERS]
     if unknown:
         raise ValueError(f"unknown categories {unknown}; known: {sorted(BUILDERS)}")
-    if split == PROBE_SPLIT and set(categories) - set(PROBE_CATEGORIES):
+    if split in PROBE_SPLITS and set(categories) - set(PROBE_CATEGORIES):
         raise ValueError(
             f"split {split!r} has only the categories {PROBE_CATEGORIES}, not "
             f"{sorted(set(categories) - set(PROBE_CATEGORIES))}"

@@ -21,6 +21,12 @@ PROBE (a third split, tuning data for failures on unseen layouts): the six templ
 cafe_receipt, hire_invoice), none of them a dev or held-out template, drawn with the DEV
 vocabulary, DEV phrasings and DEV scan profile, so only the layout is new; its streams are
 seeded with "probe", so its documents differ from dev's.
+
+PROBE2 (a fourth split, measured untouched: layouts nobody has tuned on): the six templates
+of :mod:`doc_templates_probe2` (remit_invoice, telecom_bill, market_till, qty_last,
+buyer_heading_po, dotted_leader), none of them a dev, held-out or probe template, drawn like
+probe with the DEV vocabulary, phrasings and scan profile; its streams are seeded with
+"probe2".
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from PIL import Image, ImageFilter
 from loadtest.perception.doc_facts import Vocabulary
 from loadtest.perception.doc_templates import TEMPLATES, GeneratedDoc
 from loadtest.perception.doc_templates_probe import PROBE_TEMPLATES
+from loadtest.perception.doc_templates_probe2 import PROBE2_TEMPLATES
 from loadtest.perception.gen_documents import rasterise
 
 DEV_TEMPLATES = (
@@ -52,14 +59,16 @@ SPLIT_TEMPLATES = {
     "dev": DEV_TEMPLATES,
     "heldout": HELDOUT_TEMPLATES,
     "probe": tuple(PROBE_TEMPLATES),
+    "probe2": tuple(PROBE2_TEMPLATES),
 }
 assert set(DEV_TEMPLATES).isdisjoint(HELDOUT_TEMPLATES)
 assert set(DEV_TEMPLATES) | set(HELDOUT_TEMPLATES) == set(TEMPLATES)
 assert set(PROBE_TEMPLATES).isdisjoint(TEMPLATES)
-ALL_TEMPLATES = {**TEMPLATES, **PROBE_TEMPLATES}
-# The split whose vocabulary, phrasings and scan profile a split uses (probe: only its
-# layouts are new).
-BASE_SPLIT = {"dev": "dev", "heldout": "heldout", "probe": "dev"}
+assert set(PROBE2_TEMPLATES).isdisjoint({**TEMPLATES, **PROBE_TEMPLATES})
+ALL_TEMPLATES = {**TEMPLATES, **PROBE_TEMPLATES, **PROBE2_TEMPLATES}
+# The split whose vocabulary, phrasings and scan profile a split uses (probe, probe2: only
+# their layouts are new).
+BASE_SPLIT = {"dev": "dev", "heldout": "heldout", "probe": "dev", "probe2": "dev"}
 
 # Question kind → phrasings; "{doc}" is the document noun, "{item}" a line item. A phrasing
 # may be limited to some document kinds with a "kind1,kind2|" prefix.
