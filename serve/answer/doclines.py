@@ -156,6 +156,9 @@ def typed_span(value: str, kind: AnswerType) -> str | None:
         found = AMOUNT_SPAN.findall(value)
         return found[0].strip() if found and answer_type_matches(kind, found[0]) else None
     if kind is AnswerType.IDENTIFIER:
+        grouped = re.fullmatch(r"\d{2,6}(?: \d{2,6}){1,4}", value.strip())
+        if grouped:  # "314 800 9620": an account number printed in groups is one code
+            return grouped.group(0)
         # "26 Jun 2020" holds no "26", "$12,847.59" no "12": dates and sums are not codes.
         dates = [m.span() for m in DATE_SPAN.finditer(value)]
         dates += [m.span() for m in MONEY_SPAN.finditer(value)]

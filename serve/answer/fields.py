@@ -547,11 +547,18 @@ def key_score(field: str | None, key: str, question: str) -> float:
             score = min(score, 0.5 * score)
         if FIELD_TYPES.get(field) is AnswerType.AMOUNT and _IDENTIFIER_KEY.search(lowered):
             score = min(score, 0.2)  # "Tax ID", "GST Reg No": the tax's identifier, no amount
+        if field == "invoice_number" and _OTHER_REGISTER.search(lowered):
+            score = min(score, 0.2)  # "VAT No", "Company Reg No": the issuer's, not the bill's
     if _other_field(field, key):
         return min(score, 0.2)
     return score
 
 
+# Numbers of registers other than the document's own: tax, company, phone, card, terminal.
+_OTHER_REGISTER = re.compile(
+    r"\b(vat|gst|sst|tax|tin|abn|ein|company|co|reg|registration|roc|ssm|phone|tel|fax|mobile"
+    r"|card|terminal|merchant|approval|auth|batch|member|loyalty|customer|account|acct)\b"
+)
 _IDENTIFIER_KEY = re.compile(r"\b(id|no|nr|number|reg|registration|code|ref|reference)\b|#")
 
 

@@ -262,7 +262,10 @@ def _party_label(segment: str) -> tuple[str, str] | None:
 def _below(lines: list[Line], at: int, column: int, width: int) -> list[tuple[str, Line]]:
     """The segments under segment ``column`` of line ``at`` (a stacked block), up to four."""
     block: list[tuple[str, Line]] = []
+    label_top = lines[at].top
     for line in lines[at + 1 : at + 6]:
+        if label_top is not None and line.top is not None and line.top < label_top:
+            continue  # read after the label but printed above it: not its block
         if len(line.segments) == width:
             segment = line.segments[column]
         elif width == 1 or (len(line.segments) == 1 and column == 0):

@@ -496,6 +496,34 @@ def test_a_row_of_labels_over_a_row_of_values_pairs_by_column():
     assert answer.text == "2020/159"
 
 
+def test_an_account_number_printed_in_groups_is_one_code():
+    bill = page("FALCON TELECOM LTD\nAccount number\t314 800 9620\nBill number\tB37314197")
+    answer = FieldAnswerer().answer("What is the account number?", [bill])
+    assert answer.text == "314 800 9620"
+
+
+def test_the_issuers_vat_number_is_not_the_receipts_number():
+    till = page("FRESH MART LTD\nVAT No US943281723\nTOTAL\t12.00")
+    answer = STACK.decide("Which receipt number is shown?", [till]).answer
+    assert answer is None or answer.text != "US943281723" or answer.confidence < 0.65
+    numbered = page("FRESH MART LTD\nVAT No US943281723\nReceipt No 7430\nTOTAL\t12.00")
+    assert FieldAnswerer().answer("Which receipt number is shown?", [numbered]).text == "7430"
+
+
+def test_a_label_read_before_the_heading_above_it_does_not_take_the_heading():
+    lines = ["Vendor:", "GRANITE SYSTEMS TRADERS INC.", "87 Station Avenue", "PURCHASE ORDER",
+             "Bluepeak Traders Inc.", "83 Mill Lane"]  # fmt: skip
+    tops = [0.167, 0.063, 0.09, 0.134, 0.187, 0.204]  # the reader put "Vendor:" first
+    blocks = [
+        {"text": t, "bbox": [0, 1000 * y, 100, 1000 * y + 12]}
+        for t, y in zip(lines, tops, strict=True)
+    ]
+    order = Observation("doc1", "p.1", "page", "\n".join(lines), 0.95, "ocr",
+                        {"page": 1, "blocks": blocks, "height": 1000, "width": 800})  # fmt: skip
+    party, _ = find_party("Which vendor is the order placed with?", pages_of([order]), [])
+    assert party.name == "Bluepeak Traders Inc."
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
