@@ -16,7 +16,8 @@ from serve.answer.types import AnswerType, answer_type_matches
 from serve.context.observations import Observation
 
 PAGE_KINDS = ("page", "text", "passage")
-_SPLIT = re.compile(r"\t+| {3,}")
+# Segments of a line: tabs, wide gaps, and dot leaders ("Invoice number ........ INV-4471").
+_SPLIT = re.compile(r"\t+| {3,}|\s*[.·]{4,}\s*|\s*[_]{4,}\s*")
 
 
 @dataclass

@@ -344,14 +344,35 @@ _COUNT_FIRST_ITEM = re.compile(
 )
 
 
+# A till's count line under its item: "4 @ 3.37" (the item line above holds the amount).
+_AT_PRICE = re.compile(
+    r"^(?P<qty>\d{1,4}(?:\.\d+)?)\s*@\s*\D{0,4}(?P<unit_price>\d[\d,]*\.\d{2})\s*$"
+)
+_PRICED_LINE = re.compile(
+    r"^(?P<description>[A-Za-z][^\d\n]*?[A-Za-z)])\s+\D{0,4}(?P<amount>\d[\d,]*\.\d{2})"
+    r"(?:\s+[A-Z*]{1,2})?\s*$"
+)
+
+
 def receipt_items(observation: Observation) -> list[LineItem]:
     """Items written as "<description> 2 x 3.50 7.00" (or with the description above), or
     as "2 x <description> 3.50 7.00"."""
     lines = [line.strip() for line in observation.text.splitlines()]
     items = []
     for index, line in enumerate(lines):
+        line = re.sub(r"\s*[.·_]{4,}\s*", " ", line)  # dot leaders: "Copper wire ..... 20 x"
+        line = re.sub(r"(?<=\d)\s*=\s*(?=\D{0,4}\d)", " ", line)  # "20 x 497.57 = 9,951.40"
         line = re.sub(r"(?<=\d) ?([.,]) ?(?=\d\d\b)", r"\1", line.replace("\t", " "))  # "37. 68"
         line = re.sub(r"(?<=\d)\s*[xX×]{1,2}\s*(?=\d)", " x ", line)  # "2 xX 17.46", "4x 18.15"
+        at_price = _AT_PRICE.match(line)
+        if at_price and index > 0:  # "CHICKEN RICE 13.48 A" over "4 @ 3.37"
+            above = _PRICED_LINE.match(lines[index - 1].replace("\t", " "))
+            if above:
+                cells = {"qty": at_price.group("qty"), "unit_price": at_price.group("unit_price"),
+                         "amount": above.group("amount")}  # fmt: skip
+                items.append(LineItem(above.group("description").strip(), cells, observation,
+                                      {}, _row_checks(cells)))  # fmt: skip
+            continue
         match = _RECEIPT_ITEM.search(line)
         if not match:
             match = _COUNT_FIRST_ITEM.match(line)  # "3 x Orange juice 7.64 22.92"

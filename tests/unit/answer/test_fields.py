@@ -524,6 +524,14 @@ def test_a_label_read_before_the_heading_above_it_does_not_take_the_heading():
     assert party.name == "Bluepeak Traders Inc."
 
 
+def test_dot_leaders_separate_a_label_from_its_value():
+    printout = page(
+        "DOT MATRIX SUPPLY CO LTD\nInvoice number ........ INV-4471\nTotal ...... 9,951.40"
+    )
+    pairs = {(p.key, p.value) for p in extract_pairs(printout)}
+    assert {("Invoice number", "INV-4471"), ("Total", "9,951.40")} <= pairs
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"

@@ -146,3 +146,20 @@ def test_a_count_of_days_multiplies_into_the_line_charge():
     assert lamp.verified and lamp.cells["qty"] == "5" and lamp.cells["amount"] == "£5,370.00"
     rows[3][4] = "£5,730.00"  # a misread charge: the row's arithmetic no longer holds
     assert not {i.description: i for i in table_items(table)}["Desk lamp LED"].verified
+
+
+def test_dot_leaders_and_till_count_lines_are_read_as_items():
+    from tests.unit.answer.test_fields import page
+
+    printout = page(
+        "DOT MATRIX SUPPLY CO LTD\nInvoice number ........ INV-4471\n"
+        "Copper wire 10m ........ 20 x 497.57 = 9,951.40\nTotal .................. 9,951.40"
+    )
+    items = {i.description: i for i in receipt_items(printout)}
+    wire = items["Copper wire 10m"]
+    assert wire.verified and wire.cells == {"qty": "20", "unit_price": "497.57",
+                                            "amount": "9,951.40"}  # fmt: skip
+    till = page("FRESH MART\nCHICKEN RICE\t13.48 A\n4 @ 3.37\nESPRESSO\t8.79 B\nBALANCE DUE\t22.27")
+    items = {i.description: i for i in receipt_items(till)}
+    assert items["CHICKEN RICE"].verified and items["CHICKEN RICE"].cells["qty"] == "4"
+    assert "ESPRESSO" not in items  # no count printed: not for the small stack to assume one
