@@ -46,6 +46,11 @@ def _num(money_text: str) -> str:
     return "".join(c for c in money_text if c.isdigit() or c in ",.").strip(",.")
 
 
+def money_value(money_text: str) -> float:
+    """The amount of a formatted money string ("$1,234.50" → 1234.5)."""
+    return float(_num(money_text).replace(",", ""))
+
+
 def _name_answers(party: Party) -> list[str]:
     names = [party.name]
     for suffix in (" Ltd", " Inc.", " LLC", " GmbH", " Co.", " Corp.", " PLC", " Pty Ltd", " S.A.",

@@ -30,14 +30,10 @@ from loadtest.perception.doc_templates import (
     _num,
     _rows,
     _totals,
+    money_value,
 )
 
 WHITE = Color(1, 1, 1)
-
-
-def _value(money_text: str) -> float:
-    """The amount of a formatted money string ("$1,234.50" → 1234.5)."""
-    return float(_num(money_text).replace(",", ""))
 
 
 def ordinal_date(day: dt.date) -> str:
@@ -94,7 +90,7 @@ def wholesale_deposit(v: Vocabulary) -> GeneratedDoc:
     total; the invoice total, then a deposit already received and the balance due."""
     rng = v.rng
     c = _core(v, rng.randint(4, 8))
-    total = _value(c.total)
+    total = money_value(c.total)
     deposit = round(total * rng.choice([0.2, 0.25, 0.3, 0.5]), 2)
     s = Sheet(LETTER, "helvetica", 45)
     right = s.width - 45
@@ -130,7 +126,7 @@ def carried_forward(v: Vocabulary) -> GeneratedDoc:
     rng = v.rng
     c = _core(v, rng.randint(11, 16), prefix="SI")
     first = len(c.items) - rng.randint(3, 5)
-    carried = c.money(sum(_value(item.amount) for item in c.items[:first]))
+    carried = c.money(sum(money_value(item.amount) for item in c.items[:first]))
     s = Sheet(A4, "liberation-mono", 40)
     right = s.width - 40
     s.text(40, 60, c.seller.name.upper(), 12, bold=True)
@@ -209,7 +205,7 @@ def cafe_receipt(v: Vocabulary) -> GeneratedDoc:
     for item in items:
         qty, price = rng.randint(1, 4), rng.randint(180, 1450) / 100
         item.qty, item.unit_price, item.amount = str(qty), money(price), money(qty * price)
-    subtotal = round(sum(_value(item.amount) for item in items), 2)
+    subtotal = round(sum(money_value(item.amount) for item in items), 2)
     rate = rng.choice([10, 12.5, 15])
     service = round(subtotal * rate / 100, 2)
     tip = rng.choice([round((subtotal + service) * 0.1, 2), float(rng.randint(1, 10))])

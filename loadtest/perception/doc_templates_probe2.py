@@ -32,14 +32,10 @@ from loadtest.perception.doc_templates import (
     _name_answers,
     _num,
     _rows,
+    money_value,
 )
 
 PALE = Color(0.93, 0.96, 0.93)
-
-
-def _value(money_text: str) -> float:
-    """The amount of a formatted money string ("$1,234.50" → 1234.5)."""
-    return float(_num(money_text).replace(",", ""))
 
 
 def _pairs(s: Sheet, x0: float, x1: float, y: float, pairs: list[tuple[str, str]], size=9.5):
@@ -190,10 +186,10 @@ def market_till(v: Vocabulary) -> GeneratedDoc:
         price = rng.randint(49, 899) / 100
         item.qty, item.unit_price, item.amount = str(qty), money(price), money(qty * price)
         codes.append(rng.choice("AAB"))
-    due = round(sum(_value(item.amount) for item in items), 2)
+    due = round(sum(money_value(item.amount) for item in items), 2)
     vat_rows, vat_total = [], 0.0
     for code, rate in rates.items():
-        gross = round(sum(_value(i.amount) for i, k in zip(items, codes, strict=True)
+        gross = round(sum(money_value(i.amount) for i, k in zip(items, codes, strict=True)
                           if k == code), 2)  # fmt: skip
         if not gross:
             continue
@@ -257,7 +253,7 @@ def qty_last(v: Vocabulary) -> GeneratedDoc:
     subtotal = 0.0
     for item in c.items:
         pct = rng.choice([0, 5, 10, 15, 20])
-        gross = round(float(item.qty) * _value(item.unit_price), 2)
+        gross = round(float(item.qty) * money_value(item.unit_price), 2)
         discount = round(gross * pct / 100, 2)
         item.amount = c.money(gross - discount)
         item.extra["discount"] = f"{pct}%" if pct else "-"
