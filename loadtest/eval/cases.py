@@ -10,7 +10,8 @@ strings an answer must contain (any of them) and how to score it (``meta["score"
 
 A third split, ``probe`` (tuning data: six new layouts over the dev vocabulary, phrasings and
 scan profile), exists for the generated-document categories only (:data:`PROBE_CATEGORIES`);
-so does a fourth, ``probe2`` (six more new layouts, measured untouched).
+so do a fourth, ``probe2``, and a fifth, ``probe3`` (six more new layouts each, measured
+untouched).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from loadtest.eval.heldout import phrasings as heldout_phrasings
 SPLITS = ("dev", "heldout")
 PROBE_SPLIT = "probe"
 PROBE2_SPLIT = "probe2"
-PROBE_SPLITS = (PROBE_SPLIT, PROBE2_SPLIT)
+PROBE3_SPLIT = "probe3"
+PROBE_SPLITS = (PROBE_SPLIT, PROBE2_SPLIT, PROBE3_SPLIT)
 PROBE_CATEGORIES = ("invoice_pdf", "invoice_scan")
 ALL_SPLITS = (*SPLITS, *PROBE_SPLITS)
 DATA = Path(__file__).parent / "data"

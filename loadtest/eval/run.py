@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["http", "inprocess"], default="http")
     parser.add_argument(
-        "--split", choices=ALL_SPLITS, default="dev", help="probe, probe2: documents only"
+        "--split", choices=ALL_SPLITS, default="dev", help="probe, probe2, probe3: documents only"
     )
     parser.add_argument(
         "--categories",

@@ -27,6 +27,12 @@ of :mod:`doc_templates_probe2` (remit_invoice, telecom_bill, market_till, qty_la
 buyer_heading_po, dotted_leader), none of them a dev, held-out or probe template, drawn like
 probe with the DEV vocabulary, phrasings and scan profile; its streams are seeded with
 "probe2".
+
+PROBE3 (a fifth split, measured untouched like probe2): the six templates of
+:mod:`doc_templates_probe3` (landscape_invoice, letter_invoice, restaurant_bill,
+courier_invoice, two_tables, german_invoice), none of them a dev, held-out, probe or probe2
+template, drawn with the DEV vocabulary, phrasings and scan profile; its streams are seeded
+with "probe3".
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from loadtest.perception.doc_facts import Vocabulary
 from loadtest.perception.doc_templates import TEMPLATES, GeneratedDoc
 from loadtest.perception.doc_templates_probe import PROBE_TEMPLATES
 from loadtest.perception.doc_templates_probe2 import PROBE2_TEMPLATES
+from loadtest.perception.doc_templates_probe3 import PROBE3_TEMPLATES
 from loadtest.perception.gen_documents import rasterise
 
 DEV_TEMPLATES = (
@@ -60,15 +67,17 @@ SPLIT_TEMPLATES = {
     "heldout": HELDOUT_TEMPLATES,
     "probe": tuple(PROBE_TEMPLATES),
     "probe2": tuple(PROBE2_TEMPLATES),
+    "probe3": tuple(PROBE3_TEMPLATES),
 }
 assert set(DEV_TEMPLATES).isdisjoint(HELDOUT_TEMPLATES)
 assert set(DEV_TEMPLATES) | set(HELDOUT_TEMPLATES) == set(TEMPLATES)
 assert set(PROBE_TEMPLATES).isdisjoint(TEMPLATES)
 assert set(PROBE2_TEMPLATES).isdisjoint({**TEMPLATES, **PROBE_TEMPLATES})
-ALL_TEMPLATES = {**TEMPLATES, **PROBE_TEMPLATES, **PROBE2_TEMPLATES}
-# The split whose vocabulary, phrasings and scan profile a split uses (probe, probe2: only
-# their layouts are new).
-BASE_SPLIT = {"dev": "dev", "heldout": "heldout", "probe": "dev", "probe2": "dev"}
+assert set(PROBE3_TEMPLATES).isdisjoint({**TEMPLATES, **PROBE_TEMPLATES, **PROBE2_TEMPLATES})
+ALL_TEMPLATES = {**TEMPLATES, **PROBE_TEMPLATES, **PROBE2_TEMPLATES, **PROBE3_TEMPLATES}
+# The split whose vocabulary, phrasings and scan profile a split uses (probe, probe2, probe3:
+# only their layouts are new).
+BASE_SPLIT = {"dev": "dev", "heldout": "heldout", "probe": "dev", "probe2": "dev", "probe3": "dev"}
 
 # Question kind → phrasings; "{doc}" is the document noun, "{item}" a line item. A phrasing
 # may be limited to some document kinds with a "kind1,kind2|" prefix.
