@@ -15,7 +15,13 @@ from serve.answer.passages import TEXT_KINDS, FactAnswerer, PassageAnswerer, Tra
 from serve.answer.readings import gate
 from serve.answer.tables import TableAnswerer
 from serve.answer.text import normalize
-from serve.answer.types import AnswerType, TypeEmbedder, answer_type_matches, predict_type
+from serve.answer.types import (
+    NAME_TYPES,
+    AnswerType,
+    TypeEmbedder,
+    answer_type_matches,
+    predict_type,
+)
 from serve.context.observations import Observation
 
 INTENT_CACHE_SIZE = 4096
@@ -119,6 +125,13 @@ class SmallStack:
                 and expected is not AnswerType.FREE_TEXT
                 and any(_document_page(o) and o.citation in answer.sources for o in observations)
             ):  # a document's whole line ("Tax (8%)  3.492.93 EUR") is not the value asked
+                answer.confidence = min(answer.confidence, LINE_FOR_VALUE_CAP)
+            if (
+                answer.answerer == TableAnswerer.name
+                and answer.data.get("op") == "cell"
+                and expected in NAME_TYPES
+            ):  # "who issued" read off a grid cell ("Issued 02.02.2023" x "Billed to"): the
+                # parties are the fields answerer's, with their labels and letterheads
                 answer.confidence = min(answer.confidence, LINE_FOR_VALUE_CAP)
             if self.check_readings:
                 gate(answer, observations)  # no surer than its own words were read

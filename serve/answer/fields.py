@@ -637,6 +637,8 @@ class FieldAnswerer:
             if observation.kind not in ("page", "text", "passage", "table"):
                 continue
             for pair in extract_pairs(observation):
+                if DATE_SPAN.search(pair.key):
+                    continue  # "Issued 14.05.2025 | Oakridge Ltd": a key holding its own value
                 score = key_score(field, pair.key, question)
                 if score <= 0.25:
                     continue

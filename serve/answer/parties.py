@@ -491,6 +491,7 @@ _SHIPPING_LABELS = frozenset(
     "ship to|ship-to|deliver to|delivered to|consignee|delivery address".split("|")
 )
 _CONTACT_LABELS = frozenset({"attn", "attention"})
+CONTACT_ONLY_FACTOR = 0.6
 _SHIPPING_Q = re.compile(r"\b(ship|shipped|shipping|deliver|delivered|delivery|consignee)\b")
 
 
@@ -519,7 +520,12 @@ def find_party(
     excluded = {id(p.line) for p in buyers + sellers + owners}  # lines inside labelled blocks
     heads = letterhead(pages, excluded)
     if role == "buyer":
-        return _pick(_named_block(question, buyers))
+        named = _named_block(question, buyers)
+        picked = _pick(named)
+        if picked is not None and all(b.label in _CONTACT_LABELS for b in named):
+            # only "Attn: Maria Lopez": a person to write to, perhaps not the party billed
+            picked = picked[0], round(picked[1] * CONTACT_ONLY_FACTOR, 3)
+        return picked
     if role == "seller" and (sellers or purchase_order):
         return _pick(sellers)
     # The issuer: the letterhead, else a From / Sold by block (not on a purchase order).

@@ -532,6 +532,25 @@ def test_dot_leaders_separate_a_label_from_its_value():
     assert {("Invoice number", "INV-4471"), ("Total", "9,951.40")} <= pairs
 
 
+def test_who_issued_is_not_read_off_a_grid_cell_or_a_key_holding_a_date():
+    rows = [["No. 2025/583", "Billed to"], ["Issued 02.02.2023", "Oakridge & Northwind Co."],
+            ["Pay by 19.03.2023", "543 Maple Street"]]  # fmt: skip
+    text = "\n".join("\t".join(r) for r in rows)
+    grid = Observation("doc1", "table 1", "table", text, 0.95, "ocr", {"rows": rows})
+    invoice = page("INVOICE\n" + text + "\nTotal payable\t15,451.28 EUR")
+    decision = STACK.decide("Which company issued this invoice?", [invoice, grid])
+    assert decision.confidence < 0.65, decision  # the billed-to company is no issuer
+
+
+def test_a_contact_alone_is_not_surely_the_customer():
+    letter = page(
+        "FREELANCE STUDIO LTD\nSilverline Goods Co.\n12 King Street\nAttn: Maria Lopez\n"
+        "Dear Maria, please find the invoice attached."
+    )
+    _party, confidence = find_party("Which customer is billed?", pages_of([letter]), [])
+    assert confidence < 0.65
+
+
 def test_a_shop_name_broken_inside_a_parenthesis_is_joined():
     receipt = page(
         "AIK HUAT HARDWARE\nENTERPRISE (SETIA\nALAM) SDN BHD\nNo. 17, Jalan Bukit\n"
