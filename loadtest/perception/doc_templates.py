@@ -46,6 +46,18 @@ def _num(money_text: str) -> str:
     return "".join(c for c in money_text if c.isdigit() or c in ",.").strip(",.")
 
 
+def label_value_lines(
+    s: Sheet, x0: float, x1: float, y: float, pairs: list[tuple[str, str]], size=9.5
+) -> float:
+    """Label at ``x0``, value right-aligned at ``x1``, one pair per line; the last one bold."""
+    for index, (label, value) in enumerate(pairs):
+        last = index == len(pairs) - 1
+        y += size * 1.6
+        s.text(x0, y, label, size, bold=last)
+        s.text(x1, y, value, size, bold=last, align="right")
+    return y
+
+
 def money_value(money_text: str) -> float:
     """The amount of a formatted money string ("$1,234.50" → 1234.5)."""
     return float(_num(money_text).replace(",", ""))

@@ -32,20 +32,11 @@ from loadtest.perception.doc_templates import (
     _name_answers,
     _num,
     _rows,
+    label_value_lines,
     money_value,
 )
 
 PALE = Color(0.93, 0.96, 0.93)
-
-
-def _pairs(s: Sheet, x0: float, x1: float, y: float, pairs: list[tuple[str, str]], size=9.5):
-    """Label at ``x0``, value right-aligned at ``x1``, one pair per line; the last one bold."""
-    for index, (label, value) in enumerate(pairs):
-        last = index == len(pairs) - 1
-        y += size * 1.6
-        s.text(x0, y, label, size, bold=last)
-        s.text(x1, y, value, size, bold=last, align="right")
-    return y
 
 
 def remit_invoice(v: Vocabulary) -> GeneratedDoc:
@@ -80,7 +71,7 @@ def remit_invoice(v: Vocabulary) -> GeneratedDoc:
     s.box(right - 200, top, 200, 92)
     pairs = [("Subtotal", c.subtotal), (f"Sales Tax ({c.tax_rate}%)", c.tax), ("Total", c.total),
              ("Payments/Credits", c.money(0)), ("Balance Due", c.total)]  # fmt: skip
-    _pairs(s, right - 192, right - 8, top + 2, pairs, 9.5)
+    label_value_lines(s, right - 192, right - 8, top + 2, pairs, 9.5)
     notes = ["Please detach the top portion and return it with",
              "your payment. Make checks payable to", c.seller.name.rstrip(".") + "."]  # fmt: skip
     s.lines(40, top + 6, notes, 8.5)
@@ -154,13 +145,13 @@ def telecom_bill(v: Vocabulary) -> GeneratedDoc:
                ("Balance brought forward", money(0)),
                ("New charges this period (incl. tax)", total),
                ("Total amount due", total)]  # fmt: skip
-    y = _pairs(s, 45, right, 246, summary, 10)
+    y = label_value_lines(s, 45, right, 246, summary, 10)
     s.text(45, y + 36, "Charges detail", 11, bold=True)
     s.y = y + 44
     cols = [Column("Service", 250), Column("Quantity", 65, "right"),
             Column("Unit charge", 90, "right"), Column("Charge", 100, "right")]  # fmt: skip
     s.table(45, cols, _rows(items, ["desc", "qty", "price", "amount"]), style="header_rule")
-    y = _pairs(s, right - 220, right - 5, s.y, [("Subtotal", money(subtotal)),
+    y = label_value_lines(s, right - 220, right - 5, s.y, [("Subtotal", money(subtotal)),
                (f"VAT {rate}%", money(tax)), ("New charges", total)], 9.5)  # fmt: skip
     s.text(45, y + 36, "Pay by direct debit, online or by phone, quoting your account number.",
            8.5)  # fmt: skip
@@ -288,7 +279,7 @@ def qty_last(v: Vocabulary) -> GeneratedDoc:
             Column("Qty", 40, "right")]  # fmt: skip
     s.table(185, cols, _rows(c.items, ["amount", "discount", "price", "desc", "qty"]),
             style="header_rule", size=9)  # fmt: skip
-    y = _pairs(s, right - 190, right, s.y + 4, [("Subtotal after discounts", c.subtotal),
+    y = label_value_lines(s, right - 190, right, s.y + 4, [("Subtotal after discounts", c.subtotal),
                (f"Tax {c.tax_rate}%", c.tax), ("Invoice total", c.total)], 9.5)  # fmt: skip
     s.text(185, y + 40, "Line totals are after the discount shown on each line.", 8.5)
     return GeneratedDoc("qty_last", "invoice", "invoice", s.pdf(), s.page, _answers(c), c.items)
@@ -328,7 +319,7 @@ def buyer_heading_po(v: Vocabulary) -> GeneratedDoc:
             Column("Total", 86, "right")]  # fmt: skip
     s.table(48, cols, _rows(c.items, ["code", "desc", "qty", "unit", "price", "amount"]),
             style="grid", size=9)  # fmt: skip
-    y = _pairs(s, right - 200, right - 5, s.y, [("Subtotal", c.subtotal),
+    y = label_value_lines(s, right - 200, right - 5, s.y, [("Subtotal", c.subtotal),
                (f"Tax {c.tax_rate}%", c.tax), ("Total", c.total)], 10)  # fmt: skip
     s.lines(48, y + 24, ["1. Please send two copies of your invoice.",
                          "2. Enter this order in accordance with the prices, terms and",

@@ -38,20 +38,11 @@ from loadtest.perception.doc_templates import (
     _name_answers,
     _num,
     _rows,
+    label_value_lines,
     money_value,
 )
 
 WATERMARK = Color(0.86, 0.88, 0.92)
-
-
-def _pairs(s: Sheet, x0: float, x1: float, y: float, pairs: list[tuple[str, str]], size=9.5):
-    """Label at ``x0``, value right-aligned at ``x1``, one pair per line; the last one bold."""
-    for index, (label, value) in enumerate(pairs):
-        last = index == len(pairs) - 1
-        y += size * 1.6
-        s.text(x0, y, label, size, bold=last)
-        s.text(x1, y, value, size, bold=last, align="right")
-    return y
 
 
 def landscape_invoice(v: Vocabulary) -> GeneratedDoc:
@@ -65,7 +56,7 @@ def landscape_invoice(v: Vocabulary) -> GeneratedDoc:
     s.text(300, 142, "Billed to", 9, bold=True, color=DARK)
     s.lines(300, 144, [c.buyer.name, *c.buyer.address], 10)
     s.box(right - 230, 40, 230, 96)
-    _pairs(s, right - 220, right - 10, 44, [("Subtotal", c.subtotal),
+    label_value_lines(s, right - 220, right - 10, 44, [("Subtotal", c.subtotal),
            (f"Tax {c.tax_rate}%", c.tax), ("Total payable", c.total)], 11)  # fmt: skip
     s.y = max(y, 215) + 12
     cols = [Column("Ref", 90), Column("Item", 330), Column("Qty", 70, "right"),
@@ -106,7 +97,7 @@ def letter_invoice(v: Vocabulary) -> GeneratedDoc:
             Column("Amount", 98, "right")]  # fmt: skip
     s.table(72, cols, _rows(c.items, ["desc", "qty", "price", "amount"]), style="none",
             size=9.5, row_height=16)  # fmt: skip
-    y = _pairs(s, right - 170, right - 5, s.y, [("Subtotal", c.subtotal),
+    y = label_value_lines(s, right - 170, right - 5, s.y, [("Subtotal", c.subtotal),
                (f"Tax {c.tax_rate}%", c.tax), ("Total", c.total)], 9.5)  # fmt: skip
     s.lines(72, y + 30, ["Thank you for the pleasant collaboration.", "", "Kind regards,", "",
                          author, c.seller.name], 10.5)  # fmt: skip
@@ -230,7 +221,7 @@ def courier_invoice(v: Vocabulary) -> GeneratedDoc:
         s.text(175, y, f"{item.qty} kg x {_num(item.unit_price)}/kg = {_num(item.amount)}", 9.5)
         s.text(right, y, item.amount, 9.5, align="right")
         s.hline(45, right, y + 6, 0.3)
-    y = _pairs(s, right - 200, right, y + 8, [("Subtotal", c.subtotal),
+    y = label_value_lines(s, right - 200, right, y + 8, [("Subtotal", c.subtotal),
                (f"Tax {c.tax_rate}%", c.tax), ("Total due", c.total)], 10)  # fmt: skip
     s.text(45, y + 34, "Weights are chargeable weights (the greater of actual and volumetric).",
            8)  # fmt: skip
@@ -277,7 +268,7 @@ def two_tables(v: Vocabulary) -> GeneratedDoc:
         s.y += 14
         s.text(right - 90, s.y, label, 9.5, bold=True, align="right")
         s.text(right - 5, s.y, c.money(total), 9.5, bold=True, align="right")
-    y = _pairs(s, right - 200, right - 5, s.y + 16, [("Subtotal", c.subtotal),
+    y = label_value_lines(s, right - 200, right - 5, s.y + 16, [("Subtotal", c.subtotal),
                (f"Tax {c.tax_rate}%", c.tax), ("Invoice total", c.total)], 10.5)  # fmt: skip
     s.text(50, y + 36, "Products and services are invoiced together; tax applies to both.", 8.5)
     answers = _answers(c, products_subtotal=[_num(c.money(goods_sum))],
@@ -334,7 +325,7 @@ def german_invoice(v: Vocabulary) -> GeneratedDoc:
             Column("Unit price", 90, "right"), Column("Amount", 90, "right")]  # fmt: skip
     s.table(56, cols, _rows(items, ["no", "desc", "qty", "price", "amount"], index=True),
             style="header_rule", size=9.5)  # fmt: skip
-    y = _pairs(s, right - 200, right - 5, s.y, [("Net", f"{_de(subtotal)} EUR"),
+    y = label_value_lines(s, right - 200, right - 5, s.y, [("Net", f"{_de(subtotal)} EUR"),
                (f"VAT {rate} %", f"{_de(tax)} EUR"), ("Gross", f"{_de(gross)} EUR")],
                10)  # fmt: skip
     s.text(56, y + 30, f"Payable without deduction by {due_text}.", 9.5)
