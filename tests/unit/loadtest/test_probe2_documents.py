@@ -1,8 +1,5 @@
-import hashlib
-import json
 import random
 
-import pypdfium2
 import pytest
 
 from loadtest.eval.cases import PROBE_CATEGORIES, build_split
@@ -16,6 +13,7 @@ from loadtest.perception.gen_business_docs import (
     make_document,
     questions,
 )
+from tests.unit.loadtest.probe_support import case_digest, pdf_text
 
 # build_split([category], seed=11, split=..., per_category=60): ids, expected answers and
 # questions as they were before the probe2 split existed.
@@ -23,11 +21,6 @@ PINNED = {
     ("dev", "invoice_pdf"): "51ff7bab324fdda2c1a0f054ed247eb2198bb746ef5257b8e8b39cbc057d4dd8",
     ("probe", "invoice_pdf"): "17e09f6ff461c3e82e99ed4fbce9b9481897bf55d10499827e6fae033fd3841b",
 }
-
-
-def _text(pdf: bytes) -> str:
-    pages = pypdfium2.PdfDocument(pdf)
-    return " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pages)
 
 
 def test_probe2_templates_are_new():
@@ -41,7 +34,7 @@ def test_probe2_templates_are_new():
 @pytest.mark.parametrize("seed", range(3))
 def test_every_probe2_template_prints_its_answers(template, seed):
     doc = make_document("probe2", random.Random(f"{template}-{seed}"), template)
-    text = _text(doc.pdf).lower()
+    text = pdf_text(doc.pdf).lower()
     for kind, accepted in doc.answers.items():
         assert accepted[0].lower() in text, (kind, accepted)
     asked = questions(doc, "probe2", random.Random(seed), 10)
@@ -54,10 +47,10 @@ def test_layout_facts_the_probe2_relies_on():
     rng = random.Random(7)
     bill = make_document("probe2", rng, "telecom_bill")
     assert bill.kind == "bill" and bill.answers["previous_balance"] != bill.answers["total"]
-    assert f"Amount due by {bill.answers['due_date'][0]}" in _text(bill.pdf)
+    assert f"Amount due by {bill.answers['due_date'][0]}" in pdf_text(bill.pdf)
     invoice = make_document("probe2", rng, "remit_invoice")
     assert invoice.answers["balance"] == invoice.answers["total"]
-    assert "Remit To" in _text(invoice.pdf)
+    assert "Remit To" in pdf_text(invoice.pdf)
     order = make_document("probe2", rng, "buyer_heading_po")
     assert order.answers["issuer"] == order.answers["buyer"] != order.answers["vendor"]
     assert "due_date" not in order.answers
@@ -65,7 +58,7 @@ def test_layout_facts_the_probe2_relies_on():
     total = sum(float(i.amount.strip("$€£RMEUSD ").replace(",", "")) for i in discounted.items)
     assert f"{total:,.2f}" == discounted.answers["subtotal"][0]
     till = make_document("probe2", rng, "market_till")
-    assert "BALANCE DUE" in _text(till.pdf) and "subtotal" not in till.answers
+    assert "BALANCE DUE" in pdf_text(till.pdf) and "subtotal" not in till.answers
     assert _leader("Total", "1,234.00", 30) == f"Total {'.' * 15} 1,234.00"
 
 
@@ -84,6 +77,4 @@ def test_probe2_split_refuses_other_categories():
 
 @pytest.mark.parametrize(("split", "category"), sorted(PINNED))
 def test_other_splits_unchanged_by_probe2(split, category):
-    cases = build_split([category], seed=11, split=split, per_category=60)
-    payload = json.dumps([[c.id, c.expected, c.question] for c in cases]).encode()
-    assert hashlib.sha256(payload).hexdigest() == PINNED[split, category]
+    assert case_digest(split, category) == PINNED[split, category]

@@ -1,8 +1,5 @@
-import hashlib
-import json
 import random
 
-import pypdfium2
 import pytest
 
 from loadtest.eval.cases import PROBE_CATEGORIES, build_split
@@ -18,6 +15,7 @@ from loadtest.perception.gen_business_docs import (
     make_document,
     questions,
 )
+from tests.unit.loadtest.probe_support import case_digest, pdf_text
 
 # build_split([category], seed=11, split=..., per_category=60): ids, expected answers and
 # questions as they were before the probe3 split existed.
@@ -26,11 +24,6 @@ PINNED = {
     ("probe", "invoice_pdf"): "17e09f6ff461c3e82e99ed4fbce9b9481897bf55d10499827e6fae033fd3841b",
     ("probe2", "invoice_pdf"): "812364a3cb042640fa1e1def2be85f2d164d3085802223cf87bb0dca476e87df",
 }
-
-
-def _text(pdf: bytes) -> str:
-    pages = pypdfium2.PdfDocument(pdf)
-    return " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pages)
 
 
 def test_probe3_templates_are_new():
@@ -44,7 +37,7 @@ def test_probe3_templates_are_new():
 def test_every_probe3_template_prints_its_answers(template, seed):
     doc = make_document("probe3", random.Random(f"{template}-{seed}"), template)
     assert doc.pages == 1
-    text = _text(doc.pdf).lower()
+    text = pdf_text(doc.pdf).lower()
     for kind, accepted in doc.answers.items():
         assert accepted[0].lower() in text, (kind, accepted)
     asked = questions(doc, "probe3", random.Random(seed), 10)
@@ -59,19 +52,19 @@ def test_layout_facts_the_probe3_relies_on():
     total, unrounded = (float(bill.answers[k][0].replace(",", ""))
                         for k in ("total", "total_unrounded"))  # fmt: skip
     assert round(total * 20, 6) == round(total * 20) and abs(total - unrounded) < 0.03
-    assert "Total (Rounded)" in _text(bill.pdf) and "Rounding Adj" in _text(bill.pdf)
+    assert "Total (Rounded)" in pdf_text(bill.pdf) and "Rounding Adj" in pdf_text(bill.pdf)
     courier = make_document("probe3", rng, "courier_invoice")
     item = courier.items[0]
     line = f"{item.qty} kg x {item.unit_price.strip('$€£RMEUSD ')}/kg"
-    assert line in _text(courier.pdf) and "qty" not in courier.item_fields
+    assert line in pdf_text(courier.pdf) and "qty" not in courier.item_fields
     tables = make_document("probe3", rng, "two_tables")
     parts = sum(money_value(tables.answers[k][0]) for k in ("products_subtotal",
                                                             "services_subtotal"))  # fmt: skip
     assert f"{parts:,.2f}" == tables.answers["subtotal"][0]
     letter = make_document("probe3", rng, "letter_invoice")
-    assert f"Dear {letter.answers['contact'][0]}," in _text(letter.pdf)
+    assert f"Dear {letter.answers['contact'][0]}," in pdf_text(letter.pdf)
     german = make_document("probe3", rng, "german_invoice")
-    assert {"Net", "Gross", "EUR"} <= set(_text(german.pdf).split())
+    assert {"Net", "Gross", "EUR"} <= set(pdf_text(german.pdf).split())
     assert german.item_fields == ("qty",)
     assert _de(1234.5) == "1.234,50" and _both(98.7) == ["98,70", "98.70"]
 
@@ -99,6 +92,4 @@ def test_probe3_split_refuses_other_categories():
 
 @pytest.mark.parametrize(("split", "category"), sorted(PINNED))
 def test_other_splits_unchanged_by_probe3(split, category):
-    cases = build_split([category], seed=11, split=split, per_category=60)
-    payload = json.dumps([[c.id, c.expected, c.question] for c in cases]).encode()
-    assert hashlib.sha256(payload).hexdigest() == PINNED[split, category]
+    assert case_digest(split, category) == PINNED[split, category]

@@ -17,15 +17,11 @@ from loadtest.perception.gen_business_docs import (
     questions,
     scan,
 )
+from tests.unit.loadtest.probe_support import pdf_text
 
 # build_split(["invoice_pdf"], seed=11, split="dev", per_category=40): ids and expected answers
 # as they were before the probe split existed.
 DEV_DIGEST = "e0d235162169330b4c7b808e30c75fbd94610c720f48f5236e57d9eaec6ce6c8"
-
-
-def _text(pdf: bytes) -> str:
-    pages = pypdfium2.PdfDocument(pdf)
-    return " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pages)
 
 
 def test_probe_templates_are_new():
@@ -38,7 +34,7 @@ def test_probe_templates_are_new():
 @pytest.mark.parametrize("seed", range(3))
 def test_every_probe_template_prints_its_answers(template, seed):
     doc = make_document("probe", random.Random(f"{template}-{seed}"), template)
-    text = _text(doc.pdf).lower()
+    text = pdf_text(doc.pdf).lower()
     for kind, accepted in doc.answers.items():
         assert accepted[0].lower() in text, (kind, accepted)
     asked = questions(doc, "probe", random.Random(seed), 10)
