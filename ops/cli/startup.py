@@ -64,9 +64,7 @@ class StartupTimeline:
             f"{name} {at:.1f} s"
             for name, at in sorted(self.deployments.items(), key=lambda kv: kv[1])
         ]
-        warm = [
-            f"{name} {w.get('s', 0):.1f} s" for name, w in self.warm_ups.items()
-        ]
+        warm = [f"{name} {w.get('s', 0):.1f} s" for name, w in self.warm_ups.items()]
         if warm:
             parts.append("router warm-ups: " + ", ".join(warm))
         if "ready" in self.marks:

@@ -159,6 +159,7 @@ class OcrReader:
             raise MalformedInput(
                 f"page {number} cannot be OCR'd: {exc}", code="unreadable_page"
             ) from None
+
         def layout() -> Any:
             return clock.time(
                 "layout",
