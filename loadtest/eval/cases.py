@@ -395,7 +395,7 @@ RECEIPT_QUESTIONS = {
     },
     "heldout": heldout_phrasings.RECEIPT_QUESTIONS,
 }  # fmt: skip
-_RECEIPT_SCORE = {"total": "number", "company": "name", "date": "text"}
+_RECEIPT_SCORE = {"total": "number", "company": "name", "date": "date"}
 
 
 def receipt_real_cases(*, seed: int, split: str, count: int) -> list[Case]:

@@ -4,6 +4,8 @@
   ("25.80 1.55" for a total of 25.80 is wrong: it does not say which);
 - ``name``: the expected name's letters and digits appear in the answer's, in order
   (punctuation and spacing aside: "MR.D.I.Y.(M) SDN BHD" is "MR. D.I.Y. (M) SDN BHD");
+- ``date``: the expected date's numbers and words, in order, separators aside ("28-03-18" is
+  "28/03/18"; "24 Mar 1809" is not "24 MAR 18");
 - ``wer``: word error rate of a transcript under ``WER_PASS``;
 - otherwise: the expected text is contained (numbers within ``tolerance`` when given).
 
@@ -48,6 +50,20 @@ def _alnum(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
+def _date_tokens(text: str) -> list[str]:
+    """Numbers (leading zeros aside) and words of a date: "03/04/18" → ["3", "4", "18"]."""
+    return [
+        t.lstrip("0") or "0" if t.isdigit() else t for t in re.findall(r"\d+|[a-z]+", text.lower())
+    ]
+
+
+def _same_date(expected: str, answer: str) -> bool:
+    want, got = _date_tokens(expected), _date_tokens(answer)
+    return bool(want) and any(
+        got[i : i + len(want)] == want for i in range(len(got) - len(want) + 1)
+    )
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """WER after the ASR normaliser (numbers, money, dates written one way)."""
     import jiwer
@@ -76,6 +92,8 @@ def is_correct(case: Case, answer: str) -> tuple[bool, dict]:
             if target and found == target:
                 return True, {}
         return False, {"numbers": len(found)}
+    if kind == "date":
+        return any(_same_date(e, answer) for e in case.expected), {}
     if kind == "name":
         letters = _alnum(answer)
         ok = any(_alnum(e) and _alnum(e) in letters for e in case.expected)

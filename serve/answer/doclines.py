@@ -125,9 +125,18 @@ MONEY_SPAN = re.compile(
 ID_SPAN = re.compile(r"(?<![\w#/-])#?(?=[\w/#-]*\d)[A-Za-z0-9][\w/#.-]*[A-Za-z0-9](?![\w/-])")
 
 
+# A date whose year runs into the time after it: "30-04-201819:50:14", "24 Mar 1809:12:41"
+# (no year is followed by a colon, so the year is the digits before the time's hour).
+_GLUED_TIME = re.compile(
+    rf"((?:\d{{1,2}}([-/.])\d{{1,2}}\2|\d{{1,2}}[ -](?:{_MONTHS})\.?[ -])(?:\d{{4}}|\d{{2}}))"
+    rf"(?=\d{{1,2}}:\d\d)",
+    re.IGNORECASE,
+)
+
+
 def unglue_time(text: str) -> str:
     """A date and its time read as one token ("30-04-201819:50:14") pulled apart."""
-    return re.sub(r"(\d{1,2}([-/.])\d{1,2}\2\d{4})(?=\d{1,2}:\d\d)", r"\1 ", text)
+    return _GLUED_TIME.sub(r"\1 ", text)
 
 
 def despace(text: str) -> str:

@@ -287,6 +287,12 @@ def _gazetteer() -> dict[str, int]:
     return places
 
 
+def known_place(text: str, min_population: int = 100_000) -> bool:
+    """``text`` is a country, a US state or a city of ``min_population`` or more, as a whole."""
+    name = re.sub(r"\s+", " ", text).strip(" .,;:").lower()
+    return _gazetteer().get(name, 0) >= min_population
+
+
 @lru_cache(maxsize=4096)
 def name_kind(text: str) -> str | None:
     """probablepeople's reading of a name: "Person", "Corporation" (or "Household"), or None."""

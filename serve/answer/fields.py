@@ -695,8 +695,11 @@ class FieldAnswerer:
         if kind is AnswerType.AMOUNT and not (agree or sums > 0) and _several_amounts(best):
             confidence *= SEVERAL_AMOUNTS_FACTOR  # "$48,322 64": which figure is the value?
         agree = max(agree, sums)
+        text = best.value
+        if kind is AnswerType.AMOUNT:
+            text = with_page_decimal_point(text, observations)
         return Answer(
-            text=best.value,
+            text=text,
             confidence=round(confidence, 3),
             answerer=self.name,
             sources=[best.pair.source.citation],
@@ -707,6 +710,21 @@ class FieldAnswerer:
 
 
 SEVERAL_AMOUNTS_FACTOR = 0.7
+
+
+def with_page_decimal_point(value: str, observations: list[Observation]) -> str:
+    """ "4,80" written as "4.80" where the page's other amounts have a decimal point: the
+    comma is the misread point (a page that writes decimal commas keeps them)."""
+    if "." in value or not re.fullmatch(r"\D*\d{1,3},\d\d\D*", value):
+        return value  # only a lone "4,80" ("1,23,456.00" and "1.234,56" are grouped)
+    text = "\n".join(o.text for o in observations if o.kind in ("page", "text", "passage"))
+    points = len(re.findall(r"\d\.\d\d(?!\d)", text))
+    commas = len(re.findall(r"\d,\d\d(?!\d)", text))
+    if points >= 3 and points >= 2 * commas:
+        return re.sub(r"(\d),(\d\d)(?!\d)", r"\1.\2", value, count=1)
+    return value
+
+
 NEGATIVE_TOTAL_FACTOR = 0.6
 
 
@@ -835,9 +853,15 @@ def _differs(a: str, b: str) -> bool:
     return normalize(a) != normalize(b)
 
 
+# "0.010" where the page writes cents: a speck read as a third decimal ("0.00", "0.01"?).
+_THIRD_DECIMAL = re.compile(r"\D*-?0[.,]\d{3}\D*")
+
+
 def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> list[Decimal]:
-    """Amounts of the lines whose key matches; "1094" on a page of cents may be 10.94."""
+    """Amounts of the lines whose key matches; "1094" on a page of cents may be 10.94, and
+    "0.010" on such a page is no reading at all."""
     values = []
+    cents = functools.cache(lambda: _cents_expected(observations))
     for observation in observations:
         if observation.kind not in ("page", "text", "passage", "table"):
             continue
@@ -845,6 +869,8 @@ def _labelled_amounts(observations: list[Observation], pattern: re.Pattern) -> l
             if pattern.search(normalize(pair.key)):
                 value = typed_span(pair.value, AnswerType.AMOUNT)
                 amount = amount_value(value) if value else None
+                if amount is not None and _THIRD_DECIMAL.fullmatch(value) and cents():
+                    continue
                 if amount is not None:
                     if amount > 0 and re.match(r"\s*[-−–(]", pair.value):
                         amount = -amount  # "-RM 0.02", "(0.02)": the sign before the currency

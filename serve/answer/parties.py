@@ -25,6 +25,7 @@ from serve.answer.doclines import (
     median_height,
     split_label,
 )
+from serve.answer.entities import known_place
 from serve.answer.text import normalize
 from serve.answer.types import LABEL_WORDS, SENTENCE_VOCABULARY
 
@@ -44,8 +45,15 @@ SELLER_LABELS = frozenset(
 OWNER_LABELS = frozenset(
     """owned by|operated by|managed by|a member of|member of|subsidiary of|a subsidiary of
     |a division of|division of|franchisee|licensee|company name|registered name
-    |registered owner""".replace("\n", "").split("|")
+    |registered owner|dimiliki oleh|diuruskan oleh""".replace("\n", "").split("|")
 )
+# Owner phrases that need no colon ("Owned by T PLUS F&B SDN BHD", Malay "Dimiliki oleh ...").
+_OWNER_PHRASES = sorted(
+    (re.escape(o) for o in OWNER_LABELS if o.endswith((" by", " of", " oleh"))),
+    key=len,
+    reverse=True,
+)
+_OWNER_PHRASE = re.compile(rf"^\s*({'|'.join(_OWNER_PHRASES)})\s+(?=\S)", re.IGNORECASE)
 # Legal forms and trade words of organisation names (a general lexicon, many countries).
 ORG_WORDS = frozenset(
     """ltd limited llc llp lp inc incorporated corp corporation co company plc pty pte gmbh
@@ -109,6 +117,11 @@ _ADDRESS = re.compile(
 )
 
 
+# An identifier with its label ("Company Reg No.:75495-W", "GST ID: 0001"): no name.
+_LABELLED_ID = re.compile(
+    r"\b(?:reg(?:istration)?|gst|vat|sst|tax)\.?\s*(?:no|id|number)\b\.?\s*[:#.]?\s*\(?[A-Z]{0,3}\d",
+    re.IGNORECASE,
+)
 # The label of an identifier, its number on another line ("Co. Reg No.", "GST ID:").
 _ID_LABEL = re.compile(
     r"\b(?:reg(?:istration)?|no|number|id)\b[\s.:#]*$|\breg(?:istration)?\.? no\b", re.I
@@ -123,6 +136,10 @@ def name_like(text: str) -> bool:
         return False
     if _ID_LABEL.search(text) and not re.search(r"\d", text):
         return False  # "Co. Reg No.", "Company Reg No..": the label of a number, not a name
+    if _LABELLED_ID.search(text):
+        return False  # "MALAYSIA Company Reg No.:75495-W": a registration line
+    if known_place(text) and org_evidence(text) == 0.0:
+        return False  # "MALAYSIA", "KUALA LUMPUR": the address's last line, not a name
     if _STAFF_ROLE.match(text) and org_evidence(text) < 1.0:
         return False  # "Cashier P.NISANTHI": a person at the till, not the shop
     if is_label(text) and not any(w in ORG_WORDS for w in words):
@@ -143,6 +160,10 @@ def name_like(text: str) -> bool:
         return False  # "THANK YOU AND DO VISIT US AGAIN": a sentence
     if _ADDRESS.search(text) and org_evidence(text) < 1.0:
         return False
+    if _ADDRESS.search(text) and re.search(r"\d", text) and not _has_legal_form(text):
+        return False  # "SECTION 25, TAMAN INDUSTRIES": a numbered address with a trade word
+    if re.search(r"(?<![\d-])\d{5}(?![\d-])", text) and org_evidence(text) == 0.0:
+        return False  # "AXIS 40400 SHAH ALAM, SELANGOR.": a postcode's line
     # "12 Main Street" is an address; "99 SPEED MART" a name.
     return not (re.match(r"^\d+\s+\w+", text) and org_evidence(text) < 0.6)
 
@@ -248,6 +269,9 @@ def _domain_match(name: str, domains: set[str]) -> bool:
 def _party_label(segment: str) -> tuple[str, str] | None:
     """(role, rest of the segment) when the segment starts with a party label."""
     split = split_label(segment)
+    phrase = None if split else _OWNER_PHRASE.match(segment)
+    if phrase:
+        return "owner", segment[phrase.end() :].strip()
     label, rest = split if split else (segment, "")
     key = _label_of(label)
     if key in BUYER_LABELS:
@@ -665,6 +689,11 @@ _DIGIT_IN_WORD = re.compile(
 )
 
 
+# A square bracket, brace, pipe or backslash in a name ("MENTA[ INITIAL SDN BHD"): names are
+# not written with them, a reader turns an "I" or "l" into one.
+_MISREAD_MARK = re.compile(r"[\[\]{}|\\]")
+
+
 def digit_in_word(name: str) -> bool:
     """A name word of letters with a look-alike digit in it (1/I, 0/O, 5/S, 8/B)."""
     return _DIGIT_IN_WORD.search(name) is not None
@@ -690,7 +719,11 @@ def _pick(parties: list[Party], floor: float = 0.0) -> tuple[Party, float] | Non
         confidence *= 0.6  # two different names fit as well: not for the small stack to pick
     if misread_case(best.name) or ocr_noise(best.name) or digit_in_word(best.name):
         confidence *= 0.7
-    if near_miss(best.name) or stray_accent(best.name, best.line.page.text):
+    if (
+        near_miss(best.name)
+        or stray_accent(best.name, best.line.page.text)
+        or _MISREAD_MARK.search(best.name)
+    ):
         confidence *= NEAR_MISS_FACTOR
     return best, round(min(confidence, 0.97), 3)
 

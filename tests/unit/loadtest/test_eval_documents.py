@@ -80,6 +80,10 @@ def _case(expected: str, score: str) -> Case:
         ("Northwind Traders Ltd", "name", "NORTHWIND", False),
         ("2024-03-05", "text", "Date: 2024-03-05", True),
         ("2024-03-05", "text", "x" * 200 + " 2024-03-05", False),  # a dumped page
+        ("28/03/18", "date", "28-03-18", True),  # the label writes another separator
+        ("03/04/2018", "date", "3.4.2018 14:02", True),
+        ("24 MAR 18", "date", "24 Mar 1809", False),  # a time's digits read into the year
+        ("28/03/18", "date", "28/03/19", False),
     ],
 )
 def test_scoring(expected, score, answer, ok):
