@@ -60,7 +60,7 @@ def test_registry_builds_each_split():
 def test_real_receipts_split_fifty_fifty_with_the_first_sample_first():
     dev = receipt_real_cases(seed=1, split="dev", count=1000)
     held = receipt_real_cases(seed=1, split="heldout", count=1000)
-    assert len(dev) == len(held) == 330  # 20 + 30 + 30 + 30 receipts per split, 3 questions each
+    assert len(dev) == len(held) == 420  # 20 + 30 + 30 + 30 + 30 receipts per split, 3 each
     assert not {c.meta["receipt"] for c in dev} & {c.meta["receipt"] for c in held}
     first = receipt_real_cases(seed=1, split="dev", count=60)
     assert [c.id for c in first] == [c.id for c in dev[:60]]
