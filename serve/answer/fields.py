@@ -650,6 +650,8 @@ class FieldAnswerer:
                     continue
                 if value:
                     candidates.append(_Candidate(score, value, pair))
+        if field == "total":
+            candidates = [_summary_total_demoted(c) for c in candidates]
         candidates.sort(key=lambda c: (-c.score, c.pair.line))
         weak = not candidates or candidates[0].score < 0.6
         if expected is AnswerType.DATE and field in (None, "invoice_date") and weak:
@@ -709,7 +711,20 @@ class FieldAnswerer:
         )  # fmt: skip
 
 
-SEVERAL_AMOUNTS_FACTOR = 0.7
+SEVERAL_AMOUNTS_FACTOR = 0.6
+# A tax summary's own table ("GST Summary / SR 6% 73.87 4.43 / TOTAL 73.87 4.43"): its total
+# row sums the taxable amounts, not what was paid.
+_TAX_SUMMARY = re.compile(r"\b(?:gst|vat|tax|sst)\s*summary\b", re.IGNORECASE)
+SUMMARY_TOTAL_FACTOR = 0.5
+
+
+def _summary_total_demoted(candidate: _Candidate) -> _Candidate:
+    """A total row under a tax summary heading is no grand total: its score is halved."""
+    lines = candidate.pair.source.text.splitlines()
+    heading = next((i for i, line in enumerate(lines) if _TAX_SUMMARY.search(line)), None)
+    if heading is None or candidate.pair.line <= heading:
+        return candidate
+    return _Candidate(candidate.score * SUMMARY_TOTAL_FACTOR, candidate.value, candidate.pair)
 
 
 def with_page_decimal_point(value: str, observations: list[Observation]) -> str:

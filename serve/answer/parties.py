@@ -195,12 +195,29 @@ def _clean(text: str, line: Line | None = None) -> str:
     behind ("... SDN BHD (139386-X)") or trailing marks."""
     text = re.sub(r"\s+", " ", text).strip(" :;,|-·")
     text = re.sub(r"\s*[(\[][^()\[\]]*\d[^()\[\]]*[)\]]?\s*$", "", text).strip(" :;,|-·")
+    text = rejoin_split_words(text)
     parts = text.split(" ")
     if len(parts) >= 3 and re.fullmatch(r"[A-Z]{1,3}", parts[0]):
         initials = "".join(p[0] for p in parts[1:3] if p[:1].isalpha()).upper()
         if parts[0] in (initials, initials[:1], parts[1][:2].upper(), parts[1][:1].upper()):
             text = " ".join(parts[1:])
     return text
+
+
+def rejoin_split_words(text: str) -> str:
+    """Legal forms and trade words a reader split at a gap in letter-spaced print put back
+    together ("ENTERPR ISE (SETIA ALAM) SDN BH D" → "ENTERPRISE (SETIA ALAM) SDN BHD")."""
+    known = ORG_WORDS | _LEGAL_FORMS
+    words = text.split(" ")
+    out: list[str] = []
+    for word in words:
+        if out and re.fullmatch(r"[A-Za-z]+", out[-1]) and re.fullmatch(r"[A-Za-z]+\.?", word):
+            joined = out[-1] + word
+            if joined.rstrip(".").lower() in known and out[-1].lower() not in known:
+                out[-1] = joined
+                continue
+        out.append(word)
+    return " ".join(out)
 
 
 _LEGAL_START = re.compile(
@@ -214,17 +231,18 @@ def _continues(name: str, above: Line) -> bool:
     """``name`` finishes the company name begun on the line above: it starts with the legal
     form ("POPULAR BOOK" / "CO. (M) SDN BHD"), or ends with it under a line of plain words in
     the same case ("WESTERN EASTERN" / "STATIONERY SDN.BHD")."""
+    name, above_text = rejoin_split_words(name), rejoin_split_words(above.text)
     if len(above.segments) != 1 or not name_like(above.text) or is_label(above.text):
         return False
     if _LEGAL_START.match(name):
         if all(w in _LEGAL_FORMS for w in _words(name)):  # "SDN BHD" under "MPH BOOKSTORES"
-            return not _has_legal_form(above.text)
-        return org_evidence(above.text) < 1.0
+            return not _has_legal_form(above_text)
+        return org_evidence(above_text) < 1.0
     same_case = above.text.isupper() == name.isupper()
     return (
         same_case
         and org_evidence(name) >= 1.0
-        and org_evidence(above.text) == 0.0
+        and org_evidence(above_text) == 0.0
         and not re.search(r"\d", above.text)
         and len(_words(above.text)) <= 4
     )
@@ -637,14 +655,23 @@ def _vocabulary() -> frozenset[str]:
 _LOOKALIKES = ("iltjf", "ceo", "bhe", "nmr", "uvy", "gq", "kx", "ao")
 
 
+# Letter pairs a reader merges into one letter, and back: "Camy" for "Carry", "Modem" for
+# "Modern", "Clinic" for "Dinic".
+_MERGED = (("m", "rn"), ("m", "rr"), ("w", "vv"), ("d", "cl"), ("h", "li"))
+
+
 def _one_edit(word: str) -> set[str]:
-    """Words one look-alike letter away from ``word``."""
+    """Words one look-alike letter (or one merged pair of letters) away from ``word``."""
     out = set()
     for index, letter in enumerate(word):
         head, tail = word[:index], word[index + 1 :]
         for group in _LOOKALIKES:
             if letter in group:
                 out |= {head + other + tail for other in group if other != letter}
+    for one, two in _MERGED:
+        out |= {word[:i] + two + word[i + 1 :] for i in range(len(word)) if word[i] == one}
+        out |= {word[:i] + one + word[i + 2 :] for i in range(len(word) - 1)
+                if word[i : i + 2] == two}  # fmt: skip
     return out
 
 
@@ -654,7 +681,7 @@ def near_miss(name: str) -> bool:
     words = [w.lower() for w in re.findall(r"[A-Za-z]+", name)]
     vocabulary = _vocabulary()
     for word in words:
-        unknown = len(word) >= 5 and bool(vocabulary) and word not in vocabulary
+        unknown = len(word) >= 4 and bool(vocabulary) and word not in vocabulary
         if unknown and any(other in vocabulary for other in _one_edit(word) if len(other) >= 5):
             return True
     last = words[-1] if words else ""

@@ -85,3 +85,36 @@ def test_numbered_address_lines_are_no_rival_names():
     )
     party, confidence = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
     assert party.name == "ASO ELECTRICAL TRADING SDN BHD" and confidence >= 0.9
+
+
+def test_merged_letter_pairs_mark_a_misread_name():
+    from serve.answer.parties import near_miss
+
+    assert near_miss("Segi Cashf & Camy Sdn. Bhd.")  # "Carry" read as "Camy"
+    assert not near_miss("SEGI CASH & CARRY SDN. BHD.")
+    assert not near_miss("Tomy Cafe") and not near_miss("Lily Store")
+
+
+def test_a_legal_form_split_by_letter_spacing_is_put_back_together():
+    from serve.answer.parties import rejoin_split_words
+
+    assert rejoin_split_words("ENTERPR ISE (SETIA ALAM) SDN BH D") == (
+        "ENTERPRISE (SETIA ALAM) SDN BHD"
+    )
+    assert rejoin_split_words("SHOP MART") == "SHOP MART"  # two known words stay two
+    receipt = page(
+        "AIK HUAT HARDWARE\nENTERPR ISE (SETIA\nALAM) SDN BH D\n822737-X\n"
+        "NO. 17-G, JALAN SETIA INDAH\nTOTAL\t16.00",
+        heights=[14, 14, 14, 8, 8, 8],
+    )
+    found = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert found is None or found[1] < 0.65 or found[0].name.startswith("AIK HUAT")
+
+
+def test_the_total_row_of_a_tax_summary_is_no_grand_total():
+    receipt = page(
+        "ECOSWAY SDN BHD\nAMT PAID InGl. GST: RM76.30\nAmt Pald excI. GST :RM 73.87\n"
+        "GST AMT:RM4.43\nGST Summary\nAMT(RM)\nSR(6%)\t73.87\t4.43\nTOTAL\t73.87\t4.43"
+    )
+    answer = FieldAnswerer().answer("What is the total amount on this receipt?", [receipt])
+    assert answer is None or answer.text != "73.87" or answer.confidence < 0.65
