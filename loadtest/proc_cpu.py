@@ -99,6 +99,36 @@ def pids_of(role: str, procs: list[ProcInfo]) -> list[int]:
     return [p.pid for p in procs if role_of(p.cmdline) == role]
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of ``pid`` so far, summed by thread name (``comm``).
+
+    Ray's C++ threads carry their own names (``worker.io``, ``grpc_global_tim``...); Python
+    threads keep the process's name, and the main thread is called ``main``.
+    """
+    totals: dict[str, float] = defaultdict(float)
+    task_dir = Path("/proc") / str(pid) / "task"
+    try:
+        tids = os.listdir(task_dir)
+    except OSError:
+        return {}
+    for tid in tids:
+        try:
+            stat = (task_dir / tid / "stat").read_text()
+            name = (task_dir / tid / "comm").read_text().strip()
+        except OSError:
+            continue  # the thread ended
+        rest = stat[stat.rindex(")") + 2 :].split()
+        name = "main" if tid == str(pid) else name
+        totals[name] += (int(rest[11]) + int(rest[12])) / CLOCK_TICKS
+    return dict(totals)
+
+
+def thread_cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per thread name between two :func:`thread_cpu` snapshots, most first."""
+    delta = {name: cpu - before.get(name, 0.0) for name, cpu in after.items()}
+    return dict(sorted(((n, d) for n, d in delta.items() if d > 0), key=lambda x: -x[1]))
+
+
 def cpu_delta(before: list[ProcInfo], after: list[ProcInfo]) -> dict[str, float]:
     """CPU seconds spent per role between two snapshots (processes matched by pid)."""
     start = {p.pid: p.cpu_s for p in before}

@@ -70,12 +70,18 @@ def record(pid: int, seconds: float, out: Path, rate: int = 100) -> Profile | No
 
 
 @contextmanager
-def recording(pid: int, out: Path, rate: int = 100) -> Iterator[list[Profile]]:
+def recording(
+    pid: int, out: Path, rate: int = 100, *, gil_only: bool = False
+) -> Iterator[list[Profile]]:
     """Sample ``pid`` while the block runs; the yielded list holds the profile afterwards
-    (empty when py-spy failed). Stopped with SIGINT, on which py-spy writes its output."""
+    (empty when py-spy failed). Stopped with SIGINT, on which py-spy writes its output.
+
+    ``gil_only`` keeps only samples of the thread holding the GIL: Python's own CPU, without
+    threads that wait in C (Ray's core worker loop, gRPC pollers) and look busy to py-spy.
+    """
     cmd = [
         py_spy_path(), "record", "--pid", str(pid), "--duration", "3600", "--rate", str(rate),
-        "--format", "raw", "--nonblocking", "--output", str(out),
+        "--format", "raw", "--nonblocking", "--output", str(out), *(["--gil"] if gil_only else []),
     ]  # fmt: skip
     found: list[Profile] = []
     try:

@@ -8,7 +8,10 @@ one router replica) with the workers' call counter on (:data:`COUNT_CALLS_ENV`):
 worker counts its deployment-handle calls (``handle <deployment>.<method>``) and actor calls
 (``actor <method>``). An idle window first gives each process role's background calls per
 second; then each category's requests are sent one at a time and the router's calls (and the
-whole cluster's) are divided by the number of requests. Needs the heavy lock.
+whole cluster's) are divided by the number of requests. The router's CPU per request is also
+split by thread (Python's threads vs Ray's C++ ones: ``main`` is the core worker's loop);
+``--profile-dir`` py-spies the router per category, ``--profile-gil`` only while it holds the
+GIL (Python's own CPU, so threads blocked in C do not look busy). Needs the heavy lock.
 """
 
 from __future__ import annotations
@@ -81,10 +84,11 @@ def measure(
     requests: int,
     idle_s: float,
     profile_dir: Path | None = None,
+    gil_only: bool = False,
 ) -> dict[str, Any]:
     """Idle background, then each category's calls and router CPU per request (and, with
     ``profile_dir``, py-spy on the router while that category's requests run)."""
-    from loadtest.proc_cpu import cpu_delta, descendants, pids_of
+    from loadtest.proc_cpu import cpu_delta, descendants, pids_of, thread_cpu, thread_cpu_delta
     from loadtest.pyspy import recording
 
     for bodies in payloads.values():  # first calls (connections, caches) are not the figure
@@ -94,7 +98,9 @@ def measure(
     router_pids = pids_of("router", descendants()) if profile_dir else []
     with ExitStack() as stack:
         if profile_dir and router_pids:  # what the router does with no request
-            stack.enter_context(recording(router_pids[0], profile_dir / "idle.txt"))
+            stack.enter_context(
+                recording(router_pids[0], profile_dir / "idle.txt", gil_only=gil_only)
+            )
         before, cpu_before = read_counts(folder), descendants()
         time.sleep(idle_s)
         idle = diff(read_counts(folder), before)
@@ -106,17 +112,23 @@ def measure(
     }
     for category, bodies in payloads.items():
         time.sleep(3 * COUNT_WRITE_S)
-        router_pids = pids_of("router", descendants()) if profile_dir else []
+        router_pids = pids_of("router", descendants())
         with ExitStack() as stack:
             profiles = (
-                stack.enter_context(recording(router_pids[0], profile_dir / f"{category}.txt"))
+                stack.enter_context(
+                    recording(router_pids[0], profile_dir / f"{category}.txt", gil_only=gil_only)
+                )
                 if profile_dir and router_pids
                 else []
             )
+            threads_before = thread_cpu(router_pids[0]) if router_pids else {}
             before, cpu_before, started = read_counts(folder), descendants(), time.monotonic()
             statuses = Counter(send(base_url, bodies[i % len(bodies)]) for i in range(requests))
             elapsed = time.monotonic() - started
             router_cpu_s = cpu_delta(cpu_before, descendants()).get("router", 0.0)
+            threads = (
+                thread_cpu_delta(threads_before, thread_cpu(router_pids[0])) if router_pids else {}
+            )
         time.sleep(3 * COUNT_WRITE_S)
         calls = diff(read_counts(folder), before)
         background = {r: Counter({k: v * (elapsed + 3 * COUNT_WRITE_S) for k, v in c.items()})
@@ -133,6 +145,9 @@ def measure(
                 {"router": background.get("router", Counter())}, requests
             ).get("router", {}),
             "all_per_request": per_unit(calls, requests),
+            "router_threads_ms_per_request": {
+                name: round(1000 * cpu_s / requests, 2) for name, cpu_s in threads.items()
+            },
         }
         if profiles:
             result["categories"][category]["router_profile_top_inclusive"] = profiles[
@@ -153,6 +168,9 @@ def print_table(result: dict[str, Any]) -> None:
         marginal = row["router_marginal_cpu_ms_per_request"]
         cpu = f"{total:g} ({marginal:g})"
         print(f"  {category:<11} {row['statuses']}  cpu {cpu}  {calls}")
+        threads = list(row.get("router_threads_ms_per_request", {}).items())[:6]
+        if threads:
+            print("    by thread: " + ", ".join(f"{name} {ms:g}" for name, ms in threads))
     print("idle calls per second by role:")
     for role, calls in result["idle_calls_per_s"].items():
         print(f"  {role:<20} " + ", ".join(f"{k} {v:g}" for k, v in calls.items()))
@@ -167,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the result here")
     parser.add_argument(
         "--profile-dir", default=None, help="py-spy the router per category into this folder"
+    )
+    parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="profile only the thread holding the GIL (Python's own CPU)",
     )
     args = parser.parse_args(argv)
 
@@ -195,7 +218,15 @@ def main(argv: list[str] | None = None) -> int:
             profile_dir = Path(args.profile_dir) if args.profile_dir else None
             if profile_dir:
                 profile_dir.mkdir(parents=True, exist_ok=True)
-            result = measure(app.base_url, folder, chosen, args.requests, args.idle, profile_dir)
+            result = measure(
+                app.base_url,
+                folder,
+                chosen,
+                args.requests,
+                args.idle,
+                profile_dir,
+                gil_only=args.profile_gil,
+            )
     result["overrides"] = args.overrides
     print_table(result)
     out = Path(args.json) if args.json else REPORTS_DIR / "ray_calls.json"

@@ -60,3 +60,18 @@ def test_recording_stops_the_sampler_and_parses_what_it_wrote(tmp_path, monkeypa
     (profile,) = found
     assert profile.samples == 4
     assert profile.top_self(1) == [("work (a.py:2)", 75.0)]
+
+
+def test_thread_cpu_sees_the_busy_thread_by_name():
+    import time
+
+    from loadtest.proc_cpu import thread_cpu, thread_cpu_delta
+
+    before = thread_cpu(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass  # busy on the main thread
+    delta = thread_cpu_delta(before, thread_cpu(os.getpid()))
+    assert delta["main"] >= 0.1
+    assert list(delta) == sorted(delta, key=lambda n: -delta[n])
+    assert thread_cpu(2**22 + 12345) == {}  # no such process
