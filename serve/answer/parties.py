@@ -204,11 +204,24 @@ def _clean(text: str, line: Line | None = None) -> str:
     return text
 
 
+_DIGIT_AS_LETTER = str.maketrans("5801", "SBOI")
+_REPAIRABLE_FORMS = frozenset({"S/B", "SDN", "BHD", "BERHAD", "LTD", "INC", "PLC", "CO"})
+
+
+def _repair_legal_form(word: str) -> str:
+    """A legal form with a look-alike digit in it ("5/B", "5DN", "BH0") as printed."""
+    if not re.search(r"\d", word) or not re.search(r"[A-Za-z]", word):
+        return word
+    core = word.rstrip(".,")
+    repaired = core.upper().translate(_DIGIT_AS_LETTER)
+    return word.replace(core, repaired) if repaired in _REPAIRABLE_FORMS else word
+
+
 def rejoin_split_words(text: str) -> str:
     """Legal forms and trade words a reader split at a gap in letter-spaced print put back
     together ("ENTERPR ISE (SETIA ALAM) SDN BH D" → "ENTERPRISE (SETIA ALAM) SDN BHD")."""
     known = ORG_WORDS | _LEGAL_FORMS
-    words = text.split(" ")
+    words = [_repair_legal_form(word) for word in text.split(" ")]
     out: list[str] = []
     for word in words:
         if out and re.fullmatch(r"[A-Za-z]+", out[-1]) and re.fullmatch(r"[A-Za-z]+\.?", word):

@@ -118,3 +118,18 @@ def test_the_total_row_of_a_tax_summary_is_no_grand_total():
     )
     answer = FieldAnswerer().answer("What is the total amount on this receipt?", [receipt])
     assert answer is None or answer.text != "73.87" or answer.confidence < 0.65
+
+
+def test_a_legal_form_read_with_a_look_alike_digit_is_restored():
+    from serve.answer.parties import rejoin_split_words
+
+    assert rejoin_split_words("99 SPEED MART 5/B") == "99 SPEED MART S/B"
+    assert rejoin_split_words("MR DIY 5DN BHD") == "MR DIY SDN BHD"
+    assert rejoin_split_words("B52 CAFE") == "B52 CAFE"  # a digit in a name stays
+    receipt = page(
+        "99 SPEED MART 5/B (519537-X)\nLOT P.T. 2811, JALAN ANGSA,\nTAMAN BERKELEY\n"
+        "41150 KLANG, SELANGOR\nGST ID. NO : 000181747712\nTotal\t12.00",
+        heights=[14, 8, 8, 8, 8, 8],
+    )
+    party, _confidence = find_party("Which shop issued this receipt?", pages_of([receipt]), [])
+    assert party.name == "99 SPEED MART S/B"
