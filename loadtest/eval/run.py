@@ -136,7 +136,9 @@ def summarize(results: list[Result]) -> list[dict[str, Any]]:
     rows = []
     for (model, category, split), items in sorted(groups.items()):
         latencies = sorted(r.latency_s for r in items)
-        small = [r for r in items if not r.escalated]
+        # A refused request (an HTTP error: the SSRF guard's 403, a 413) is no answer at all:
+        # neither the small stack's nor the LLM's.
+        small = [r for r in items if not r.escalated and r.status == 200]
         rows.append(
             {
                 "model": model,
@@ -149,6 +151,7 @@ def summarize(results: list[Result]) -> list[dict[str, Any]]:
                 if small
                 else None,
                 "no_llm_wrong": sum(not r.correct for r in small),
+                "errors": sum(r.status != 200 for r in items),
                 "p50_ms": round(statistics.median(latencies) * 1000, 1),
                 "p95_ms": round(
                     latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] * 1000, 1
@@ -291,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
 # What a held-out report keeps of each case: outcomes and confidences, never its question,
 # answer or expected value (so a report read while tuning shows nothing to fit).
 OUTCOME_FIELDS = ("id", "model", "category", "split", "correct", "small_correct", "escalated",
-                  "confidence", "answerer", "expected_type", "threshold", "latency_ms")  # fmt: skip
+                  "confidence", "answerer", "expected_type", "threshold", "latency_ms",
+                  "status")  # fmt: skip
 
 
 def _outcome_only(record: dict) -> dict:
