@@ -52,3 +52,14 @@ def test_errors_survive_pickling_with_code():
     )
     assert isinstance(error, InputRejected) and error.status == 413
     assert error.code == "too_many_pages" and error.message == "too many pages (max 50)"
+
+
+def test_line_wrapped_base64_decodes_and_the_limit_counts_only_base64():
+    raw = bytes(range(256)) * 6  # a multiple of 3: no padding in the size estimate
+    wrapped = base64.encodebytes(raw).decode()  # 76-character lines
+    assert "\n" in wrapped
+    assert decode_base64(wrapped, max_bytes=len(raw)) == raw
+    with pytest.raises(InputTooLarge):
+        decode_base64(wrapped, max_bytes=len(raw) - 1)
+    with pytest.raises(MalformedInput, match="not valid base64"):
+        decode_base64(wrapped.replace("A", "!", 1), max_bytes=len(raw))
