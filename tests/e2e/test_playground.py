@@ -75,7 +75,9 @@ def test_pdf_question_trace_comparison_and_recent(browser, site, running_app, tm
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(site + "/")
     page.wait_for_selector("body[data-ready='true']")
-    page.wait_for_function("document.querySelectorAll('#model option').length >= 2")
+    # A function, not an expression: Playwright polls an expression through eval(), which the
+    # page's CSP (script-src 'self', no 'unsafe-eval') refuses.
+    page.wait_for_function("() => document.querySelectorAll('#model option').length >= 2")
 
     # Ask: a PDF through the file picker, then the question.
     page.set_input_files(
