@@ -718,10 +718,15 @@ _TAX_SUMMARY = re.compile(r"\b(?:gst|vat|tax|sst)\s*summary\b", re.IGNORECASE)
 SUMMARY_TOTAL_FACTOR = 0.5
 
 
+@functools.lru_cache(maxsize=256)  # one page's text, asked for each of its candidates
+def _tax_summary_line(text: str) -> int | None:
+    """The index of the page's tax summary heading line, if it has one."""
+    return next((i for i, line in enumerate(text.splitlines()) if _TAX_SUMMARY.search(line)), None)
+
+
 def _summary_total_demoted(candidate: _Candidate) -> _Candidate:
     """A total row under a tax summary heading is no grand total: its score is halved."""
-    lines = candidate.pair.source.text.splitlines()
-    heading = next((i for i, line in enumerate(lines) if _TAX_SUMMARY.search(line)), None)
+    heading = _tax_summary_line(candidate.pair.source.text)
     if heading is None or candidate.pair.line <= heading:
         return candidate
     return _Candidate(candidate.score * SUMMARY_TOTAL_FACTOR, candidate.value, candidate.pair)

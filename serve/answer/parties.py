@@ -209,7 +209,7 @@ _REPAIRABLE_FORMS = frozenset({"S/B", "SDN", "BHD", "BERHAD", "LTD", "INC", "PLC
 
 
 def _repair_legal_form(word: str) -> str:
-    """A legal form with a look-alike digit in it ("5/B", "5DN", "BH0") as printed."""
+    """A legal form read with a look-alike digit in it ("5/B", "5DN", "8HD") as printed."""
     if not re.search(r"\d", word) or not re.search(r"[A-Za-z]", word):
         return word
     core = word.rstrip(".,")
@@ -219,7 +219,8 @@ def _repair_legal_form(word: str) -> str:
 
 def rejoin_split_words(text: str) -> str:
     """Legal forms and trade words a reader split at a gap in letter-spaced print put back
-    together ("ENTERPR ISE (SETIA ALAM) SDN BH D" → "ENTERPRISE (SETIA ALAM) SDN BHD")."""
+    together ("ENTERPR ISE (SETIA ALAM) SDN BH D" → "ENTERPRISE (SETIA ALAM) SDN BHD"), and
+    legal forms read with a look-alike digit restored ("5/B" → "S/B")."""
     known = ORG_WORDS | _LEGAL_FORMS
     words = [_repair_legal_form(word) for word in text.split(" ")]
     out: list[str] = []
