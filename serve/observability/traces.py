@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -148,12 +149,21 @@ class SharedTraceStore:
             with contextlib.suppress(Exception):
                 self._actor.put_many.remote(batch)
 
+    # A trace asked for right after its response may still sit in another replica's batch (or
+    # be recorded just after the last byte): a miss is asked again for about two flushes.
+    MISS_RETRIES = 3
+
     async def aget(self, trace_id: str, key_id: str | None = None) -> dict[str, Any] | None:
-        with self._lock:
-            for data in reversed(self._pending):
-                if data["trace_id"] == trace_id:
-                    return data if key_id is None or data.get("key_id") == key_id else None
-        return await self._actor.get.remote(trace_id, key_id)
+        for attempt in range(self.MISS_RETRIES + 1):
+            with self._lock:
+                for data in reversed(self._pending):
+                    if data["trace_id"] == trace_id:
+                        return data if key_id is None or data.get("key_id") == key_id else None
+            found = await self._actor.get.remote(trace_id, key_id)
+            if found is not None or attempt == self.MISS_RETRIES:
+                return found
+            await asyncio.sleep(self.FLUSH_INTERVAL_S)
+        return None
 
     async def alist(self, key_id: str | None, **kwargs: Any) -> list[dict[str, Any]]:
         self.flush()
